@@ -1,0 +1,169 @@
+"""spaCy pipeline components, one job each, registered with `@Language.factory`.
+
+Both languages end in the same kind of `Doc`: `doc.ents` labelled PERSON / ORG / GPE / LOC /
+DATE, and `doc._.norms` mapping an entity's character span to its normalized (nominative) form.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from pipeline.nlp.dates import find_russian_dates
+
+if not Doc.has_extension("norms"):
+    Doc.set_extension("norms", default=None)
+
+DETERMINERS = ("the", "a", "an")
+
+
+@lru_cache(maxsize=1)
+def natasha_models():
+    """Natasha's Navec embeddings, Slovnet NER and morphology, shipped in the wheel (offline)."""
+    from natasha import MorphVocab, NewsEmbedding, NewsMorphTagger, NewsNERTagger, NewsSyntaxParser, Segmenter
+
+    emb = NewsEmbedding()
+    return {
+        "ner": NewsNERTagger(emb),
+        "morph": NewsMorphTagger(emb),
+        "syntax": NewsSyntaxParser(emb),
+        "segmenter": Segmenter(),
+        "vocab": MorphVocab(),
+    }
+
+
+def _set_ents(doc: Doc, spans: list[Span]) -> None:
+    doc.ents = filter_spans(list(doc.ents) + spans)
+
+
+class SlovnetNER:
+    """Natasha's Slovnet NER as a spaCy component: sets `doc.ents` (PER, ORG, LOC mapped)."""
+
+    def __init__(self, labels: dict[str, str], batch_size: int):
+        self.labels = labels
+        self.batch_size = batch_size
+
+    def _apply(self, doc: Doc, markup) -> Doc:
+        spans = []
+        for s in markup.spans:
+            label = self.labels.get(s.type)
+            span = doc.char_span(s.start, s.stop, label=label, alignment_mode="expand") if label else None
+            if span is not None:
+                spans.append(span)
+        _set_ents(doc, spans)
+        return doc
+
+    def __call__(self, doc: Doc) -> Doc:
+        return self._apply(doc, natasha_models()["ner"](doc.text))
+
+    def pipe(self, docs, batch_size: int | None = None):
+        tagger = natasha_models()["ner"]
+        batch: list[Doc] = []
+        size = batch_size or self.batch_size
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= size:
+                yield from self._flush(tagger, batch)
+                batch = []
+        yield from self._flush(tagger, batch)
+
+    def _flush(self, tagger, batch: list[Doc]):
+        texts = [d.text for d in batch]
+        for doc, markup in zip(batch, tagger.map(texts)):
+            yield self._apply(doc, markup)
+
+
+@Language.factory(
+    "slovnet_ner",
+    default_config={"labels": {"PER": "PERSON", "ORG": "ORG", "LOC": "LOC"}, "batch_size": 32},
+)
+def make_slovnet_ner(nlp: Language, name: str, labels: dict[str, str], batch_size: int) -> SlovnetNER:
+    return SlovnetNER(labels, batch_size)
+
+
+@Language.factory("russian_dates")
+def make_russian_dates(nlp: Language, name: str):
+    """DATE entities for Russian date expressions, where no other entity stands."""
+
+    def russian_dates(doc: Doc) -> Doc:
+        spans = []
+        for start, end, _ in find_russian_dates(doc.text):
+            span = doc.char_span(start, end, label="DATE", alignment_mode="expand")
+            if span is not None and not any(t.ent_type for t in span):
+                spans.append(span)
+        if spans:
+            _set_ents(doc, spans)
+        return doc
+
+    return russian_dates
+
+
+@Language.factory("strip_determiners", default_config={"determiners": list(DETERMINERS)})
+def make_strip_determiners(nlp: Language, name: str, determiners: list[str]):
+    """Entity spans without a leading determiner or a trailing possessive ("the UN's" -> "UN")."""
+    dets = {d.lower() for d in determiners}
+
+    def strip_determiners(doc: Doc) -> Doc:
+        ents = []
+        for ent in doc.ents:
+            start, end = ent.start, ent.end
+            while start < end - 1 and doc[start].lower_ in dets:
+                start += 1
+            while end - 1 > start and doc[end - 1].text in ("'s", "’s", "'"):
+                end -= 1
+            ents.append(Span(doc, start, end, label=ent.label_) if (start, end) != (ent.start, ent.end) else ent)
+        doc.ents = ents
+        return doc
+
+    return strip_determiners
+
+
+@Language.factory("russian_name_normalizer", default_config={"labels": ["PERSON", "ORG", "LOC", "GPE"]})
+def make_russian_name_normalizer(nlp: Language, name: str, labels: list[str]):
+    """`doc._.norms`: names in the nominative ("Генеральной Ассамблеи" -> "Генеральная Ассамблея").
+
+    Natasha's morphology (and syntax, for organizations) runs only on sentences with entities.
+    """
+    wanted = set(labels)
+
+    def normalize(doc: Doc) -> Doc:
+        from natasha import Doc as NatashaDoc
+        from natasha.doc import DocSpan
+
+        doc._.norms = {}
+        ents = [e for e in doc.ents if e.label_ in wanted]
+        if not ents:
+            return doc
+        m = natasha_models()
+        nd = NatashaDoc(doc.text)
+        nd.segment(m["segmenter"])
+        nd.spans = [
+            DocSpan(
+                e.start_char,
+                e.end_char,
+                "ORG" if e.label_ == "ORG" else "PER" if e.label_ == "PERSON" else "LOC",
+                e.text,
+            )
+            for e in ents
+        ]
+        nd.envelop_span_tokens()
+        nd.envelop_sent_spans()
+        all_sents = nd.sents
+        nd.sents = [s for s in all_sents if s.spans]
+        nd.tag_morph(m["morph"])
+        if any(sp.type == "ORG" for s in nd.sents for sp in s.spans):
+            nd.sents = [s for s in nd.sents if any(sp.type == "ORG" for sp in s.spans)]
+            nd.parse_syntax(m["syntax"])
+        nd.sents = all_sents
+        for ent, span in zip(ents, nd.spans):
+            try:
+                span.normalize(m["vocab"])
+            except Exception:  # natasha's rules can fail on odd token sequences
+                span.normal = None
+            doc._.norms[(ent.start_char, ent.end_char)] = span.normal or ent.text
+        return doc
+
+    return normalize

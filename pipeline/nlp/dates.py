@@ -1,0 +1,191 @@
+"""Date expressions in Russian and English: finding (Russian) and normalizing (both) to ISO 8601.
+
+A normalized date is `YYYY-MM-DD`, `YYYY-MM` or `YYYY`; a range is two of them joined by `/`.
+A date written without a year is returned as a `PartialDate` and takes its year from the
+document's context later, never from today's date.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_MONTHS_RU = {
+    "январ": 1,
+    "феврал": 2,
+    "март": 3,
+    "апрел": 4,
+    "ма": 5,
+    "июн": 6,
+    "июл": 7,
+    "август": 8,
+    "сентябр": 9,
+    "октябр": 10,
+    "ноябр": 11,
+    "декабр": 12,
+}
+_MONTHS_EN = {
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+
+MONTH_RU = (
+    r"(?:январ[ьяеюё]|феврал[ьяеюё]|март[ауе]?|апрел[ьяеюё]|ма[йяею]|июн[ьяеюё]|июл[ьяеюё]"
+    r"|август[ауе]?|сентябр[ьяеюё]|октябр[ьяеюё]|ноябр[ьяеюё]|декабр[ьяеюё])"
+)
+MONTH_EN = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
+)
+DAY = r"(?:3[01]|[12]\d|0?[1-9])"
+YEAR = r"(?:1[5-9]\d\d|20\d\d|2100)"
+YEAR_WORD_RU = r"(?:\s*(?:года|году|год|годом|годе|гг?\.?))"
+
+# Russian date expressions, longest first; named groups d1, m1, d2, m2, y, dm (numeric month).
+RU_DATE_PATTERNS = [
+    rf"\bс\s+(?P<d1>{DAY})(?:\s+(?P<m1>{MONTH_RU}))?\s+по\s+(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
+    rf"\b(?P<d1>{DAY})\s*[-–—]\s*(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
+    rf"\b(?P<d1>{DAY})\s+(?P<m1>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
+    rf"\b(?P<d1>{DAY})\.(?P<dm>0?[1-9]|1[0-2])\.(?P<y>{YEAR})(?:\s*(?:года|г\.))?",
+    rf"(?<![\w-])(?P<m1>{MONTH_RU})\s+(?P<y>{YEAR}){YEAR_WORD_RU}?",
+    rf"(?<=\bв\s)(?P<m1>{MONTH_RU})\b",
+    rf"(?<![\w.-])(?P<y>{YEAR}){YEAR_WORD_RU}",
+]
+_RU_COMPILED = [re.compile(p, re.I) for p in RU_DATE_PATTERNS]
+
+_EN_PATTERNS = [
+    rf"^(?:from\s+)?(?P<d1>{DAY})\s*(?:-|–|to)\s*(?P<d2>{DAY})\s+(?P<m2>{MONTH_EN}),?(?:\s+(?P<y>{YEAR}))?$",
+    rf"^(?:the\s+)?(?P<d1>{DAY})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{MONTH_EN}),?(?:\s+(?P<y>{YEAR}))?$",
+    rf"^(?P<m1>{MONTH_EN})\s+(?P<d1>{DAY})(?:st|nd|rd|th)?(?:,?\s+(?P<y>{YEAR}))?$",
+    rf"^(?P<m1>{MONTH_EN}),?\s+(?:of\s+)?(?P<y>{YEAR})$",
+    rf"^(?P<m1>{MONTH_EN})$",
+    rf"^(?:the\s+year\s+)?(?P<y>{YEAR})$",
+    rf"^(?P<y>{YEAR})-(?P<dm>0[1-9]|1[0-2])-(?P<d1>{DAY})$",
+    rf"^(?P<d1>{DAY})[./](?P<dm>0?[1-9]|1[0-2])[./](?P<y>{YEAR})$",
+]
+_EN_COMPILED = [re.compile(p, re.I) for p in _EN_PATTERNS]
+_EN_LEADING = re.compile(r"^(?:on|in|since|by|from|until|till|of|during|early|late|mid-?|the|as of)\s+", re.I)
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A date as written: any part may be missing (a missing year comes from context)."""
+
+    year: int | None
+    month: int | None
+    day: int | None
+    end_month: int | None = None
+    end_day: int | None = None
+
+    def iso(self, context_year: int | None = None) -> str | None:
+        year = self.year or context_year
+        if year is None:
+            return None
+        start = _iso_one(year, self.month, self.day)
+        if start is None:
+            return None
+        if self.end_day is None:
+            return start
+        end = _iso_one(year, self.end_month or self.month, self.end_day)
+        return f"{start}/{end}" if end else start
+
+    @property
+    def needs_year(self) -> bool:
+        return self.year is None
+
+
+def _iso_one(year: int, month: int | None, day: int | None) -> str | None:
+    if month is None:
+        return f"{year:04d}"
+    if day is None:
+        return f"{year:04d}-{month:02d}"
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def _month_ru(word: str | None) -> int | None:
+    if not word:
+        return None
+    w = word.lower()
+    for stem in sorted(_MONTHS_RU, key=len, reverse=True):
+        if w.startswith(stem):
+            return _MONTHS_RU[stem]
+    return None
+
+
+def _month_en(word: str | None) -> int | None:
+    return _MONTHS_EN.get(word.lower().rstrip(".")) if word else None
+
+
+def _from_match(m: re.Match, month_of) -> PartialDate:
+    g = m.groupdict()
+    year = int(g["y"]) if g.get("y") else None
+    if g.get("dm"):
+        month = int(g["dm"])
+    else:
+        month = month_of(g.get("m1")) or month_of(g.get("m2"))
+    day = int(g["d1"]) if g.get("d1") else None
+    end_day = int(g["d2"]) if g.get("d2") else None
+    end_month = month_of(g.get("m2")) if g.get("m2") else None
+    if end_day is not None and g.get("m1") is None:
+        month = end_month
+    return PartialDate(year, month, day, end_month, end_day)
+
+
+def find_russian_dates(text: str) -> list[tuple[int, int, PartialDate]]:
+    """Non-overlapping Russian date expressions in `text`, leftmost-longest."""
+    found: list[tuple[int, int, PartialDate]] = []
+    taken: list[tuple[int, int]] = []
+    for rx in _RU_COMPILED:
+        for m in rx.finditer(text):
+            s, e = m.span()
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            taken.append((s, e))
+            found.append((s, e, _from_match(m, _month_ru)))
+    return sorted(found, key=lambda x: x[0])
+
+
+def parse_date(text: str, lang: str) -> PartialDate | None:
+    """Parse one date expression (a DATE entity's text) into its parts; None if not a date."""
+    t = " ".join(text.split())
+    if lang == "ru":
+        for rx in _RU_COMPILED:
+            m = rx.search(t)
+            if m:
+                return _from_match(m, _month_ru)
+        return None
+    prev = None
+    while prev != t:
+        prev, t = t, _EN_LEADING.sub("", t)
+    t = t.rstrip(".,")
+    for rx in _EN_COMPILED:
+        m = rx.match(t)
+        if m:
+            return _from_match(m, _month_en)
+    return None

@@ -1,0 +1,181 @@
+"""Cross-lingual entity keys: the gazetteer for organizations, transliteration for names."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+_RU_LATIN = {
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
+    "і": "i",
+    "ї": "yi",
+    "є": "ye",
+    "ґ": "g",
+    "ў": "u",
+    "ә": "a",
+    "ғ": "g",
+    "қ": "k",
+    "ң": "n",
+    "ө": "o",
+    "ұ": "u",
+    "ү": "u",
+    "һ": "h",
+}
+_QUOTES = re.compile(r"[«»\"“”„‘’'`]")
+_NON_WORD = re.compile(r"[^\w\s-]+")
+_SPACES = re.compile(r"\s+")
+# Spelling variants that transliteration systems disagree on, folded to one skeleton.
+_SKELETON_RULES = [
+    (r"kh", "h"),
+    (r"ck", "k"),
+    (r"x", "ks"),
+    (r"w", "v"),
+    (r"ph", "f"),
+    (r"j", "i"),
+    (r"yi", "i"),
+    (r"iy", "i"),
+    (r"ii", "i"),
+    (r"y", "i"),
+    (r"ie", "e"),
+    (r"ye", "e"),
+    (r"ei$", "i"),
+    (r"ts", "c"),
+    (r"tz", "c"),
+    (r"(.)\1", r"\1"),
+]
+
+
+def transliterate(text: str) -> str:
+    """Russian (and other Cyrillic) to Latin letters, lower case; Latin text is only folded."""
+    out = []
+    for ch in text.lower():
+        out.append(_RU_LATIN.get(ch, ch))
+    folded = unicodedata.normalize("NFKD", "".join(out))
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def skeleton(word: str) -> str:
+    """A spelling-tolerant form of one transliterated word ('Zelenskiy', 'Zelensky' -> 'zelenski')."""
+    s = re.sub(r"[^a-z0-9]", "", transliterate(word))
+    for pattern, repl in _SKELETON_RULES:
+        s = re.sub(pattern, repl, s)
+    return s
+
+
+def fold_name(text: str) -> str:
+    """Case-, quote- and punctuation-insensitive form of a name, for lookups."""
+    t = _QUOTES.sub("", text).replace("ё", "е").replace("Ё", "Е")
+    t = _NON_WORD.sub(" ", t.casefold())
+    t = _SPACES.sub(" ", t).strip()
+    return re.sub(r"^the ", "", t)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", transliterate(fold_name(text))).strip("-")
+
+
+@dataclass
+class Gazetteer:
+    """Names of known organizations in both languages, each alias mapped to one key."""
+
+    aliases: dict[str, str] = field(default_factory=dict)
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
+    entries: list[tuple[str, str, str]] = field(default_factory=list)
+    lemmatize: object = None
+
+    @classmethod
+    def load(cls, path: Path, lemmatize=None) -> Gazetteer:
+        gaz = cls(lemmatize=lemmatize)
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            key, lang, name = line.split("\t")
+            gaz.entries.append((key, lang, name))
+            gaz.names.setdefault(key, {}).setdefault(lang, name)
+            for form in gaz._forms(name, lang):
+                gaz.aliases.setdefault(form, key)
+        return gaz
+
+    def _forms(self, name: str, lang: str) -> list[str]:
+        forms = [fold_name(name)]
+        if lang == "ru" and self.lemmatize is not None:
+            forms.append(self.lemmatize(fold_name(name)))
+        return forms
+
+    def lookup(self, name: str, lang: str) -> str | None:
+        for form in self._forms(name, lang):
+            key = self.aliases.get(form)
+            if key:
+                return key
+        return None
+
+
+_LABEL_PREFIX = {"PERSON": "person", "ORG": "org", "GPE": "loc", "LOC": "loc"}
+
+
+def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | None:
+    """The same key for the same person, organization or place in Russian and in English."""
+    prefix = _LABEL_PREFIX.get(label)
+    if prefix is None or not norm:
+        return None
+    if label != "PERSON":
+        known = gazetteer.lookup(norm, lang)
+        if known:
+            return known
+        return f"{prefix}:{slug(norm)}" if slug(norm) else None
+    words = [w for w in re.split(r"[\s-]+", fold_name(norm)) if w]
+    if not words:
+        return None
+    return f"person:{skeleton(words[-1])}"
+
+
+@lru_cache(maxsize=1)
+def russian_lemmatizer():
+    """A cached word-by-word Russian lemmatizer (pymorphy2 through Natasha's MorphVocab)."""
+    from natasha import MorphVocab
+
+    vocab = MorphVocab()
+
+    @lru_cache(maxsize=200_000)
+    def lemma(word: str) -> str:
+        return vocab.parse(word)[0].normal if re.search("[а-яё]", word) else word
+
+    def lemmatize(text: str) -> str:
+        return " ".join(lemma(w) for w in text.split())
+
+    return lemmatize

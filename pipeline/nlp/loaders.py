@@ -1,0 +1,85 @@
+"""Loading the spaCy pipelines and the gazetteer described in `models/pipelines.toml`."""
+
+from __future__ import annotations
+
+import importlib.util
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+import pipeline.nlp.components  # noqa: F401  (registers the factories)
+from pipeline.nlp.keys import Gazetteer, russian_lemmatizer
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    nlp: Language
+    keep_labels: frozenset[str]
+
+
+def read_model_config(models_dir: Path) -> dict:
+    return tomllib.loads((Path(models_dir) / "pipelines.toml").read_text(encoding="utf-8"))
+
+
+def _first_installed(packages: list[str]) -> str:
+    for name in packages:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    raise RuntimeError(f"none of the spaCy packages {packages} is installed (see README: setup)")
+
+
+def gazetteer_patterns(nlp: Language, gazetteer: Gazetteer, lang: str) -> list[dict]:
+    """EntityRuler token patterns for every gazetteer name of one language.
+
+    Acronyms (all capitals) match case-sensitively; other names match case-insensitively.
+    """
+    patterns = []
+    for key, name_lang, name in gazetteer.entries:
+        if name_lang != lang:
+            continue
+        words = [t.text for t in nlp.make_doc(name)]
+        if name.isupper() or (len(words) == 1 and sum(c.isupper() for c in name) > 1):
+            pattern = [{"ORTH": w} for w in words]
+        else:
+            pattern = [{"LOWER": w.lower()} for w in words]
+        patterns.append({"label": "ORG", "pattern": pattern, "id": key})
+    return patterns
+
+
+def _build(spec: dict, lang: str, models_dir: Path) -> Language:
+    if "blank" in spec:
+        nlp = spacy.blank(spec["blank"])
+    else:
+        nlp = spacy.load(_first_installed(spec["packages"]), exclude=spec.get("exclude", []))
+    for component in spec.get("add", []):
+        component = dict(component)
+        factory = component.pop("factory")
+        config = component.pop("config", {})
+        patterns = component.pop("patterns", None)
+        pipe = nlp.add_pipe(factory, config=config, **component)
+        if patterns == "gazetteer":
+            pipe.add_patterns(gazetteer_patterns(nlp, load_gazetteer(models_dir), lang))
+    return nlp
+
+
+@lru_cache(maxsize=4)
+def load_language_model(models_dir: Path, lang: str) -> LanguageModel | None:
+    """The pipeline for one language, loaded once per process; None for a language without one."""
+    spec = read_model_config(models_dir).get(lang)
+    if spec is None or lang == "gazetteer":
+        return None
+    return LanguageModel(_build(spec, lang, models_dir), frozenset(spec["keep_labels"]))
+
+
+@lru_cache(maxsize=2)
+def load_gazetteer(models_dir: Path) -> Gazetteer:
+    path = Path(models_dir) / read_model_config(models_dir)["gazetteer"]["organizations"]
+    return Gazetteer.load(path, lemmatize=russian_lemmatizer())
+
+
+def supported_languages(models_dir: Path) -> list[str]:
+    return [k for k in read_model_config(models_dir) if k != "gazetteer"]

@@ -1,0 +1,71 @@
+"""Plain records passed between stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass
+class DocumentRecord:
+    """One document of a dump; `start`/`end` are offsets in the decoded dump text."""
+
+    doc_id: str
+    dump_id: str
+    ordinal: int
+    title: str | None
+    text: str
+    lang: str
+    lang_prob: float
+    n_paragraphs: int
+    start: int
+    end: int
+    published: date | None = None
+    source_id: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class EntityRecord:
+    """One entity mention; `start`/`end` are offsets in the document's `text`."""
+
+    doc_id: str
+    dump_id: str
+    label: str
+    text: str
+    start: int
+    end: int
+    norm: str | None
+    entity_key: str | None
+    lang: str
+
+
+@dataclass
+class PairRecord:
+    """A Russian document paired with its English translation, with the evidence."""
+
+    ru_doc_id: str
+    en_doc_id: str
+    score: float
+    similarity: float
+    length_ratio: float
+    shared_keys: list[str] = field(default_factory=list)
+    shared_numbers: list[str] = field(default_factory=list)
+    shared_dates: list[str] = field(default_factory=list)
+    ru_dump_id: str = ""
+    en_dump_id: str = ""
+
+
+@dataclass
+class DumpRecord:
+    """One row of the manifest."""
+
+    dump_id: str
+    path: str
+    size_bytes: int
+    encoding: str | None
+    n_documents: int
+    status: str
+    error: str | None
+    pipeline_version: str
+    processed_at: object

@@ -1,0 +1,123 @@
+"""Entity extraction per language in batches, and normalization of what was found."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from pipeline.nlp.dates import parse_date
+from pipeline.nlp.keys import Gazetteer, entity_key, fold_name
+from pipeline.records import DocumentRecord, EntityRecord
+
+
+def extract_entities(
+    documents: Iterable[DocumentRecord],
+    model_for: Callable[[str], object],
+    batch_size: int = 64,
+    n_process: int = 1,
+) -> list[EntityRecord]:
+    """Run each language's spaCy pipeline over its documents (one `nlp.pipe` per language)."""
+    by_lang: dict[str, list[DocumentRecord]] = defaultdict(list)
+    for doc in documents:
+        by_lang[doc.lang].append(doc)
+    out: list[EntityRecord] = []
+    for lang in sorted(by_lang):
+        model = model_for(lang)
+        if model is None:
+            continue
+        docs = by_lang[lang]
+        texts = (d.text for d in docs)
+        for record, sdoc in zip(docs, model.nlp.pipe(texts, batch_size=batch_size, n_process=n_process)):
+            norms = sdoc._.norms or {}
+            for ent in sdoc.ents:
+                if ent.label_ not in model.keep_labels:
+                    continue
+                out.append(
+                    EntityRecord(
+                        doc_id=record.doc_id,
+                        dump_id=record.dump_id,
+                        label=ent.label_,
+                        text=ent.text,
+                        start=ent.start_char,
+                        end=ent.end_char,
+                        norm=norms.get((ent.start_char, ent.end_char), ent.text),
+                        entity_key=None,
+                        lang=lang,
+                    )
+                )
+    return out
+
+
+_NAME_LABELS = ("PERSON", "ORG", "GPE", "LOC")
+_TIE_ORDER = {"PERSON": 0, "GPE": 1, "LOC": 2, "ORG": 3}
+
+
+def harmonize_labels(entities: list[EntityRecord], gazetteer: Gazetteer) -> list[EntityRecord]:
+    """One label for one name: across the dump for multi-word names, within a document for
+    single words ("Tasmagambetov" after "Imangali Tasmagambetov" is a PERSON too).
+
+    A name the gazetteer knows is an ORG; otherwise the majority label wins, ties going to PERSON.
+    """
+    votes: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    surnames: dict[str, set[str]] = defaultdict(set)
+    for e in entities:
+        if e.label in _NAME_LABELS:
+            votes[(e.lang, fold_name(e.norm or e.text))][e.label] += 1
+            words = fold_name(e.norm or e.text).split()
+            if e.label == "PERSON" and len(words) > 1:
+                surnames[e.doc_id].add(words[-1])
+                surnames[e.doc_id].add(fold_name(e.text).split()[-1])
+    out = []
+    for e in entities:
+        if e.label not in _NAME_LABELS:
+            out.append(e)
+            continue
+        name = fold_name(e.norm or e.text)
+        label = e.label
+        if gazetteer.lookup(e.norm or e.text, e.lang):
+            label = "ORG"
+        elif len(name.split()) == 1 and name in surnames[e.doc_id]:
+            label = "PERSON"
+        elif len(name.split()) > 1:
+            counts = votes[(e.lang, name)]
+            label = min(counts, key=lambda lab: (-counts[lab], _TIE_ORDER[lab]))
+        out.append(e if label == e.label else replace(e, label=label))
+    return out
+
+
+def _year_counts(entities: Iterable[EntityRecord]) -> Counter:
+    years: Counter = Counter()
+    for e in entities:
+        if e.label == "DATE":
+            parsed = parse_date(e.text, e.lang)
+            if parsed and parsed.year:
+                years[parsed.year] += 1
+    return years
+
+
+def normalize_entities(
+    entities: list[EntityRecord],
+    documents: list[DocumentRecord],
+    gazetteer: Gazetteer,
+) -> list[EntityRecord]:
+    """ISO dates (a missing year from the document, then the dump), and cross-lingual keys."""
+    by_doc: dict[str, list[EntityRecord]] = defaultdict(list)
+    for e in entities:
+        by_doc[e.doc_id].append(e)
+    published = {d.doc_id: d.published for d in documents}
+    dump_years = _year_counts(entities)
+    dump_year = dump_years.most_common(1)[0][0] if dump_years else None
+    out = []
+    for doc_id, ents in by_doc.items():
+        doc_years = _year_counts(ents)
+        pub = published.get(doc_id)
+        context_year = pub.year if pub else doc_years.most_common(1)[0][0] if doc_years else dump_year
+        for e in ents:
+            if e.label == "DATE":
+                parsed = parse_date(e.text, e.lang)
+                norm = parsed.iso(context_year) if parsed else None
+                out.append(replace(e, norm=norm, entity_key=None))
+            else:
+                out.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
+    return out

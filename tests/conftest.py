@@ -1,0 +1,54 @@
+"""Shared fixtures: the Prefect test harness (once per session), paths to the shared data."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("PIPELINE_SHARED_DIR", REPO.parent / "shared"))
+SAMPLE_DUMP = REPO / "raw" / "csto_news_2024-07.txt"
+SAMPLE_GOLD = SHARED / "samples" / "csto_news_2024-07.gold.json"
+EVAL = SHARED / "eval"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def sample_gold() -> dict:
+    return json.loads(SAMPLE_GOLD.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def raw_with_sample(tmp_path: Path) -> Path:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(SAMPLE_DUMP, raw / SAMPLE_DUMP.name)
+    return raw
+
+
+@pytest.fixture(scope="session")
+def sample_run(prefect_harness, tmp_path_factory) -> Path:
+    """The real flow, run once on the sample dump; returns the output folder."""
+    from pipeline.flows import process_raw_folder
+
+    base = tmp_path_factory.mktemp("sample")
+    raw = base / "raw"
+    raw.mkdir()
+    shutil.copy(SAMPLE_DUMP, raw / SAMPLE_DUMP.name)
+    out = base / "processed"
+    process_raw_folder(raw_dir=str(raw), out_dir=str(out))
+    return out
