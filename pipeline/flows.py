@@ -1,4 +1,4 @@
-"""Prefect flows: orchestration only. Every step is a stage function from `pipeline.process`."""
+"""Prefect flows: orchestration only. Every step is a plain stage function (dump, manifest, corpus)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,9 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline.process import (
-    RunSummary,
-    discover_dumps,
-    dumps_to_process,
-    pair_corpus,
-    process_dump,
-    record_dumps,
-    summarize,
-)
+from pipeline.corpus import RunSummary, pair_corpus, summarize
+from pipeline.dump import process_dump
+from pipeline.manifest import discover_dumps, dumps_to_process, record_dumps
 from pipeline.records import DumpRecord
 from pipeline.settings import Settings
 from pipeline.store import Store

@@ -1,0 +1,32 @@
+"""`pipeline evaluate ner|pairs`: accuracy against gold data in the format of ../shared/eval."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="score the pipeline against annotated gold data")
+    kinds = p.add_subparsers(dest="kind", required=True)
+    ner = kinds.add_parser("ner", help="NER: precision, recall, F1 per label and overall (JSON, last line)")
+    ner.add_argument("gold", help="gold JSON Lines: {id, text, entities: [{start, end, label}]}")
+    ner.add_argument("--lang", choices=["en", "ru"], required=True)
+    ner.add_argument("--predictions", help="write the predictions as JSON Lines here")
+    ner.set_defaults(func=_ner)
+    pairs = kinds.add_parser("pairs", help="RU/EN pairing through the real flow: precision, recall, F1 (JSON)")
+    pairs.add_argument("dump", help="plain-text dump")
+    pairs.add_argument("records", help="JSON Lines records, the k-th is the k-th document of the dump")
+    pairs.add_argument("gold", help="TSV ru_id<TAB>en_id of the true pairs")
+    pairs.set_defaults(func=_pairs)
+
+
+def _ner(args: argparse.Namespace) -> int:
+    from pipeline.evaluation.ner import main
+
+    return main(args)
+
+
+def _pairs(args: argparse.Namespace) -> int:
+    from pipeline.evaluation.pairs import main
+
+    return main(args)
