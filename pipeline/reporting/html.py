@@ -34,7 +34,7 @@ p.meta, p.note { color: #4a5568; font-size: 13px; margin: 4px 0 10px; }
 .card { background: #fff; border: 1px solid #e2e8f0; border-radius: 6px; padding: 10px 16px; min-width: 120px; }
 .card b { display: block; font-size: 22px; }
 .card span { color: #4a5568; font-size: 12px; }
-svg.chart { display: block; max-width: 100%; height: auto; background: #fff; border: 1px solid #e2e8f0;
+svg.chart { display: block; width: 100%; height: auto; background: #fff; border: 1px solid #e2e8f0;
   border-radius: 6px; margin: 8px 0; }
 table { border-collapse: collapse; width: 100%; background: #fff; font-size: 13px; margin: 8px 0; }
 th, td { border: 1px solid #e2e8f0; padding: 4px 8px; text-align: left; vertical-align: top; }

@@ -60,7 +60,7 @@ def stacked_bars(
     title: str,
     width: int = 960,
     label_width: int = 330,
-    label_chars: int = 46,
+    label_chars: int = 40,
 ) -> str:
     """Horizontal bars, one per row, stacked by series (e.g. languages), with the total after each bar."""
     colors = series_colors(series)
