@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.reporting.data import (
+    DateMentions,
     NamedEntity,
     Overview,
     PairView,
@@ -129,7 +130,7 @@ def _entities_section(entities: list[NamedEntity], label: str, heading: str, top
     return "".join(out) + "</section>"
 
 
-def _dates_section(timeline: Timeline, dates, unparsed: int) -> str:
+def _dates_section(timeline: Timeline, dates: list[DateMentions], unparsed: int) -> str:
     out = ['<section id="dates"><h2>Timeline of the dates mentioned</h2>']
     if not dates:
         return out[0] + '<p class="note">No dates found.</p></section>'
@@ -221,7 +222,12 @@ def _status_section(overview: Overview) -> str:
 
 
 def render_report(
-    overview: Overview, entities: list[NamedEntity], dates, unparsed: int, pairs: list[PairView], top: int = 15
+    overview: Overview,
+    entities: list[NamedEntity],
+    dates: list[DateMentions],
+    unparsed: int,
+    pairs: list[PairView],
+    top: int = 15,
 ) -> str:
     """The whole page as a string."""
     timeline = date_timeline(dates)
