@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint clean
+.PHONY: setup chromium run test lint clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -18,7 +18,11 @@ setup: $(BIN)/.installed
 run: setup
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m pipeline run --raw raw --out processed
 
-test: setup
+# Headless Chromium renders the HTML report in a test; installed (as root, apt) only when missing.
+chromium:
+	.ci/ensure_chromium.sh
+
+test: setup chromium
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m pytest -q
 
 lint: setup

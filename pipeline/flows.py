@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from pipeline.corpus import RunSummary, pair_corpus, summarize
 from pipeline.dump import process_dump
 from pipeline.manifest import discover_dumps, dumps_to_process, record_dumps
+from pipeline.progress import current as current_progress
 from pipeline.records import DumpRecord
 from pipeline.settings import Settings
 from pipeline.store import Store
@@ -40,9 +41,11 @@ def run_pipeline(settings: Settings) -> RunSummary:
         store.clean_tmp()
         todo, unchanged = dumps_to_process(discover_dumps(settings.raw_dir), store.read_manifest())
         summary.skipped_dumps = len(unchanged)
+        current_progress().start(len(todo))
         for path in todo:
             row = process_dump_task(str(path), settings)
             record_dumps(store, [row])
+            current_progress().advance(row.n_documents, dumps=1, label=Path(row.path).name)
             if row.status == "rejected":
                 summary.rejected.append((row.path, row.error))
                 logger.warning("rejected %s: %s", row.path, row.error)

@@ -14,6 +14,16 @@ from pipeline import PIPELINE_VERSION
 SCHEMA_VERSION = "1"
 EMBEDDING_DIM = 512
 _dict = pa.dictionary(pa.int32(), pa.string())
+DESCRIPTION = b"description"
+
+
+def _col(name: str, type_: pa.DataType, description: str, nullable: bool = True) -> pa.Field:
+    """A column with its meaning for analysts as field metadata (the data dictionary's source)."""
+    return pa.field(name, type_, nullable=nullable, metadata={DESCRIPTION: description.encode()})
+
+
+def description_of(field: pa.Field) -> str:
+    return (field.metadata or {}).get(DESCRIPTION, b"").decode()
 
 
 def _schema(fields: list[pa.Field], doc: str) -> pa.Schema:
@@ -24,78 +34,142 @@ def _schema(fields: list[pa.Field], doc: str) -> pa.Schema:
 
 DOCUMENTS = _schema(
     [
-        pa.field("doc_id", pa.string(), nullable=False),
-        pa.field("ordinal", pa.int32(), nullable=False),
-        pa.field("title", pa.string()),
-        pa.field("text", pa.string(), nullable=False),
-        pa.field("lang", _dict, nullable=False),
-        pa.field("lang_prob", pa.float32(), nullable=False),
-        pa.field("n_paragraphs", pa.int32(), nullable=False),
-        pa.field("start", pa.int64(), nullable=False),
-        pa.field("end", pa.int64(), nullable=False),
-        pa.field("published", pa.date32()),
-        pa.field("source_id", pa.string()),
-        pa.field("url", pa.string()),
+        _col("doc_id", pa.string(), "content hash of the white-space-normalized title and text", nullable=False),
+        _col("ordinal", pa.int32(), "position of the document in its dump, from 0", nullable=False),
+        _col("title", pa.string(), "the headline that heads the document, whatever its language"),
+        _col(
+            "text",
+            pa.string(),
+            "the body, paragraphs separated by a blank line, exactly as in the dump",
+            nullable=False,
+        ),
+        _col("lang", _dict, "ISO 639-1 language code (`en`, `ru`, ...), or `und` when unsure", nullable=False),
+        _col("lang_prob", pa.float32(), "langdetect's probability for `lang`", nullable=False),
+        _col("n_paragraphs", pa.int32(), "number of paragraphs in the body", nullable=False),
+        _col(
+            "start",
+            pa.int64(),
+            "start of title and body in the decoded dump text (character offset; line ends `\\n`, NFC)",
+            nullable=False,
+        ),
+        _col("end", pa.int64(), "end (exclusive) of title and body in the decoded dump text", nullable=False),
+        _col("published", pa.date32(), "publication date from the document's dateline, when it has one"),
+        _col("source_id", pa.string(), "the record's id, from JSON Lines dumps"),
+        _col("url", pa.string(), "the record's URL, from JSON Lines dumps"),
     ],
     "One row per document of a dump, in dump order.",
 )
 
 ENTITIES = _schema(
     [
-        pa.field("doc_id", pa.string(), nullable=False),
-        pa.field("label", _dict, nullable=False),
-        pa.field("text", pa.string(), nullable=False),
-        pa.field("start", pa.int32(), nullable=False),
-        pa.field("end", pa.int32(), nullable=False),
-        pa.field("norm", pa.string()),
-        pa.field("entity_key", pa.string()),
-        pa.field("lang", _dict, nullable=False),
+        _col("doc_id", pa.string(), "the document (`documents.doc_id`)", nullable=False),
+        _col("label", _dict, "`PERSON`, `ORG`, `GPE`, `LOC` or `DATE`", nullable=False),
+        _col("text", pa.string(), 'the mention as written (no leading "the")', nullable=False),
+        _col("start", pa.int32(), "start of the mention in the document's `text` (character offset)", nullable=False),
+        _col("end", pa.int32(), "end (exclusive) of the mention in the document's `text`", nullable=False),
+        _col(
+            "norm",
+            pa.string(),
+            "nominative form for Russian names, canonical name for others; for DATE an ISO 8601 date"
+            " (`YYYY-MM-DD`, `YYYY-MM`, `YYYY`, a range as `start/end`)",
+        ),
+        _col(
+            "entity_key",
+            pa.string(),
+            "the same key for the same person, organization or place in either language"
+            " (`org:csto`, `person:tasmagambetov`); null for dates",
+        ),
+        _col("lang", _dict, "the document's language", nullable=False),
     ],
     "One row per entity mention; offsets into the document's text.",
 )
 
 EMBEDDINGS = _schema(
     [
-        pa.field("doc_id", pa.string(), nullable=False),
-        pa.field("lang", _dict, nullable=False),
-        pa.field("n_chars", pa.int32(), nullable=False),
-        pa.field("vector", pa.list_(pa.float32(), EMBEDDING_DIM), nullable=False),
+        _col("doc_id", pa.string(), "the document (`documents.doc_id`)", nullable=False),
+        _col("lang", _dict, "the document's language", nullable=False),
+        _col("n_chars", pa.int32(), "length of the embedded text in characters", nullable=False),
+        _col(
+            "vector",
+            pa.list_(pa.float32(), EMBEDDING_DIM),
+            "multilingual Universal Sentence Encoder embedding of the text (512 floats)",
+            nullable=False,
+        ),
     ],
     "Multilingual sentence embedding of each document, kept for pairing.",
 )
 
 PAIRS = _schema(
     [
-        pa.field("ru_doc_id", pa.string(), nullable=False),
-        pa.field("en_doc_id", pa.string(), nullable=False),
-        pa.field("score", pa.float32(), nullable=False),
-        pa.field("similarity", pa.float32(), nullable=False),
-        pa.field("length_ratio", pa.float32(), nullable=False),
-        pa.field("shared_keys", pa.list_(pa.string()), nullable=False),
-        pa.field("shared_numbers", pa.list_(pa.string()), nullable=False),
-        pa.field("shared_dates", pa.list_(pa.string()), nullable=False),
-        pa.field("ru_dump_id", pa.string(), nullable=False),
-        pa.field("en_dump_id", pa.string(), nullable=False),
+        _col("ru_doc_id", pa.string(), "the Russian document (`documents.doc_id`)", nullable=False),
+        _col("en_doc_id", pa.string(), "the English document it translates or is translated from", nullable=False),
+        _col("score", pa.float32(), "combined evidence for the pair (higher is surer)", nullable=False),
+        _col(
+            "similarity",
+            pa.float32(),
+            "cosine similarity of the two documents' multilingual embeddings",
+            nullable=False,
+        ),
+        _col(
+            "length_ratio",
+            pa.float32(),
+            "length agreement (0-1) after the usual RU/EN length ratio; near 1.0 for translations",
+            nullable=False,
+        ),
+        _col(
+            "shared_keys",
+            pa.list_(pa.string()),
+            "entity keys (people, organizations) both documents name",
+            nullable=False,
+        ),
+        _col("shared_numbers", pa.list_(pa.string()), "numbers both documents contain", nullable=False),
+        _col("shared_dates", pa.list_(pa.string()), "ISO dates both documents mention", nullable=False),
+        _col("ru_dump_id", pa.string(), "the dump the Russian document came from", nullable=False),
+        _col("en_dump_id", pa.string(), "the dump the English document came from", nullable=False),
     ],
     "Russian documents paired with their English translations, with the evidence.",
 )
 
 DUMPS = _schema(
     [
-        pa.field("dump_id", pa.string(), nullable=False),
-        pa.field("path", pa.string(), nullable=False),
-        pa.field("size_bytes", pa.int64(), nullable=False),
-        pa.field("encoding", pa.string()),
-        pa.field("n_documents", pa.int32(), nullable=False),
-        pa.field("status", _dict, nullable=False),
-        pa.field("error", pa.string()),
-        pa.field("pipeline_version", pa.string(), nullable=False),
-        pa.field("processed_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        _col(
+            "dump_id",
+            pa.string(),
+            "sha256 of the dump's bytes (16 hex digits); `path:<name>` when unreadable",
+            nullable=False,
+        ),
+        _col("path", pa.string(), "where the dump was read from", nullable=False),
+        _col("size_bytes", pa.int64(), "size of the dump file in bytes", nullable=False),
+        _col("encoding", pa.string(), "the text encoding found (`utf-8`, `cp1251`, `koi8_r`, ...)"),
+        _col("n_documents", pa.int32(), "documents found in the dump (0 when rejected)", nullable=False),
+        _col("status", _dict, "`ok`, or `rejected` when the dump could not be read", nullable=False),
+        _col("error", pa.string(), "why the dump was rejected"),
+        _col(
+            "pipeline_version",
+            pa.string(),
+            "the pipeline version that processed it (an older one is reprocessed)",
+            nullable=False,
+        ),
+        _col("processed_at", pa.timestamp("us", tz="UTC"), "when the dump was processed (UTC)", nullable=False),
     ],
     "The manifest: one row per dump seen, ok or rejected.",
 )
 
 PARTITIONED = {"documents": DOCUMENTS, "entities": ENTITIES, "embeddings": EMBEDDINGS}
+
+# The hive partition key of the partitioned tables: not in their files, added by every reader.
+PARTITION_KEY = _col(
+    "dump_id", pa.string(), "the dump (`dumps.dump_id`); from the partition folder `dump_id=<id>`", nullable=False
+)
+
+# Every table of the dataset: name -> (schema, path pattern under the output folder).
+TABLES = {
+    "documents": (DOCUMENTS, "documents/dump_id=<id>/part-0.parquet"),
+    "entities": (ENTITIES, "entities/dump_id=<id>/part-0.parquet"),
+    "embeddings": (EMBEDDINGS, "embeddings/dump_id=<id>/part-0.parquet"),
+    "pairs": (PAIRS, "pairs/part-0.parquet"),
+    "dumps": (DUMPS, "dumps.parquet"),
+}
 
 
 def to_table(rows: list, schema: pa.Schema) -> pa.Table:

@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.corpus import RunSummary
     from pipeline.flows import process_raw_folder
+    from pipeline.progress import console
 
-    summary = RunSummary(**process_raw_folder(raw_dir=str(args.raw), out_dir=str(args.out)))
+    with console():  # a progress line on stderr, only when it is a terminal
+        summary = RunSummary(**process_raw_folder(raw_dir=str(args.raw), out_dir=str(args.out)))
     print(summary.line())
     return 2 if summary.rejected else 0

@@ -1,0 +1,84 @@
+"""`pipeline status` as text (a table per dump, totals, the last run) and as JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pipeline.reporting.data import Overview
+
+
+def _when(ts: datetime | None) -> str:
+    return ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts else "never"
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        out = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        return "  ".join(out).rstrip()
+
+    return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def format_status(overview: Overview) -> str:
+    """A plain-text table: one line per dump (rejected ones with their error), then totals and the last run."""
+    langs = overview.languages
+    header = ["file", "dump_id", "status", "documents", *langs, "entities", "processed_at", "error"]
+    rows = []
+    for d in overview.dumps:
+        rows.append(
+            [
+                d.file_name,
+                d.dump_id,
+                d.status,
+                str(d.n_documents),
+                *(str(d.docs_by_lang.get(lang, 0)) for lang in langs),
+                str(d.n_entities),
+                _when(d.processed_at),
+                " ".join((d.error or "").split()),
+            ]
+        )
+    right = set(range(3, 5 + len(langs)))
+    by_lang = ", ".join(f"{lang} {overview.docs_by_lang[lang]}" for lang in langs) or "none"
+    lines = [f"dataset: {overview.out_dir}", ""]
+    lines += _table(header, rows, right) if rows else ["(no dumps recorded yet)"]
+    lines += [
+        "",
+        f"total: {len(overview.dumps)} dumps ({len(overview.ok)} ok, {len(overview.rejected)} rejected)"
+        f" | documents: {overview.n_documents} ({by_lang})"
+        f" | entities: {overview.n_entities} | pairs: {overview.n_pairs}",
+        f"last run: {_when(overview.last_run)}",
+    ]
+    return "\n".join(lines)
+
+
+def status_dict(overview: Overview) -> dict:
+    """The same facts as plain JSON-ready data."""
+    return {
+        "out_dir": str(overview.out_dir),
+        "dumps": [
+            {
+                "file": d.file_name,
+                "path": d.path,
+                "dump_id": d.dump_id,
+                "status": d.status,
+                "error": d.error,
+                "documents": d.n_documents,
+                "documents_by_lang": dict(sorted(d.docs_by_lang.items())),
+                "entities": d.n_entities,
+                "processed_at": d.processed_at.isoformat() if d.processed_at else None,
+            }
+            for d in overview.dumps
+        ],
+        "totals": {
+            "dumps": len(overview.dumps),
+            "ok": len(overview.ok),
+            "rejected": len(overview.rejected),
+            "documents": overview.n_documents,
+            "documents_by_lang": dict(sorted(overview.docs_by_lang.items())),
+            "entities": overview.n_entities,
+            "pairs": overview.n_pairs,
+        },
+        "last_run": overview.last_run.isoformat() if overview.last_run else None,
+    }

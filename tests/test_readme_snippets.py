@@ -1,0 +1,75 @@
+"""Every Python snippet of README's analyst section runs against the sample's real output and gives true answers."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import polars as pl
+import pytest
+
+from tests.conftest import REPO
+
+START, END = "<!-- analyst-snippets:start -->", "<!-- analyst-snippets:end -->"
+
+
+def readme_snippets() -> list[str]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split(START, 1)[1].split(END, 1)[0]
+    return re.findall(r"^```python\n(.*?)^```", section, flags=re.S | re.M)
+
+
+SNIPPETS = readme_snippets()
+
+
+def _library(code: str) -> str:
+    return re.search(r"^import (\w+)", code, flags=re.M).group(1)
+
+
+def _frame(value) -> pd.DataFrame:
+    """pandas and Polars results as pandas, for one set of checks."""
+    if isinstance(value, pl.DataFrame):
+        return value.to_pandas()
+    return value.reset_index() if "entity_key" in getattr(value.index, "names", []) else value
+
+
+@pytest.fixture(scope="module")
+def truth(sample_run):
+    docs = pd.read_parquet(sample_run / "documents")
+    ents = pd.read_parquet(sample_run / "entities")
+    named = ents[ents.label.isin(["PERSON", "ORG"])]
+    text = dict(zip(docs.doc_id, docs.text))
+    pairs = pd.read_parquet(sample_run / "pairs")
+    return {
+        "mentions": named.groupby("entity_key").size().to_dict(),
+        "pairs": {(text[r], text[e]) for r, e in zip(pairs.ru_doc_id, pairs.en_doc_id)},
+    }
+
+
+@pytest.fixture
+def in_analyst_folder(sample_run, tmp_path, monkeypatch):
+    """A folder whose processed/ is the sample's output, as after `make run` in the repository."""
+    (tmp_path / "processed").symlink_to(sample_run, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_the_section_has_snippets_for_every_library():
+    assert [_library(code) for code in SNIPPETS] == ["pandas", "pandas", "duckdb", "polars"]
+
+
+@pytest.mark.parametrize("code", SNIPPETS, ids=[f"{i}-{_library(c)}" for i, c in enumerate(SNIPPETS)])
+def test_readme_snippet_runs_and_is_true(code, in_analyst_folder, truth, capsys):
+    namespace: dict = {"__name__": "__readme__"}
+    exec(compile(code, "README.md snippet", "exec"), namespace)
+    assert capsys.readouterr().out.strip()  # it shows something
+    results = {name: _frame(namespace[name]) for name in ("top", "both") if name in namespace}
+    assert results
+    if "top" in results:
+        top = results["top"]
+        got = dict(zip(top.entity_key, top.mentions))
+        assert got == truth["mentions"]
+        assert top.entity_key.iloc[0] in ("org:csto", "org:un")  # the most named: 15 mentions each
+        assert "person:tasmagambetov" in got
+    if "both" in results:
+        both = results["both"]
+        assert set(zip(both.ru_text, both.en_text)) == truth["pairs"]
