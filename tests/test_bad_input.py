@@ -6,12 +6,14 @@ from __future__ import annotations
 import gzip
 import os
 import random
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
 
 from pipeline.cli import main as cli_main
-from tests.conftest import SAMPLE_DUMP
+from tests.conftest import REPO, SAMPLE_DUMP
 from tests.runs import read_tables
 
 # file name -> words the `error` must contain
@@ -81,3 +83,20 @@ def test_a_second_run_rejects_them_again_and_changes_nothing(bad_run, capsys):
     assert cli_main(["run", "--raw", str(raw), "--out", str(out)]) == 2
     assert "0 new, 1 unchanged, 8 rejected" in capsys.readouterr().out
     pd.testing.assert_frame_equal(pd.read_parquet(out / "dumps.parquet"), before)
+
+
+def test_an_unreadable_file_is_rejected_as_such(tmp_path):
+    """chmod 000 does not stop root: the check runs without the capabilities that bypass it."""
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(SAMPLE_DUMP.read_bytes())
+    secret.chmod(0)
+    code = (
+        "import sys; from pathlib import Path; from pipeline.manifest import inspect;"
+        "print(inspect(Path(sys.argv[1]), {})[0].error)"
+    )
+    drop = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
+    proc = subprocess.run(
+        [*drop, sys.executable, "-c", code, str(secret)], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "unreadable: Permission denied"

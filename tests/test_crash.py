@@ -40,17 +40,14 @@ def crashed(prefect_server, tmp_path_factory):
         raw, out = make_raw(base, wmt=True), base / "out"
         args = [sys.executable, "-m", "tests.crash_run", event, str(n), "run", "--raw", str(raw), "--out", str(out)]
         env = cli_env(prefect_server, PIPELINE_BATCH_SIZE=BATCH)
-        procs[(event, n)] = (
-            raw,
-            out,
-            subprocess.Popen(
-                args, cwd=REPO, env=env, capture_output=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-            ),
-        )
+        log = open(base / "run.log", "w")
+        proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        procs[(event, n)] = (raw, out, proc, log)
     done = {}
-    for moment, (raw, out, proc) in procs.items():
-        _, err = proc.communicate(timeout=900)
-        done[moment] = (raw, out, proc.returncode, err[-3000:].decode(errors="replace"))
+    for moment, (raw, out, proc, log) in procs.items():
+        proc.wait(timeout=900)
+        log.close()
+        done[moment] = (raw, out, proc.returncode, (out.parent / "run.log").read_text()[-3000:])
     return done
 
 
