@@ -65,7 +65,11 @@ class BatchAnalysis:
 
 
 def open_source(path: Path, settings: Settings) -> DumpSource:
-    """Read, decode and split one dump file; raises DumpRejected for unreadable content, OSError for I/O."""
+    """Read, decode and split one dump file; raises DumpRejected for unreadable content, OSError for I/O.
+
+    The one reader call: `pipeline.stages.readers.open_dump(path, settings)` (streaming, JSON Lines)
+    takes its place unchanged.
+    """
     path = Path(path)
     data = path.read_bytes()
     dump_id = dump_id_of(data)
@@ -96,7 +100,9 @@ def read_dump(path: Path, settings: Settings, dump_id: str) -> ReadDump | DumpRe
                 batches.append([])
             batches[-1].append(doc)
     except DumpRejected as exc:
-        return manifest_row(path, dump_id, _size(path), None, 0, str(exc))
+        # a reader that hashed the file names the dump itself (issue 3's open_dump does)
+        rejected_id = getattr(exc, "dump_id", None) or dump_id
+        return manifest_row(path, rejected_id, getattr(exc, "size_bytes", 0) or _size(path), None, 0, str(exc))
     return ReadDump(source.dump_id, str(path), source.size_bytes, source.encoding, source.problems, batches)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import hashlib
 import json
@@ -30,6 +31,16 @@ class LockTimeout(RuntimeError):
 def corpus_key(dump_ids: list[str], version: str) -> str:
     """What the pairs table was computed from: the sorted ok dump ids and the pipeline version."""
     return hashlib.sha256(json.dumps([version, sorted(dump_ids)]).encode()).hexdigest()[:16]
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def _fsync_dir(path: Path) -> None:
@@ -135,13 +146,15 @@ class Store:
             final = self.partition_dir(name, staging.dump_id)
             final.parent.mkdir(parents=True, exist_ok=True)
             _fsync_dir(staged)
-            if final.exists():
+            if not final.exists():
+                os.replace(staged, final)
+            elif _exchange(staged, final):
+                shutil.rmtree(staged, ignore_errors=True)  # now the old partition
+            else:  # no atomic exchange here: a moment without the partition, the manifest still says redo
                 trash = self.tmp_dir / f"old-{uuid.uuid4().hex}"
                 os.replace(final, trash)
                 os.replace(staged, final)
                 shutil.rmtree(trash, ignore_errors=True)
-            else:
-                os.replace(staged, final)
             _fsync_dir(final.parent)
         shutil.rmtree(staging.dir, ignore_errors=True)
 

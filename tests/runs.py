@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tests.conftest import REPO, SAMPLE_DUMP, SHARED
@@ -85,7 +86,13 @@ def read_tables(out: Path) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def assert_same_tables(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
+def assert_same_tables(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame], vector_atol: float = 0.0) -> None:
+    """Equal tables; with `vector_atol`, embedding vectors may differ by float rounding only."""
     assert set(a) == set(b)
     for name in a:
-        pd.testing.assert_frame_equal(a[name], b[name], obj=name)
+        left, right = a[name], b[name]
+        if name == "embeddings" and vector_atol:
+            va, vb = (np.stack([np.frombuffer(v, np.float32) for v in t["vector"]]) for t in (left, right))
+            np.testing.assert_allclose(va, vb, rtol=0, atol=vector_atol)
+            left, right = left.drop(columns="vector"), right.drop(columns="vector")
+        pd.testing.assert_frame_equal(left, right, obj=name)
