@@ -100,3 +100,9 @@ def test_an_unreadable_file_is_rejected_as_such(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "unreadable: Permission denied"
+
+
+def test_a_missing_raw_folder_is_a_clear_error(tmp_path, capsys):
+    assert cli_main(["run", "--raw", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 1
+    assert "raw folder not found" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -43,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.flows import process_raw_folder
     from pipeline.store import LockTimeout
 
+    if not os.path.isdir(args.raw):
+        print(f"pipeline run: raw folder not found: {args.raw}", file=sys.stderr)
+        return 1
     flow = process_raw_folder
     if args.workers is not None or args.dask_address:
         if args.workers is not None and args.workers < 1:
