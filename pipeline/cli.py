@@ -16,6 +16,8 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 COMMANDS = [
     "run",
     "evaluate",
+    "forget",
+    "serve",
     "status",
     "report",
     "schema",

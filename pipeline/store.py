@@ -1,9 +1,12 @@
-"""The one place that writes the dataset: atomic Parquet files, the manifest, the output lock."""
+"""The one place that writes the dataset: atomic Parquet files, staged partitions, the manifest, the lock."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
+import hashlib
+import json
 import os
 import shutil
 import time
@@ -18,10 +21,63 @@ import pyarrow.parquet as pq
 from pipeline import schemas
 
 COMPRESSION = "zstd"
+_PART = "part-{:05d}.parquet"
 
 
 class LockTimeout(RuntimeError):
     """Another run holds the output folder for longer than we agreed to wait."""
+
+
+def corpus_key(dump_ids: list[str], version: str) -> str:
+    """What the pairs table was computed from: the sorted ok dump ids and the pipeline version."""
+    return hashlib.sha256(json.dumps([version, sorted(dump_ids)]).encode()).hexdigest()[:16]
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class Staging:
+    """A dump's partitions being written: part files under `_tmp/`, switched in by `Store.commit`."""
+
+    def __init__(self, store: Store, dump_id: str):
+        self.store = store
+        self.dump_id = dump_id
+        self.dir = store.tmp_dir / f"stage-{dump_id}-{uuid.uuid4().hex[:8]}"
+        self.counts: dict[str, int] = dict.fromkeys(schemas.PARTITIONED, 0)
+        for name in schemas.PARTITIONED:
+            (self.dir / name).mkdir(parents=True, exist_ok=True)
+
+    def write_part(self, name: str, table: pa.Table) -> Path:
+        """Write the next part file of one table (part-00000, part-00001, ...)."""
+        path = self.dir / name / _PART.format(self.counts[name])
+        self.store.write_file(_with_dump_id(name, table, self.dump_id), path)
+        self.counts[name] += 1
+        return path
+
+
+def _with_dump_id(name: str, table: pa.Table, dump_id: str) -> pa.Table:
+    expected = schemas.PARTITIONED[name]
+    if not table.schema.equals(expected, check_metadata=False):
+        raise ValueError(f"{name}: schema mismatch:\n{table.schema}\nexpected:\n{expected}")
+    meta = dict(table.schema.metadata or {})
+    meta[b"dump_id"] = dump_id.encode()
+    return table.replace_schema_metadata(meta)
 
 
 class Store:
@@ -31,8 +87,16 @@ class Store:
         self.root = Path(root)
 
     # ---- paths -------------------------------------------------------------------------
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / "_tmp"
+
+    def partition_dir(self, table: str, dump_id: str) -> Path:
+        return self.root / table / f"dump_id={dump_id}"
+
     def partition_file(self, table: str, dump_id: str) -> Path:
-        return self.root / table / f"dump_id={dump_id}" / "part-0.parquet"
+        """The first part file of a partition."""
+        return self.partition_dir(table, dump_id) / _PART.format(0)
 
     @property
     def manifest_path(self) -> Path:
@@ -42,51 +106,143 @@ class Store:
     def pairs_path(self) -> Path:
         return self.root / "pairs" / "part-0.parquet"
 
+    @property
+    def fingerprints_path(self) -> Path:
+        return self.root / "_state" / "fingerprints.json"
+
     # ---- writing -----------------------------------------------------------------------
-    def _atomic_write(self, table: pa.Table, final: Path) -> None:
-        """Write under a temporary name in the same folder tree, fsync, then rename."""
-        tmp_dir = self.root / "_tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
+    def write_file(self, table: pa.Table, final: Path) -> None:
+        """Write one Parquet file under a temporary name in `_tmp/`, fsync, then rename into place."""
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = tmp_dir / f"{uuid.uuid4().hex}.parquet"
+        tmp = self.tmp_dir / f"{uuid.uuid4().hex}.parquet"
         pq.write_table(table, tmp, compression=COMPRESSION)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, final)
 
+    def _write_bytes(self, data: bytes, final: Path) -> None:
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.tmp_dir / f"{uuid.uuid4().hex}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+
+    def stage(self, dump_id: str) -> Staging:
+        """Start writing a dump's partitions; nothing is visible until `commit`."""
+        return Staging(self, dump_id)
+
+    def commit(self, staging: Staging) -> None:
+        """Switch a staged dump in, table by table, replacing any older partition of that dump.
+
+        Each table's partition directory is renamed into place in one step, so a reader sees the
+        old partition or the new one, never a mix of part files. The manifest row comes after.
+        """
+        for name in schemas.PARTITIONED:
+            staged = staging.dir / name
+            final = self.partition_dir(name, staging.dump_id)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            _fsync_dir(staged)
+            if not final.exists():
+                os.replace(staged, final)
+            elif _exchange(staged, final):
+                shutil.rmtree(staged, ignore_errors=True)  # now the old partition
+            else:  # no atomic exchange here: a moment without the partition, the manifest still says redo
+                trash = self.tmp_dir / f"old-{uuid.uuid4().hex}"
+                os.replace(final, trash)
+                os.replace(staged, final)
+                shutil.rmtree(trash, ignore_errors=True)
+            _fsync_dir(final.parent)
+        shutil.rmtree(staging.dir, ignore_errors=True)
+
     def write_partition(self, name: str, dump_id: str, table: pa.Table) -> Path:
-        """Replace the partition of one dump in one table."""
-        expected = schemas.PARTITIONED[name]
-        if not table.schema.equals(expected, check_metadata=False):
-            raise ValueError(f"{name}: schema mismatch:\n{table.schema}\nexpected:\n{expected}")
-        path = self.partition_file(name, dump_id)
-        meta = dict(table.schema.metadata or {})
-        meta[b"dump_id"] = dump_id.encode()
-        self._atomic_write(table.replace_schema_metadata(meta), path)
-        return path
+        """Replace the partition of one dump in one table by a single part file."""
+        staging = Staging(self, dump_id)
+        path = staging.write_part(name, table)
+        for other in schemas.PARTITIONED:
+            if other != name:
+                shutil.rmtree(staging.dir / other)
+        final = self.partition_dir(name, dump_id)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            trash = self.tmp_dir / f"old-{uuid.uuid4().hex}"
+            os.replace(final, trash)
+            shutil.rmtree(trash, ignore_errors=True)
+        os.replace(path.parent, final)
+        shutil.rmtree(staging.dir, ignore_errors=True)
+        return final / path.name
 
     def write_pairs(self, table: pa.Table) -> None:
-        self._atomic_write(table.cast(schemas.PAIRS), self.pairs_path)
+        self.write_file(table.cast(schemas.PAIRS), self.pairs_path)
+
+    @property
+    def pairs_key_path(self) -> Path:
+        return self.root / "_state" / "pairs.key"
+
+    def pairs_key(self) -> str | None:
+        """The corpus key the current pairs table was computed from (None: unknown, recompute)."""
+        if not self.pairs_path.exists():
+            return None
+        try:
+            return self.pairs_key_path.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+
+    def write_pairs_key(self, key: str) -> None:
+        """Record, after the pairs table is written, which corpus it was computed from."""
+        self._write_bytes(key.encode(), self.pairs_key_path)
 
     def write_manifest(self, table: pa.Table) -> None:
-        self._atomic_write(table.cast(schemas.DUMPS), self.manifest_path)
+        self.write_file(table.cast(schemas.DUMPS), self.manifest_path)
+
+    def remove_partitions(self, dump_id: str) -> bool:
+        """Delete one dump's partitions (each moved out of the table first, then removed)."""
+        found = False
+        for name in schemas.PARTITIONED:
+            part = self.partition_dir(name, dump_id)
+            if part.exists():
+                found = True
+                self.tmp_dir.mkdir(parents=True, exist_ok=True)
+                trash = self.tmp_dir / f"old-{uuid.uuid4().hex}"
+                os.replace(part, trash)
+                shutil.rmtree(trash, ignore_errors=True)
+        return found
 
     def remove_dump(self, dump_id: str) -> bool:
-        """Delete one dump's partitions and its manifest row. Returns whether it was known."""
+        """Delete one dump's manifest row, then its partitions. Returns whether it was known."""
         manifest = self.read_manifest()
         known = dump_id in manifest.column("dump_id").to_pylist()
         if known:
             keep = pc.not_equal(manifest.column("dump_id"), dump_id)
             self.write_manifest(manifest.filter(keep))
+        return self.remove_partitions(dump_id) or known
+
+    def partition_dump_ids(self) -> set[str]:
+        """Dump ids that have a partition directory in any table."""
+        ids = set()
         for name in schemas.PARTITIONED:
-            part = self.partition_file(name, dump_id).parent
-            if part.exists():
-                known = True
-                shutil.rmtree(part)
-        return known
+            table_dir = self.root / name
+            if table_dir.is_dir():
+                ids.update(p.name.split("=", 1)[1] for p in table_dir.iterdir() if p.name.startswith("dump_id="))
+        return ids
 
     def clean_tmp(self) -> None:
-        shutil.rmtree(self.root / "_tmp", ignore_errors=True)
+        """Remove what an interrupted run left under `_tmp/` (only ever called under the lock)."""
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+    # ---- file fingerprints (skip re-hashing unchanged files) ---------------------------
+    def read_fingerprints(self) -> dict[str, dict]:
+        try:
+            return json.loads(self.fingerprints_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def write_fingerprints(self, prints: dict[str, dict]) -> None:
+        data = json.dumps(prints, sort_keys=True, indent=1).encode()
+        self._write_bytes(data, self.fingerprints_path)
 
     # ---- reading -----------------------------------------------------------------------
     def read_manifest(self) -> pa.Table:
@@ -95,10 +251,14 @@ class Store:
         return pq.read_table(self.manifest_path)
 
     def read_partition(self, name: str, dump_id: str, columns: list[str] | None = None) -> pa.Table:
-        path = self.partition_file(name, dump_id)
-        if not path.exists():
-            return schemas.PARTITIONED[name].empty_table().select(columns or schemas.PARTITIONED[name].names)
-        return pq.read_table(path, columns=columns)
+        """All part files of one dump's partition, in part order."""
+        schema = schemas.PARTITIONED[name]
+        part_dir = self.partition_dir(name, dump_id)
+        files = sorted(part_dir.glob("part-*.parquet")) if part_dir.is_dir() else []
+        if not files:
+            return schema.empty_table().select(columns or schema.names)
+        tables = [pq.read_table(f, columns=columns) for f in files]
+        return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
 
     def read_table(self, name: str, dump_ids: list[str], columns: list[str] | None = None) -> pa.Table:
         """Concatenate the partitions of the given dumps, with a `dump_id` column added."""
@@ -132,7 +292,8 @@ class Store:
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         raise LockTimeout(
-                            f"another pipeline run holds {self.root} (waited {timeout_s:.0f} s)"
+                            f"another pipeline run is using {self.root} (waited {timeout_s:g} s for its lock);"
+                            " try again later or raise --lock-timeout"
                         ) from None
                     time.sleep(poll_s)
             yield

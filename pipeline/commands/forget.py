@@ -1,0 +1,48 @@
+"""`pipeline forget DUMP_ID`: remove one dump from the dataset on purpose (partitions, manifest row, pairs)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipeline.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    defaults = Settings.from_env()
+    p = sub.add_parser("forget", help="remove one dump's rows from the output dataset")
+    p.add_argument("dump_id", help="the dump's id (dump_id column of dumps.parquet)")
+    p.add_argument("--out", default=defaults.out_dir, help="output dataset folder (default: %(default)s)")
+    p.add_argument("--lock-timeout", type=float, default=defaults.lock_timeout_s, metavar="SECONDS")
+    p.set_defaults(func=forget)
+
+
+def forget(args: argparse.Namespace) -> int:
+    from pipeline.corpus import pair_corpus
+    from pipeline.manifest import current_version, ok_dump_ids
+    from pipeline.store import LockTimeout, Store, corpus_key
+
+    settings = Settings.from_env(out_dir=args.out)
+    store = Store(settings.out_dir)
+    try:
+        with store.lock(args.lock_timeout):
+            store.clean_tmp()
+            rows = [r for r in store.read_manifest().to_pylist() if r["dump_id"] == args.dump_id]
+            if not store.remove_dump(args.dump_id):
+                print(f"pipeline forget: no dump {args.dump_id} in {store.root}", file=sys.stderr)
+                return 1
+            n_pairs = pair_corpus(store, settings)
+            store.write_pairs_key(corpus_key(ok_dump_ids(store), current_version()))
+    except LockTimeout as exc:
+        print(f"pipeline forget: {exc}", file=sys.stderr)
+        return 3
+    print(f"forgot dump {args.dump_id}; pairs recomputed: {n_pairs}")
+    for row in rows:
+        if Path(row["path"]).exists():
+            print(
+                f"note: {row['path']} is still in the raw folder; the next run will process it again"
+                " unless it is moved away",
+                file=sys.stderr,
+            )
+    return 0
