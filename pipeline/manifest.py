@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from pipeline import PIPELINE_VERSION, schemas
 from pipeline.records import DumpRecord
-from pipeline.stages.decode import dump_id_of
+from pipeline.stages.decode import dump_id_of_file
 from pipeline.store import Store
 
 
@@ -28,7 +28,7 @@ def dumps_to_process(paths: list[Path], manifest: pa.Table) -> tuple[list[Path],
     todo, unchanged = [], []
     for p in paths:
         try:
-            dump_id = dump_id_of(p.read_bytes())
+            dump_id = dump_id_of_file(p)[0]
         except OSError:
             todo.append(p)
             continue
