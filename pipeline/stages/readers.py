@@ -161,7 +161,7 @@ def parse_record(line: str) -> JsonRecord:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON ({exc.msg} at column {exc.colno})") from None
+        raise ValueError(f"malformed JSON: {exc.msg} (column {exc.colno})") from None
     except RecursionError:
         raise ValueError("malformed JSON (nested too deep)") from None
     if not isinstance(obj, dict):

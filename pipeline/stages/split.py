@@ -20,7 +20,6 @@ from pipeline.stages.language import UNDETERMINED, LanguageGuess
 
 _FINAL_PUNCT = ".!?…:;,"
 _CLOSERS = "\"'”»’)]"
-_WS = re.compile(r"\s+")
 _NONSPACE = re.compile(r"\S")
 MIN_SWITCH_LETTERS = 40
 _SWITCH_SAMPLE_CHARS = 2000
@@ -220,22 +219,19 @@ def split_dump(
     return split_lines(text.split("\n"), detect, headline_max_chars)
 
 
-def content_id(title: str | None, body: str) -> str:
+def content_id(title: str | None, body: str, chunk: int = _HASH_CHUNK) -> str:
     """Content hash of the white-space-normalized title and text, hashed in bounded chunks."""
     h = hashlib.sha256()
     started = space = False
     for part in (title or "", "\n", body):
-        for i in range(0, len(part), _HASH_CHUNK):
-            norm = _WS.sub(" ", part[i : i + _HASH_CHUNK])
-            if norm.startswith(" "):
-                space, norm = True, norm[1:]
-            if not norm:
+        for i in range(0, len(part), chunk):
+            piece = part[i : i + chunk]
+            words = piece.split()  # the same white space as the regex \s
+            if not words:
+                space = space or bool(piece)
                 continue
-            trailing = norm.endswith(" ")
-            if trailing:
-                norm = norm[:-1]
-            if started and space:
+            if started and (space or piece[0].isspace()):
                 h.update(b" ")
-            h.update(norm.encode("utf-8"))
-            started, space = True, trailing
+            h.update(" ".join(words).encode("utf-8"))
+            started, space = True, piece[-1].isspace()
     return h.hexdigest()[:24]
