@@ -17,7 +17,17 @@ _DATELINE_MAX = 80
 
 
 def language_detector(lang_sample_chars: int = 2000, lang_min_prob: float = 0.70) -> Callable[[str], LanguageGuess]:
-    return partial(detect_language, max_chars=lang_sample_chars, min_prob=lang_min_prob)
+    """langdetect with these settings, remembering its last answer: the body of a one-paragraph
+    document is the very string its paragraph was detected on, so it is not detected twice."""
+    detect = partial(detect_language, max_chars=lang_sample_chars, min_prob=lang_min_prob)
+    last: list = [None, None]
+
+    def remembering(text: str) -> LanguageGuess:
+        if text is not last[0]:
+            last[:] = [text, detect(text)]
+        return last[1]
+
+    return remembering
 
 
 def documents_from_spans(

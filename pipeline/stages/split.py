@@ -128,8 +128,14 @@ def is_headline(text: str, max_chars: int = 200) -> bool:
     return bool(core) and core[-1] not in _FINAL_PUNCT and any(c.isalpha() for c in text)
 
 
-def _letters(s: str) -> int:
-    return sum(1 for c in s if c.isalpha())
+def _has_letters(s: str, n: int) -> bool:
+    """At least `n` letters in `s` (stops as soon as they are found)."""
+    for c in s:
+        if c.isalpha():
+            n -= 1
+            if n <= 0:
+                return True
+    return False
 
 
 class _Splitter:
@@ -143,8 +149,9 @@ class _Splitter:
         self.block: int | None = None
 
     def _lang(self, text: str) -> str:
-        sample = text[:_SWITCH_SAMPLE_CHARS]
-        return self.detect(sample).lang if _letters(sample) >= MIN_SWITCH_LETTERS else UNDETERMINED
+        if not _has_letters(text[:_SWITCH_SAMPLE_CHARS], MIN_SWITCH_LETTERS):
+            return UNDETERMINED
+        return self.detect(text).lang  # the detector samples a bounded part itself
 
     def _close(self) -> Iterator[DocumentSpan]:
         if self.current is not None:
