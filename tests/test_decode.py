@@ -125,3 +125,16 @@ def test_utf8_is_checked_on_the_whole_stream_not_a_prefix():
     data = ascii_head + tail
     assert detect_encoding(lambda: [data[i : i + 65536] for i in range(0, len(data), 65536)]) == "cp1251"
     assert decode_bytes(data).text.endswith("Генеральная Ассамблея ООН приняла резолюцию.\n")
+
+
+def test_damaged_utf8_is_read_with_replacements_not_as_cp1251(tmp_path):
+    """A few bad bytes in a UTF-8 dump: read as UTF-8, replaced and reported; never mojibake."""
+    good = SAMPLE.encode("utf-8")
+    cut = good.index("Генеральная".encode())
+    path = tmp_path / "damaged.txt"
+    path.write_bytes(good[:cut] + b"\xff" + good[cut + 1 :])
+    source = open_dump(path, Settings())
+    texts = " ".join(d.text for d in source.documents)
+    assert source.encoding == "utf-8 (invalid bytes replaced)"
+    assert source.problems == ["bytes that are not valid UTF-8 were replaced by U+FFFD"]
+    assert "\ufffd" in texts and "Ассамблея" in texts

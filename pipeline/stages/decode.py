@@ -20,6 +20,8 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 CHUNK_BYTES = 1 << 20
+UTF8_REPLACED = "utf-8 (invalid bytes replaced)"
+MAX_INVALID_UTF8_SHARE = 0.01  # invalid sequences per valid non-ASCII character for UTF8_REPLACED
 SAMPLE_BYTES = 1 << 20
 
 
@@ -91,8 +93,11 @@ def normalize_text(text: str) -> str:
 
 
 def _decoded(chunks: Iterable[bytes], encoding: str) -> Iterator[str]:
-    """Strict incremental decoding (raises UnicodeDecodeError)."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    """Incremental decoding, strict (raises UnicodeDecodeError) except for UTF8_REPLACED."""
+    if encoding == UTF8_REPLACED:
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    else:
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
     for chunk in chunks:
         if text := decoder.decode(chunk):
             yield text
@@ -188,6 +193,20 @@ def _utf8_or_binary(chunks: Iterable[bytes]) -> bool:
     return ok
 
 
+def _mostly_utf8(chunks: Iterable[bytes]) -> bool:
+    """UTF-8 with a few damaged bytes (a cut or a bad copy), not text in another encoding.
+
+    Read as UTF-8, cp1251 or koi8-r text breaks at nearly every Cyrillic letter; a damaged UTF-8
+    file has many valid non-ASCII characters for each invalid sequence.
+    """
+    valid = invalid = 0
+    for text in _decoded(chunks, UTF8_REPLACED):
+        bad = text.count("\ufffd")
+        invalid += bad
+        valid += len(text) - len(text.encode("ascii", "ignore")) - bad
+    return invalid <= MAX_INVALID_UTF8_SHARE * valid
+
+
 def _sample(chunks: Iterable[bytes]) -> bytes:
     out = bytearray()
     for chunk in chunks:
@@ -212,6 +231,9 @@ def detect_encoding(open_chunks: ByteChunks) -> str:
     if _utf8_or_binary(open_chunks()):
         _check_controls(open_chunks(), "utf-8")
         return "utf-8"
+    if _mostly_utf8(open_chunks()):
+        _check_controls(open_chunks(), UTF8_REPLACED)
+        return UTF8_REPLACED
     scores = _cyrillic_scores(open_chunks())
     plausible = [(s, name) for name, (s, n) in scores.items() if n >= MIN_CYRILLIC_LETTERS and s >= MIN_COMMON_SHARE]
     if plausible:

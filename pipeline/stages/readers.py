@@ -26,6 +26,7 @@ from pipeline.records import DocumentRecord
 from pipeline.settings import Settings
 from pipeline.stages.decode import (
     CHUNK_BYTES,
+    UTF8_REPLACED,
     DumpRejected,
     detect_encoding,
     dump_id_of_file,
@@ -121,6 +122,8 @@ def open_dump(path: Path, settings: Settings) -> DumpSource:
 
         encoding = detect_encoding(open_bytes)
         source = DumpSource(path, dump_id, size, encoding, fmt, compression, iter(()))
+        if encoding == UTF8_REPLACED:
+            source.problems.append("bytes that are not valid UTF-8 were replaced by U+FFFD")
         if fmt == "jsonl":
             _check_some_record(iter_lines(open_bytes(), encoding))
             source.documents = _jsonl_documents(iter_lines(open_bytes(), encoding), source, settings)
