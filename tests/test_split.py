@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.settings import Settings
 from pipeline.stages.documents import documents_from_spans, documents_from_text
-from pipeline.stages.language import UNDETERMINED, LanguageGuess
+from pipeline.stages.language import UNDETERMINED, LanguageGuess, detect_language
 from pipeline.stages.readers import open_dump
 from pipeline.stages.split import content_id, is_headline, split_dump, split_lines
 from tests.conftest import EVAL
@@ -185,3 +185,22 @@ def test_documents_from_text_matches_streaming_reader(tmp_path):
     streamed = [(d.title, d.text, d.lang, d.start, d.end) for d in open_dump(path, Settings()).documents]
     in_memory = [(d.title, d.text, d.lang, d.start, d.end) for d in documents_from_text(text, "x")]
     assert streamed == in_memory and len(streamed) == 3
+
+
+def test_a_slip_of_langdetect_within_a_script_does_not_cut_a_document():
+    """Real langdetect reads this Russian sentence as Bulgarian; its article stays one document."""
+    slip = 'В той игре моя команда победила, а Джордан все равно набрал 44 очка", - добавил глава РФБ.'
+    assert detect_language(slip).lang == "bg"
+    docs = list(documents_from_text(f"{RU1}\n\n{slip}\n\n{RU2}\n\n{EN1}\n\n{EN2}\n", "x"))
+    assert [(d.lang, d.n_paragraphs) for d in docs] == [("ru", 3), ("en", 2)]
+
+
+def test_a_confident_switch_within_a_script_on_a_long_paragraph_cuts():
+    german = "Die Außenminister der Mitgliedstaaten trafen sich am Donnerstag in Genf und sprachen lange. " * 3
+
+    def detect(text: str) -> LanguageGuess:
+        return LanguageGuess("de", 0.99) if "Außenminister" in text else script_detect(text)
+
+    assert [s.lang for s in split_dump(f"{EN1}\n\n{german}\n\n{german[:95]}\n", detect)] == ["en", "de"]
+    short_guess = [s.lang for s in split_dump(f"{EN1}\n\n{german[:95]}\n", detect)]
+    assert short_guess == ["en"]  # under 200 letters: not trusted within one script

@@ -22,7 +22,12 @@ _FINAL_PUNCT = ".!?…:;,"
 _CLOSERS = "\"'”»’)]"
 _NONSPACE = re.compile(r"\S")
 MIN_SWITCH_LETTERS = 40
+SAME_SCRIPT_SWITCH_PROB = 0.95
+SAME_SCRIPT_SWITCH_LETTERS = 200
 _SWITCH_SAMPLE_CHARS = 2000
+_SCRIPT_SAMPLE_CHARS = 500
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _HASH_CHUNK = 1 << 20
 
 
@@ -49,6 +54,7 @@ class DocumentSpan:
     title: Paragraph | None
     body: list[Paragraph] = field(default_factory=list)
     lang: str = UNDETERMINED
+    script: str = ""
 
     @property
     def start(self) -> int:
@@ -138,6 +144,26 @@ def _has_letters(s: str, n: int) -> bool:
     return False
 
 
+def _script(text: str) -> str:
+    """The dominant script of the start of a text: `Cyrl`, `Latn` or empty (neither)."""
+    sample = text[:_SCRIPT_SAMPLE_CHARS]
+    cyrillic, latin = len(_CYRILLIC.findall(sample)), len(_LATIN.findall(sample))
+    return "Cyrl" if cyrillic > latin else "Latn" if latin > cyrillic else ""
+
+
+def _switches(doc: DocumentSpan, lang: str, prob: float, script: str, text: str) -> bool:
+    """A paragraph in another language than its document's starts a new document.
+
+    Within one script (Russian read as Bulgarian, English as Dutch: langdetect's usual slips on a
+    short paragraph) only a confident guess on a long paragraph counts.
+    """
+    if UNDETERMINED in (lang, doc.lang) or lang == doc.lang:
+        return False
+    if script != doc.script:
+        return True
+    return prob >= SAME_SCRIPT_SWITCH_PROB and _has_letters(text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS)
+
+
 class _Splitter:
     """The state of a split: the open document and a headline waiting for what follows it."""
 
@@ -148,10 +174,12 @@ class _Splitter:
         self.held: Paragraph | None = None
         self.block: int | None = None
 
-    def _lang(self, text: str) -> str:
+    def _guess(self, text: str) -> tuple[str, float, str]:
+        """(language, probability, script) of a paragraph; `und` when it has too few letters."""
         if not _has_letters(text[:_SWITCH_SAMPLE_CHARS], MIN_SWITCH_LETTERS):
-            return UNDETERMINED
-        return self.detect(text).lang  # the detector samples a bounded part itself
+            return UNDETERMINED, 0.0, ""
+        guess = self.detect(text)  # the detector samples a bounded part itself
+        return guess.lang, guess.prob, _script(text)
 
     def _close(self) -> Iterator[DocumentSpan]:
         if self.current is not None:
@@ -159,14 +187,14 @@ class _Splitter:
             self.current = None
 
     def _body(self, p: Paragraph) -> Iterator[DocumentSpan]:
-        lang = self._lang(p.text)
+        lang, prob, script = self._guess(p.text)
         cur = self.current
-        if cur is None or (cur.body and UNDETERMINED not in (lang, cur.lang) and lang != cur.lang):
+        if cur is None or (cur.body and _switches(cur, lang, prob, script, p.text)):
             yield from self._close()
             self.current = cur = DocumentSpan(title=None)
         cur.body.append(p)
         if cur.lang == UNDETERMINED:
-            cur.lang = lang
+            cur.lang, cur.script = lang, script
 
     def _end_block(self) -> Iterator[DocumentSpan]:
         if self.held is not None:
