@@ -1,9 +1,10 @@
 """Splitting a decoded dump into documents as a reader sees them, as a stream.
 
 A dump is paragraphs (runs of non-blank lines). Two or more blank lines end a block; inside a
-block, a headline (a short line with no final punctuation that heads a body) starts a new
-document and becomes its title, and a switch of language between paragraphs starts a new
-document too (a Russian article followed by its English translation).
+block, a headline (a short line with no final punctuation that heads a body, as a paragraph of
+its own or as the first line of its body's paragraph) starts a new document and becomes its
+title, and a switch of language between paragraphs starts a new document too (a Russian
+article followed by its English translation).
 
 Everything works on a stream of lines: a document is held only until the next one starts, so
 memory follows the largest document, not the dump. Offsets are global into the decoded text.
@@ -22,6 +23,8 @@ _FINAL_PUNCT = ".!?…:;,"
 _CLOSERS = "\"'”»’)]"
 _NONSPACE = re.compile(r"\S")
 MIN_SWITCH_LETTERS = 40
+GLUED_TITLE_MAX_SHARE = 0.75
+_OPENERS = "\"'«“„‘([-–—"
 SAME_SCRIPT_SWITCH_PROB = 0.95
 SAME_SCRIPT_SWITCH_LETTERS = 200
 _SWITCH_SAMPLE_CHARS = 2000
@@ -144,6 +147,35 @@ def _has_letters(s: str, n: int) -> bool:
     return False
 
 
+def glued_title(p: Paragraph, headline_max_chars: int = 200) -> tuple[Paragraph, Paragraph] | None:
+    """A headline line glued to its body without a blank line, as (title, body), or None.
+
+    The first line must be a headline, clearly shorter than the next one (the lines of a
+    hard-wrapped paragraph are all about as long), and the next line must start a sentence.
+    """
+    if p.n_lines < 2:
+        return None
+    cut = p.text.find("\n", 0, headline_max_chars + 1)
+    if cut < 0:
+        return None
+    first = p.text[:cut]
+    first_end = rstrip_len(first)
+    if not is_headline(first[:first_end], headline_max_chars):
+        return None
+    text = p.text
+    body_start = _NONSPACE.search(text, cut + 1).start()
+    second_end = text.find("\n", body_start)
+    second_len = (len(text) if second_end < 0 else second_end) - body_start
+    opener = text[body_start]
+    if first_end >= GLUED_TITLE_MAX_SHARE * second_len or not (
+        opener.isupper() or opener.isdigit() or opener in _OPENERS
+    ):
+        return None
+    title = Paragraph(p.start, p.start + first_end, p.block, 1, first[:first_end], p.gap)
+    body = Paragraph(p.start + body_start, p.end, p.block, p.n_lines - 1, text[body_start:], text[first_end:body_start])
+    return title, body
+
+
 def _script(text: str) -> str:
     """The dominant script of the start of a text: `Cyrl`, `Latn` or empty (neither)."""
     sample = text[:_SCRIPT_SAMPLE_CHARS]
@@ -203,6 +235,14 @@ class _Splitter:
         yield from self._close()
 
     def feed(self, p: Paragraph) -> Iterator[DocumentSpan]:
+        glued = glued_title(p, self.headline_max_chars)
+        if glued is None:
+            yield from self._feed(p)
+        else:
+            for part in glued:
+                yield from self._feed(part)
+
+    def _feed(self, p: Paragraph) -> Iterator[DocumentSpan]:
         if self.block is not None and p.block != self.block:
             yield from self._end_block()
         self.block = p.block
