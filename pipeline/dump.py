@@ -11,10 +11,7 @@
 
 from __future__ import annotations
 
-import gzip
-import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,23 +22,12 @@ from pipeline.manifest import manifest_row
 from pipeline.nlp.loaders import load_gazetteer, load_language_model
 from pipeline.records import DocumentRecord, DumpRecord, EntityRecord
 from pipeline.settings import Settings
-from pipeline.stages.decode import DumpRejected, decode_bytes, dump_id_of
-from pipeline.stages.documents import assign_published, documents_from_text
+from pipeline.stages.decode import DumpRejected
+from pipeline.stages.documents import assign_published
 from pipeline.stages.entities import extract_entities, harmonize_labels, normalize_entities
 from pipeline.stages.pairing import embed_texts
+from pipeline.stages.readers import DumpSource, open_dump
 from pipeline.store import Store
-
-
-@dataclass
-class DumpSource:
-    """A dump opened for reading: its identity, how it was decoded, and its documents as a stream."""
-
-    dump_id: str
-    path: Path
-    size_bytes: int
-    encoding: str | None
-    problems: list[str] = field(default_factory=list)
-    documents: Iterator[DocumentRecord] = field(default_factory=lambda: iter(()))
 
 
 @dataclass
@@ -65,25 +51,8 @@ class BatchAnalysis:
 
 
 def open_source(path: Path, settings: Settings) -> DumpSource:
-    """Read, decode and split one dump file; raises DumpRejected for unreadable content, OSError for I/O.
-
-    The one reader call: `pipeline.stages.readers.open_dump(path, settings)` (streaming, JSON Lines)
-    takes its place unchanged.
-    """
-    path = Path(path)
-    data = path.read_bytes()
-    dump_id = dump_id_of(data)
-    size = len(data)
-    if path.suffix == ".gz":
-        try:
-            data = gzip.decompress(data)
-        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-            raise DumpRejected(f"truncated or corrupt gzip file: {exc}") from None
-    decoded = decode_bytes(data)
-    documents = documents_from_text(
-        decoded.text, dump_id, settings.lang_sample_chars, settings.lang_min_prob, settings.headline_max_chars
-    )
-    return DumpSource(dump_id, path, size, decoded.encoding, [], documents)
+    """Read, decode and split one dump file (streaming); raises DumpRejected, or OSError for I/O."""
+    return open_dump(Path(path), settings)
 
 
 def read_dump(path: Path, settings: Settings, dump_id: str) -> ReadDump | DumpRecord:

@@ -3,31 +3,39 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import date
 from functools import partial
 
 from pipeline.records import DocumentRecord, EntityRecord
-from pipeline.stages.language import detect_language
-from pipeline.stages.split import content_id, split_dump
+from pipeline.stages.language import LanguageGuess, detect_language
+from pipeline.stages.split import DocumentSpan, content_id, split_lines
 
 # "ООН, 26 июля - РИА Новости." / "MOSCOW, July 26 (Reuters) -": a place, a date, a dash.
 _DATELINE_MAX = 80
 
 
-def documents_from_text(
-    text: str,
-    dump_id: str,
-    lang_sample_chars: int = 2000,
-    lang_min_prob: float = 0.70,
-    headline_max_chars: int = 200,
-) -> Iterator[DocumentRecord]:
-    """Stream the dump's documents in order, each with its language."""
+def language_detector(lang_sample_chars: int = 2000, lang_min_prob: float = 0.70) -> Callable[[str], LanguageGuess]:
+    """langdetect with these settings, remembering its last answer: the body of a one-paragraph
+    document is the very string its paragraph was detected on, so it is not detected twice."""
     detect = partial(detect_language, max_chars=lang_sample_chars, min_prob=lang_min_prob)
-    for ordinal, span in enumerate(split_dump(text, detect, headline_max_chars)):
-        title = text[span.title.start : span.title.end] if span.title else None
-        body = text[span.body[0].start : span.body[-1].end]
+    last: list = [None, None]
+
+    def remembering(text: str) -> LanguageGuess:
+        if text is not last[0]:
+            last[:] = [text, detect(text)]
+        return last[1]
+
+    return remembering
+
+
+def documents_from_spans(
+    spans: Iterable[DocumentSpan], dump_id: str, detect: Callable[[str], LanguageGuess]
+) -> Iterator[DocumentRecord]:
+    """Document records from split spans, each with the language of its body."""
+    for ordinal, span in enumerate(spans):
+        title, body = span.title_text, span.body_text
         guess = detect(body)
         yield DocumentRecord(
             doc_id=content_id(title, body),
@@ -41,6 +49,29 @@ def documents_from_text(
             start=span.start,
             end=span.end,
         )
+
+
+def documents_from_lines(
+    lines: Iterable[str],
+    dump_id: str,
+    lang_sample_chars: int = 2000,
+    lang_min_prob: float = 0.70,
+    headline_max_chars: int = 200,
+) -> Iterator[DocumentRecord]:
+    """Stream the documents of a dump given as decoded lines (without their `\\n`), in order."""
+    detect = language_detector(lang_sample_chars, lang_min_prob)
+    return documents_from_spans(split_lines(lines, detect, headline_max_chars), dump_id, detect)
+
+
+def documents_from_text(
+    text: str,
+    dump_id: str,
+    lang_sample_chars: int = 2000,
+    lang_min_prob: float = 0.70,
+    headline_max_chars: int = 200,
+) -> Iterator[DocumentRecord]:
+    """Stream the documents of a decoded dump held in memory, each with its language."""
+    return documents_from_lines(text.split("\n"), dump_id, lang_sample_chars, lang_min_prob, headline_max_chars)
 
 
 def assign_published(documents: list[DocumentRecord], entities: list[EntityRecord]) -> list[DocumentRecord]:

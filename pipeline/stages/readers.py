@@ -1,0 +1,263 @@
+"""Opening a dump of any supported layout as a stream of documents.
+
+Layouts: plain text (`*.txt` and anything else) and JSON Lines (`*.jsonl`, `*.ndjson`), either of
+them gzip-compressed (recognized by its magic bytes; the name then ends in `.gz`). `open_dump`
+reads the file in chunks: it hashes it, checks the compression and decides the encoding on the
+whole stream, and rejects what cannot be read; `DumpSource.documents` then streams the documents
+in a second pass, holding only the document being built.
+
+JSON Lines: one object per line with a string `text`; optional `id`, `title`, `url`, `date`
+(ISO `YYYY-MM-DD...`) and `lang` are kept. `start`/`end` of such a document are the span of its
+line (white space around it stripped) in the decoded file. A line that is not such an object is
+skipped and reported in `problems` with its line number; a file with no valid line is rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pipeline.records import DocumentRecord
+from pipeline.settings import Settings
+from pipeline.stages.decode import (
+    CHUNK_BYTES,
+    UTF8_REPLACED,
+    DumpRejected,
+    detect_encoding,
+    dump_id_of_file,
+    iter_file_bytes,
+    iter_lines,
+    normalize_text,
+)
+from pipeline.stages.documents import documents_from_lines, language_detector
+from pipeline.stages.language import LanguageGuess
+from pipeline.stages.split import content_id, rstrip_len
+
+GZIP_MAGIC = b"\x1f\x8b"
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+MAX_PROBLEMS = 20
+_NONSPACE = re.compile(r"\S")
+_ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:$|[T ])")
+_LANG_CODE = re.compile(r"[a-z]{2,3}")
+_BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
+
+
+@dataclass
+class DumpSource:
+    """An opened dump: its identity, how it was read, and its documents as a one-pass stream.
+
+    `problems` (skipped JSON lines and the like, at most MAX_PROBLEMS messages and a count of the
+    rest) is complete once `documents` has been consumed.
+    """
+
+    path: Path
+    dump_id: str
+    size_bytes: int
+    encoding: str
+    format: str  # "text" or "jsonl"
+    compression: str | None  # "gzip" or None
+    documents: Iterator[DocumentRecord]
+    problems: list[str] = field(default_factory=list)
+
+
+def gunzip_chunks(chunks: Iterable[bytes], out_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """Decompress a gzip stream (several members allowed) in bounded pieces; DumpRejected when cut or corrupt."""
+    d = zlib.decompressobj(wbits=31)
+    in_member = False
+    try:
+        for chunk in chunks:
+            data = chunk
+            while data:
+                in_member = True
+                out = d.decompress(data, out_bytes)
+                if out:
+                    yield out
+                if d.eof:
+                    data, in_member = d.unused_data, False
+                    d = zlib.decompressobj(wbits=31)
+                    continue
+                data = d.unconsumed_tail
+                while not data and len(out) == out_bytes:  # output still pending inside zlib
+                    out = d.decompress(b"", out_bytes)
+                    if out:
+                        yield out
+    except zlib.error as exc:
+        raise DumpRejected(f"corrupt gzip data: {exc}") from None
+    if in_member:
+        raise DumpRejected("truncated gzip: the compressed stream ends before its end marker")
+
+
+def _layout(path: Path, head: bytes, size: int) -> tuple[str, str | None]:
+    name = path.name.lower()
+    compression = "gzip" if head.startswith(GZIP_MAGIC) else None
+    if name.endswith(".gz"):
+        if compression is None and size:
+            raise DumpRejected("named .gz but not gzip-compressed")
+        name = name[:-3]
+    return ("jsonl" if name.endswith(JSONL_SUFFIXES) else "text"), compression
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(2)
+
+
+def open_dump(path: Path, settings: Settings) -> DumpSource:
+    """Open a dump for streaming; DumpRejected (with dump_id and size) when its content cannot be read."""
+    path = Path(path)
+    if path.is_dir():
+        raise DumpRejected("a directory, not a dump file")
+    dump_id, size = dump_id_of_file(path)
+    try:
+        fmt, compression = _layout(path, _head(path), size)
+
+        def open_bytes() -> Iterable[bytes]:
+            raw = iter_file_bytes(path)
+            return gunzip_chunks(raw) if compression else raw
+
+        encoding = detect_encoding(open_bytes)
+        source = DumpSource(path, dump_id, size, encoding, fmt, compression, iter(()))
+        if encoding == UTF8_REPLACED:
+            source.problems.append("bytes that are not valid UTF-8 were replaced by U+FFFD")
+        if fmt == "jsonl":
+            _check_some_record(iter_lines(open_bytes(), encoding))
+            source.documents = _jsonl_documents(iter_lines(open_bytes(), encoding), source, settings)
+        else:
+            source.documents = documents_from_lines(
+                iter_lines(open_bytes(), encoding),
+                dump_id,
+                settings.lang_sample_chars,
+                settings.lang_min_prob,
+                settings.headline_max_chars,
+            )
+    except DumpRejected as exc:
+        raise DumpRejected(str(exc), dump_id, size) from None
+    return source
+
+
+@dataclass
+class JsonRecord:
+    text: str
+    title: str | None = None
+    source_id: str | None = None
+    url: str | None = None
+    published: date | None = None
+    lang: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _optional_str(obj: dict, key: str) -> str | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    value = normalize_text(str(value)).strip()
+    return value or None
+
+
+def parse_record(line: str) -> JsonRecord:
+    """One JSON Lines record; ValueError says why the line is not one."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("malformed JSON (nested too deep)") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"a JSON {type(obj).__name__}, not an object")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise ValueError("no string `text` field")
+    text = normalize_text(text).strip()
+    if not text:
+        raise ValueError("empty `text`")
+    rec = JsonRecord(text, _optional_str(obj, "title"), _optional_str(obj, "id"), _optional_str(obj, "url"))
+    raw_date = _optional_str(obj, "date")
+    if raw_date:
+        m = _ISO_DATE.match(raw_date)
+        try:
+            rec.published = date(int(m[1]), int(m[2]), int(m[3])) if m else None
+        except ValueError:
+            rec.published = None
+        if rec.published is None:
+            rec.notes.append(f"date {raw_date[:40]!r} is not ISO YYYY-MM-DD, left empty")
+    raw_lang = _optional_str(obj, "lang")
+    if raw_lang:
+        code = re.split(r"[-_]", raw_lang.lower())[0]
+        if _LANG_CODE.fullmatch(code):
+            rec.lang = code
+        else:
+            rec.notes.append(f"lang {raw_lang[:20]!r} is not a language code, detected instead")
+    return rec
+
+
+def _check_some_record(lines: Iterable[str]) -> None:
+    """Reject a JSON Lines dump with lines but not one valid record (stops at the first valid one)."""
+    first_problem = None
+    for lineno, line in enumerate(lines, 1):
+        if _NONSPACE.search(line) is None:
+            continue
+        try:
+            parse_record(line)
+            return
+        except ValueError as exc:
+            first_problem = first_problem or f"line {lineno}: {exc}"
+    if first_problem:
+        raise DumpRejected(f"no valid JSON Lines record (first problem: {first_problem})")
+
+
+def _report(problems: list[str], counter: list[int], message: str) -> None:
+    counter[0] += 1
+    if len(problems) < MAX_PROBLEMS:
+        problems.append(message)
+
+
+def _jsonl_documents(lines: Iterable[str], source: DumpSource, settings: Settings) -> Iterator[DocumentRecord]:
+    detect: Callable[[str], LanguageGuess] = language_detector(settings.lang_sample_chars, settings.lang_min_prob)
+    counter = [0]
+    pos = ordinal = 0
+    for lineno, line in enumerate(lines, 1):
+        line_start, pos = pos, pos + len(line) + 1
+        first = _NONSPACE.search(line)
+        if first is None:
+            continue
+        try:
+            rec = parse_record(line)
+        except ValueError as exc:
+            _report(source.problems, counter, f"line {lineno}: {exc}, skipped")
+            continue
+        for note in rec.notes:
+            _report(source.problems, counter, f"line {lineno}: {note}")
+        if rec.lang:
+            lang, prob = rec.lang, 1.0
+        else:
+            guess = detect(rec.text)
+            lang, prob = guess.lang, guess.prob
+        yield DocumentRecord(
+            doc_id=content_id(rec.title, rec.text),
+            dump_id=source.dump_id,
+            ordinal=ordinal,
+            title=rec.title,
+            text=rec.text,
+            lang=lang,
+            lang_prob=prob,
+            n_paragraphs=count_paragraphs(rec.text),
+            start=line_start + first.start(),
+            end=line_start + rstrip_len(line),
+            published=rec.published,
+            source_id=rec.source_id,
+            url=rec.url,
+        )
+        ordinal += 1
+    if counter[0] > len(source.problems):
+        source.problems.append(f"... and {counter[0] - len(source.problems)} more problems")
+
+
+def count_paragraphs(text: str) -> int:
+    """Paragraphs of a (stripped) JSON Lines text: runs separated by blank lines, or its lines when none is blank."""
+    separators = len(_BLANK_LINES.findall(text))
+    return separators + 1 if separators else text.count("\n") + 1
