@@ -44,16 +44,33 @@ DOCUMENTS = _schema(
             nullable=False,
         ),
         _col("lang", _dict, "ISO 639-1 language code (`en`, `ru`, ...), or `und` when unsure", nullable=False),
-        _col("lang_prob", pa.float32(), "langdetect's probability for `lang` (1.0 when a JSON Lines record gives its `lang`)", nullable=False),
-        _col("n_paragraphs", pa.int32(), "number of paragraphs in the body (JSON Lines: blank-line separated runs, else lines)", nullable=False),
+        _col(
+            "lang_prob",
+            pa.float32(),
+            ("langdetect's probability for `lang` (1.0 when a JSON Lines record gives its `lang`)"),
+            nullable=False,
+        ),
+        _col(
+            "n_paragraphs",
+            pa.int32(),
+            ("number of paragraphs in the body (JSON Lines: blank-line separated runs, else lines)"),
+            nullable=False,
+        ),
         _col(
             "start",
             pa.int64(),
-            "start of title and body in the decoded dump text (character offset; line ends `\\n`, NFC); JSON Lines: start of the record's line",
+            (
+                "start of title and body in the decoded dump text (character offset; line"
+                " ends `\\n`, NFC); JSON Lines: start of the record's line"
+            ),
             nullable=False,
         ),
         _col("end", pa.int64(), "end (exclusive) of title and body in the decoded dump text", nullable=False),
-        _col("published", pa.date32(), "publication date: a JSON Lines record's ISO `date`, else the document's dateline, when it has one"),
+        _col(
+            "published",
+            pa.date32(),
+            ("publication date: a JSON Lines record's ISO `date`, else the document's dateline, when it has one"),
+        ),
         _col("source_id", pa.string(), "the record's id, from JSON Lines dumps"),
         _col("url", pa.string(), "the record's URL, from JSON Lines dumps"),
     ],
@@ -135,15 +152,32 @@ DUMPS = _schema(
         _col(
             "dump_id",
             pa.string(),
-            "sha256 of the dump file's bytes (16 hex digits; the compressed bytes for `.gz`); `path:<name>` when unreadable",
+            (
+                "sha256 of the dump file's bytes (16 hex digits; the compressed"
+                " bytes for `.gz`); `path:<name>` when unreadable"
+            ),
             nullable=False,
         ),
         _col("path", pa.string(), "where the dump was read from", nullable=False),
         _col("size_bytes", pa.int64(), "size of the dump file in bytes", nullable=False),
-        _col("encoding", pa.string(), "the text encoding found (`utf-8`, `utf-8-sig`, `utf-16`, `cp1251`, `koi8-r`, ..., or `utf-8 (invalid bytes replaced)`)"),
+        _col(
+            "encoding",
+            pa.string(),
+            (
+                "the text encoding found (`utf-8`, `utf-8-sig`, `utf-16`, `cp1251`,"
+                " `koi8-r`, ..., or `utf-8 (invalid bytes replaced)`)"
+            ),
+        ),
         _col("n_documents", pa.int32(), "documents found in the dump (0 when rejected)", nullable=False),
         _col("status", _dict, "`ok`, or `rejected` when the dump could not be read", nullable=False),
-        _col("error", pa.string(), "why the dump was rejected; for an `ok` dump, problems met while reading it (`line 7: malformed JSON ..., skipped`)"),
+        _col(
+            "error",
+            pa.string(),
+            (
+                "why the dump was rejected; for an `ok` dump, problems met while"
+                " reading it (`line 7: malformed JSON ..., skipped`)"
+            ),
+        ),
         _col(
             "pipeline_version",
             pa.string(),
