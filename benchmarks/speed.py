@@ -115,7 +115,11 @@ def run_pipeline(raw: Path, out: Path) -> tuple[float, int, str]:
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out)],
-        cwd=REPO, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=REPO,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     ps = psutil.Process(proc.pid)
     peak = 0
