@@ -16,8 +16,12 @@ def extract_entities(
     model_for: Callable[[str], object],
     batch_size: int = 64,
     n_process: int = 1,
+    keep_labels: frozenset[str] | None = None,
 ) -> list[EntityRecord]:
-    """Run each language's spaCy pipeline over its documents (one `nlp.pipe` per language)."""
+    """Run each language's spaCy pipeline over its documents (one `nlp.pipe` per language).
+
+    `keep_labels` overrides the labels the model's configuration keeps (evaluation keeps more).
+    """
     by_lang: dict[str, list[DocumentRecord]] = defaultdict(list)
     for doc in documents:
         by_lang[doc.lang].append(doc)
@@ -30,8 +34,9 @@ def extract_entities(
         texts = (d.text for d in docs)
         for record, sdoc in zip(docs, model.nlp.pipe(texts, batch_size=batch_size, n_process=n_process)):
             norms = sdoc._.norms or {}
+            wanted = keep_labels or model.keep_labels
             for ent in sdoc.ents:
-                if ent.label_ not in model.keep_labels:
+                if ent.label_ not in wanted:
                     continue
                 out.append(
                     EntityRecord(
@@ -121,3 +126,16 @@ def normalize_entities(
             else:
                 out.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
     return out
+
+
+def entities_of_documents(
+    documents: list[DocumentRecord],
+    model_for: Callable[[str], object],
+    gazetteer: Gazetteer,
+    batch_size: int = 64,
+    n_process: int = 1,
+    keep_labels: frozenset[str] | None = None,
+) -> list[EntityRecord]:
+    """The whole entity stage: extract, one label per name, normalize and key."""
+    entities = extract_entities(documents, model_for, batch_size, n_process, keep_labels)
+    return normalize_entities(harmonize_labels(entities, gazetteer), documents, gazetteer)
