@@ -167,3 +167,110 @@ def make_russian_name_normalizer(nlp: Language, name: str, labels: list[str]):
         return doc
 
     return normalize
+
+
+SPLIT_TOKENS = ("(", ")", "[", "]", "•", "·", "|", ";", ",", ":", "/", "—", "–")
+EDGE_TOKENS = SPLIT_TOKENS + (".", "-", '"', "'", "«", "»", "“", "”", "„")
+
+
+def _pieces(doc: Doc, ent: Span, split: set[str], edges: set[str]) -> list[Span]:
+    """Parts of `ent` between separator tokens, without separators at their edges."""
+    out, start = [], ent.start
+    for i in range(ent.start, ent.end + 1):
+        if i == ent.end or doc[i].text in split:
+            s, e = start, i
+            while s < e and doc[s].text in edges and doc[s].text not in ("«", "“", "„"):
+                s += 1
+            while (
+                e > s
+                and doc[e - 1].text in edges
+                and doc[e - 1].text not in ("»", "”")
+                and not (doc[e - 1].text == "." and e - 1 > s and len(doc[e - 2].text) <= 2)
+            ):
+                e -= 1
+            if e > s and any(t.is_alpha or t.is_digit for t in doc[s:e]):
+                out.append(Span(doc, s, e, label=ent.label_, kb_id=ent.kb_id_))
+            start = i + 1
+    return out
+
+
+@Language.factory(
+    "split_entities",
+    default_config={"separators": list(SPLIT_TOKENS), "edges": list(EDGE_TOKENS)},
+)
+def make_split_entities(nlp: Language, name: str, separators: list[str], edges: list[str]):
+    """Entity spans split at separators ("Ши Тао (Shi Tao)" -> two names) and trimmed of edge punctuation."""
+    split, edge = set(separators), set(edges)
+
+    def split_entities(doc: Doc) -> Doc:
+        ents: list[Span] = []
+        for ent in doc.ents:
+            if any(t.text in split or t.text in edge for t in (ent[0], ent[-1])) or any(t.text in split for t in ent):
+                ents.extend(_pieces(doc, ent, split, edge))
+            else:
+                ents.append(ent)
+        doc.ents = filter_spans(ents)
+        return doc
+
+    return split_entities
+
+
+@lru_cache(maxsize=100_000)
+def _russian_cases(word: str) -> frozenset[str]:
+    """Grammatical cases a Russian word form can have (empty for non-Russian words)."""
+    return frozenset(p.tag.case for p in natasha_models()["vocab"].parse(word) if p.tag.case)
+
+
+def _genitive(span: Span) -> bool:
+    first = span[0].text
+    return first.isupper() or "gent" in _russian_cases(first) or "gen2" in _russian_cases(first)
+
+
+def _close_quote(doc: Doc, ent: Span) -> Span:
+    """Extend a span that opens a quotation mark up to the closing one (one token away at most)."""
+    opened = sum(t.text in ("«", "„") for t in ent) - sum(t.text in ("»", "“") for t in ent)
+    end = ent.end
+    if opened > 0 and end < len(doc) and doc[end].text in ("»", "“", "”"):
+        end += 1
+    return ent if end == ent.end else Span(doc, ent.start, end, label=ent.label_, kb_id=ent.kb_id_)
+
+
+@Language.factory("russian_org_extents", default_config={"heads": [], "attach": ["ORG", "LOC"]})
+def make_russian_org_extents(nlp: Language, name: str, heads: list[str], attach: list[str]):
+    """Russian organization extents as factRuEval and analysts read them.
+
+    An ORG followed by a place or organization in the genitive takes it in ("Совета муфтиев" +
+    "России"); a place governed by a body noun becomes that body ("правительства" + "Китая").
+    Body nouns (`heads`, word stems) come from models/pipelines.toml.
+    """
+    stems = tuple(h.lower() for h in heads)
+    attachable = set(attach)
+
+    def is_head(token) -> bool:
+        return token.is_alpha and token.lower_.startswith(stems)
+
+    def org_extents(doc: Doc) -> Doc:
+        ents = [_close_quote(doc, e) for e in doc.ents]
+        out: list[Span] = []
+        i = 0
+        while i < len(ents):
+            ent = ents[i]
+            if ent.label_ == "LOC" and ent.start > 0 and is_head(doc[ent.start - 1]) and _genitive(ent):
+                start = ent.start - 1
+                if not (out and out[-1].end > start):
+                    ent = Span(doc, start, ent.end, label="ORG")
+            while (
+                ent.label_ == "ORG"
+                and i + 1 < len(ents)
+                and ents[i + 1].start == ent.end
+                and ents[i + 1].label_ in attachable
+                and _genitive(ents[i + 1])
+            ):
+                i += 1
+                ent = Span(doc, ent.start, ents[i].end, label="ORG", kb_id=ent.kb_id_)
+            out.append(ent)
+            i += 1
+        doc.ents = filter_spans(out)
+        return doc
+
+    return org_extents
