@@ -173,11 +173,19 @@ SPLIT_TOKENS = ("(", ")", "[", "]", "•", "·", "|", ";", ",", ":", "/", "—",
 EDGE_TOKENS = SPLIT_TOKENS + (".", "-", '"', "'", "«", "»", "“", "”", "„")
 
 
-def _pieces(doc: Doc, ent: Span, split: set[str], edges: set[str]) -> list[Span]:
+def _is_separator(token, split: set[str], split_numbers: bool) -> bool:
+    if token.text in split or token.is_space or "\n" in token.whitespace_:
+        return True
+    if token.text in ("-", "–") and token.i > 0 and token.whitespace_ and token.nbor(-1).whitespace_:
+        return True  # a spaced dash ("Romania - Cosmin Contra"), not a hyphen inside a name
+    return split_numbers and any(c.isdigit() for c in token.text) and not any(c.isalpha() for c in token.text)
+
+
+def _pieces(doc: Doc, ent: Span, split: set[str], edges: set[str], split_numbers: bool = False) -> list[Span]:
     """Parts of `ent` between separator tokens, without separators at their edges."""
     out, start = [], ent.start
     for i in range(ent.start, ent.end + 1):
-        if i == ent.end or doc[i].text in split:
+        if i == ent.end or _is_separator(doc[i], split, split_numbers):
             s, e = start, i
             while s < e and doc[s].text in edges and doc[s].text not in ("«", "“", "„"):
                 s += 1
@@ -196,17 +204,28 @@ def _pieces(doc: Doc, ent: Span, split: set[str], edges: set[str]) -> list[Span]
 
 @Language.factory(
     "split_entities",
-    default_config={"separators": list(SPLIT_TOKENS), "edges": list(EDGE_TOKENS)},
+    default_config={
+        "separators": list(SPLIT_TOKENS),
+        "edges": list(EDGE_TOKENS),
+        "split_numbers": False,
+        "labels": ["PERSON", "PER", "ORG", "GPE", "LOC", "NORP"],
+    },
 )
-def make_split_entities(nlp: Language, name: str, separators: list[str], edges: list[str]):
-    """Entity spans split at separators ("Ши Тао (Shi Tao)" -> two names) and trimmed of edge punctuation."""
-    split, edge = set(separators), set(edges)
+def make_split_entities(
+    nlp: Language, name: str, separators: list[str], edges: list[str], split_numbers: bool, labels: list[str]
+):
+    """Name spans split at separators ("Ши Тао (Shi Tao)" -> two names; with `split_numbers`,
+    "Pohang 3 Ulsan 2" -> two names) and trimmed of edge punctuation."""
+    split, edge, names = set(separators), set(edges), set(labels)
 
     def split_entities(doc: Doc) -> Doc:
         ents: list[Span] = []
         for ent in doc.ents:
-            if any(t.text in split or t.text in edge for t in (ent[0], ent[-1])) or any(t.text in split for t in ent):
-                ents.extend(_pieces(doc, ent, split, edge))
+            if ent.label_ in names and (
+                any(t.text in edge for t in (ent[0], ent[-1]))
+                or any(_is_separator(t, split, split_numbers) for t in ent)
+            ):
+                ents.extend(_pieces(doc, ent, split, edge, split_numbers))
             else:
                 ents.append(ent)
         doc.ents = filter_spans(ents)

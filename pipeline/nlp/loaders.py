@@ -12,6 +12,7 @@ import spacy
 from spacy.language import Language
 
 import pipeline.nlp.components  # noqa: F401  (registers the factories)
+from pipeline.nlp.casing import truecase
 from pipeline.nlp.keys import Gazetteer, russian_lemmatizer
 
 
@@ -19,6 +20,12 @@ from pipeline.nlp.keys import Gazetteer, russian_lemmatizer
 class LanguageModel:
     nlp: Language
     keep_labels: frozenset[str]
+    truecase: bool = False
+    acronyms: frozenset[str] = frozenset()
+
+    def prepare(self, text: str) -> str:
+        """The text the pipeline reads: all-capital lines truecased when configured (same length)."""
+        return truecase(text, self.acronyms) if self.truecase else text
 
 
 def read_model_config(models_dir: Path) -> dict:
@@ -72,7 +79,10 @@ def load_language_model(models_dir: Path, lang: str) -> LanguageModel | None:
     spec = read_model_config(models_dir).get(lang)
     if spec is None or lang == "gazetteer":
         return None
-    return LanguageModel(_build(spec, lang, models_dir), frozenset(spec["keep_labels"]))
+    acronyms = frozenset(n for _, lg, n in load_gazetteer(models_dir).entries if lg == lang and n.isupper())
+    return LanguageModel(
+        _build(spec, lang, models_dir), frozenset(spec["keep_labels"]), bool(spec.get("truecase")), acronyms
+    )
 
 
 @lru_cache(maxsize=2)

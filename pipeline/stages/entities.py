@@ -31,7 +31,7 @@ def extract_entities(
         if model is None:
             continue
         docs = by_lang[lang]
-        texts = (d.text for d in docs)
+        texts = (model.prepare(d.text) if hasattr(model, "prepare") else d.text for d in docs)
         for record, sdoc in zip(docs, model.nlp.pipe(texts, batch_size=batch_size, n_process=n_process)):
             norms = sdoc._.norms or {}
             wanted = keep_labels or model.keep_labels
@@ -43,10 +43,10 @@ def extract_entities(
                         doc_id=record.doc_id,
                         dump_id=record.dump_id,
                         label=ent.label_,
-                        text=ent.text,
+                        text=record.text[ent.start_char : ent.end_char],
                         start=ent.start_char,
                         end=ent.end_char,
-                        norm=norms.get((ent.start_char, ent.end_char), ent.text),
+                        norm=norms.get((ent.start_char, ent.end_char), record.text[ent.start_char : ent.end_char]),
                         entity_key=None,
                         lang=lang,
                     )
