@@ -6,6 +6,7 @@ DATE, and `doc._.norms` mapping an entity's character span to its normalized (no
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from functools import lru_cache
 
 from spacy.language import Language
@@ -13,6 +14,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.nlp.dates import find_russian_dates
+from pipeline.nlp.keys import is_acronym_of
 
 if not Doc.has_extension("norms"):
     Doc.set_extension("norms", default=None)
@@ -293,3 +295,78 @@ def make_russian_org_extents(nlp: Language, name: str, heads: list[str], attach:
         return doc
 
     return org_extents
+
+
+def _is_name_start(token) -> bool:
+    return token.text[:1].isupper() and len(token.text) > 1
+
+
+def _acronym_after(doc: Doc, ent: Span) -> Span | None:
+    """The acronym in parentheses right after `ent` that abbreviates it ("... Organization (CSTO)")."""
+    i = ent.end
+    if i + 2 < len(doc) and doc[i].text == "(" and doc[i + 2].text == ")" and is_acronym_of(doc[i + 1].text, ent.text):
+        return doc[i + 1 : i + 2]
+    return None
+
+
+@Language.factory(
+    "document_names",
+    default_config={"labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "propagate": True, "max_words": 6},
+)
+def make_document_names(nlp: Language, name: str, labels: list[str], propagate: bool, max_words: int):
+    """One label for one name within a document, and names found once tagged wherever they recur.
+
+    The majority label of a name wins (ties: its first label); the surname of a PERSON is a
+    PERSON; an acronym in parentheses after its expansion takes the expansion's label. With
+    `propagate`, other occurrences of a known name that no entity covers become entities too.
+    """
+    wanted = set(labels)
+
+    def document_names(doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        votes: dict[str, Counter] = defaultdict(Counter)
+        for e in ents:
+            if e.label_ in wanted:
+                votes[e.text][e.label_] += 1
+        best = {text: max(c, key=lambda lab: c[lab]) for text, c in votes.items()}
+        acronyms = {}
+        for e in ents:
+            acr = _acronym_after(doc, e) if e.label_ in wanted else None
+            if acr is not None:
+                acronyms[acr.text] = best[e.text]
+        best.update(acronyms)
+        out = []
+        for e in ents:
+            label = best.get(e.text, e.label_) if e.label_ in wanted or e.text in acronyms else e.label_
+            out.append(e if label == e.label_ else Span(doc, e.start, e.end, label=label, kb_id=e.kb_id_))
+        if propagate:
+            out = filter_spans(out + _recurring(doc, out, best, wanted, max_words))
+        doc.ents = out
+        return doc
+
+    return document_names
+
+
+def _recurring(doc: Doc, ents: list[Span], best: dict[str, str], wanted: set[str], max_words: int) -> list[Span]:
+    names: dict[tuple[str, ...], str] = {}
+    for e in ents:
+        if e.label_ == "PERSON" and len(e) > 1 and _is_name_start(e[-1]):
+            names.setdefault((e[-1].text,), "PERSON")
+    for e in ents:
+        if e.label_ in wanted and len(e) <= max_words and _is_name_start(e[0]):
+            names[tuple(t.text for t in e)] = best.get(e.text, e.label_)
+    if not names:
+        return []
+    covered = {i for e in ents for i in range(e.start, e.end)}
+    longest = max(len(k) for k in names)
+    found, i = [], 0
+    while i < len(doc):
+        for n in range(min(longest, len(doc) - i), 0, -1):
+            key = tuple(t.text for t in doc[i : i + n])
+            if key in names and not any(j in covered for j in range(i, i + n)):
+                found.append(Span(doc, i, i + n, label=names[key]))
+                i += n
+                break
+        else:
+            i += 1
+    return found

@@ -179,3 +179,27 @@ def russian_lemmatizer():
         return " ".join(lemma(w) for w in text.split())
 
     return lemmatize
+
+
+_ACRONYM_STOP = frozenset("of the and for on in at to de du des la le и о по при в на для".split())
+
+
+def is_acronym_of(acronym: str, expansion: str) -> bool:
+    """Whether `acronym` abbreviates `expansion` ("CSTO" and "Collective Security Treaty
+    Organization", "ОДКБ" and "Организация Договора о коллективной безопасности")."""
+    letters = [c for c in acronym if c.isalpha()]
+    if len(letters) < 2 or not acronym.replace(".", "").isupper():
+        return False
+    words = [w for w in re.split(r"[\s\-«»\"“”„]+", expansion) if w and w[0].isalpha()]
+    initials = [w[0].lower() for w in words]
+    content = [w[0].lower() for w in words if w.lower() not in _ACRONYM_STOP]
+    target = [c.lower() for c in letters]
+    return target in (initials, content) or _subsequence(target, initials)
+
+
+def _subsequence(target: list[str], initials: list[str]) -> bool:
+    """Acronym letters taken in order from word initials, starting with the first word."""
+    if not target or not initials or target[0] != initials[0]:
+        return False
+    it = iter(initials[1:])
+    return all(c in it for c in target[1:]) and len(target) >= max(2, len(initials) // 2)
