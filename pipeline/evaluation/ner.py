@@ -136,3 +136,50 @@ def main(args: argparse.Namespace) -> int:
     print(f"{len(gold)} documents, {sum(len(g['entities']) for g in gold)} gold entities, lang={args.lang}")
     print(json.dumps(result))
     return 0
+
+
+def read_pairs(path: Path) -> list[tuple[str, str]]:
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [tuple(line.split("\t")[:2]) for line in lines[1:] if line.strip()]
+
+
+def comparable_items(entities: Iterable[EntityRecord]) -> dict[str, set[str]]:
+    """Per document: the PERSON and ORG entity keys and the DATE values it names."""
+    items: dict[str, set[str]] = {}
+    for e in entities:
+        if e.label in ("PERSON", "ORG") and e.entity_key:
+            items.setdefault(e.doc_id, set()).add(e.entity_key)
+        elif e.label == "DATE" and e.norm:
+            items.setdefault(e.doc_id, set()).add("date:" + e.norm)
+    return items
+
+
+def key_coverage(items: dict[str, set[str]], pairs: list[tuple[str, str]]) -> dict:
+    """Of the items found in one side of a true pair, the share found in the other side too.
+
+    Micro-averaged: summed over all pairs, in each direction (ru->en, en->ru).
+    """
+    found = {"ru_in_en": [0, 0], "en_in_ru": [0, 0]}
+    for ru_id, en_id in pairs:
+        ru, en = items.get(ru_id, set()), items.get(en_id, set())
+        found["ru_in_en"][0] += len(ru & en)
+        found["ru_in_en"][1] += len(ru)
+        found["en_in_ru"][0] += len(en & ru)
+        found["en_in_ru"][1] += len(en)
+    return {k: {"shared": a, "total": b, "coverage": round(a / b, 4) if b else 0.0} for k, (a, b) in found.items()}
+
+
+def run_entity_stage(records: list[dict], settings: Settings | None = None) -> list[EntityRecord]:
+    """The entity stage over `{id, lang, text}` records (language given), as the pipeline runs it."""
+    from pipeline.nlp.loaders import load_gazetteer, load_language_model
+    from pipeline.stages.entities import entities_of_documents
+
+    settings = settings or Settings.from_env()
+    models_dir = settings.models_dir.resolve()
+    documents = [
+        DocumentRecord(str(r["id"]), "eval", i, None, r["text"], r["lang"], 1.0, 1, 0, len(r["text"]))
+        for i, r in enumerate(records)
+    ]
+    return entities_of_documents(
+        documents, lambda lg: load_language_model(models_dir, lg), load_gazetteer(models_dir), settings.batch_size
+    )

@@ -79,6 +79,7 @@ _RU_COMPILED = [re.compile(p, re.I) for p in RU_DATE_PATTERNS]
 _EN_PATTERNS = [
     rf"^(?:from\s+)?(?P<d1>{DAY})\s*(?:-|–|to)\s*(?P<d2>{DAY})\s+(?P<m2>{MONTH_EN}),?(?:\s+(?P<y>{YEAR}))?$",
     rf"^(?:the\s+)?(?P<d1>{DAY})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{MONTH_EN}),?(?:\s+(?P<y>{YEAR}))?$",
+    rf"^(?P<m1>{MONTH_EN})\s+(?P<d1>{DAY})\s*(?:-|–|to)\s*(?P<d2>{DAY}),?(?:\s+(?P<y>{YEAR}))?$",
     rf"^(?P<m1>{MONTH_EN})\s+(?P<d1>{DAY})(?:st|nd|rd|th)?(?:,?\s+(?P<y>{YEAR}))?$",
     rf"^(?P<m1>{MONTH_EN}),?\s+(?:of\s+)?(?P<y>{YEAR})$",
     rf"^(?P<m1>{MONTH_EN})$",
@@ -87,7 +88,12 @@ _EN_PATTERNS = [
     rf"^(?P<d1>{DAY})[./](?P<dm>0?[1-9]|1[0-2])[./](?P<y>{YEAR})$",
 ]
 _EN_COMPILED = [re.compile(p, re.I) for p in _EN_PATTERNS]
-_EN_LEADING = re.compile(r"^(?:on|in|since|by|from|until|till|of|during|early|late|mid-?|the|as of)\s+", re.I)
+_EN_LEADING = re.compile(
+    r"^(?:(?:on|in|since|by|from|until|till|of|during|early|late|the|as of|today|yesterday|tomorrow|tonight"
+    r"|(?:the\s+)?(?:beginning|start|end|middle|first half|second half)\s+of"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day),?\s+|mid-\s*)",
+    re.I,
+)
 
 
 @dataclass(frozen=True)

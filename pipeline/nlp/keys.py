@@ -97,6 +97,25 @@ def skeleton(word: str) -> str:
     return s
 
 
+_SOUND_RULES = [
+    (r"c(?=[aouklrt]|$)", "k"),
+    (r"[aeiouy]+", "a"),
+    (r"(.)\1", r"\1"),
+]
+
+
+def sound_key(word: str) -> str:
+    """A transliteration-proof key of one name word: the skeleton with every vowel run folded to
+    one vowel and a final vowel dropped, so that spellings and Russian case endings agree
+    ('Дзюба', 'Дзюбы', 'Dziuba' -> 'dzab'; 'Брайант', 'Bryant' -> 'brant')."""
+    s = re.sub(r"dzh|zh|dj|j", "q", transliterate(word).replace("q", "k"))  # "q" marks the j sounds
+    s = skeleton(s)
+    for pattern, repl in _SOUND_RULES:
+        s = re.sub(pattern, repl, s)
+    s = s.replace("q", "j")
+    return s[:-1] if len(s) > 3 and s.endswith("a") else s
+
+
 def fold_name(text: str) -> str:
     """Case-, quote- and punctuation-insensitive form of a name, for lookups."""
     t = _QUOTES.sub("", text).replace("ё", "е").replace("Ё", "Е")
@@ -157,11 +176,16 @@ def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | 
         known = gazetteer.lookup(norm, lang)
         if known:
             return known
-        return f"{prefix}:{slug(norm)}" if slug(norm) else None
+        if lang == "ru" and gazetteer.lemmatize is not None:
+            norm = gazetteer.lemmatize(fold_name(norm))
+        keys = [sound_key(w) for w in re.split(r"[\s-]+", fold_name(norm)) if w]
+        keys = [k for k in keys if k]
+        return f"{prefix}:{'-'.join(keys)}" if keys else None
     words = [w for w in re.split(r"[\s-]+", fold_name(norm)) if w]
     if not words:
         return None
-    return f"person:{skeleton(words[-1])}"
+    key = sound_key(words[-1])
+    return f"person:{key}" if key else None
 
 
 @lru_cache(maxsize=1)
