@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -143,29 +143,29 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
     return [tuple(line.split("\t")[:2]) for line in lines[1:] if line.strip()]
 
 
-def comparable_items(entities: Iterable[EntityRecord]) -> dict[str, set[str]]:
-    """Per document: the PERSON and ORG entity keys and the DATE values it names."""
-    items: dict[str, set[str]] = {}
+def comparable_items(entities: Iterable[EntityRecord]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Per document: (the PERSON and ORG keys and DATE values it names, every key and DATE value)."""
+    counted: dict[str, set[str]] = defaultdict(set)
+    present: dict[str, set[str]] = defaultdict(set)
     for e in entities:
-        if e.label in ("PERSON", "ORG") and e.entity_key:
-            items.setdefault(e.doc_id, set()).add(e.entity_key)
-        elif e.label == "DATE" and e.norm:
-            items.setdefault(e.doc_id, set()).add("date:" + e.norm)
-    return items
+        item = e.entity_key if e.entity_key else f"date:{e.norm}" if e.label == "DATE" and e.norm else None
+        if item is None:
+            continue
+        present[e.doc_id].add(item)
+        if e.label in ("PERSON", "ORG", "DATE"):
+            counted[e.doc_id].add(item)
+    return counted, present
 
 
-def key_coverage(items: dict[str, set[str]], pairs: list[tuple[str, str]]) -> dict:
-    """Of the items found in one side of a true pair, the share found in the other side too.
-
-    Micro-averaged: summed over all pairs, in each direction (ru->en, en->ru).
-    """
+def key_coverage(counted: dict[str, set[str]], present: dict[str, set[str]], pairs: list[tuple[str, str]]) -> dict:
+    """Of the PERSON/ORG keys and DATE values found in one side of a true pair, the share that the
+    other side names too (as any entity). Micro-averaged over all pairs, in each direction."""
     found = {"ru_in_en": [0, 0], "en_in_ru": [0, 0]}
     for ru_id, en_id in pairs:
-        ru, en = items.get(ru_id, set()), items.get(en_id, set())
-        found["ru_in_en"][0] += len(ru & en)
-        found["ru_in_en"][1] += len(ru)
-        found["en_in_ru"][0] += len(en & ru)
-        found["en_in_ru"][1] += len(en)
+        for name, src, dst in (("ru_in_en", ru_id, en_id), ("en_in_ru", en_id, ru_id)):
+            items = counted.get(src, set())
+            found[name][0] += len(items & present.get(dst, set()))
+            found[name][1] += len(items)
     return {k: {"shared": a, "total": b, "coverage": round(a / b, 4) if b else 0.0} for k, (a, b) in found.items()}
 
 

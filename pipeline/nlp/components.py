@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from functools import lru_cache
+from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.nlp.dates import find_russian_dates
-from pipeline.nlp.keys import is_acronym_of
+from pipeline.nlp.keys import is_acronym_of, skeleton
 
 if not Doc.has_extension("norms"):
     Doc.set_extension("norms", default=None)
@@ -370,3 +371,68 @@ def _recurring(doc: Doc, ents: list[Span], best: dict[str, str], wanted: set[str
         else:
             i += 1
     return found
+
+
+ORG_WORDS = (
+    "bank",
+    "bureau",
+    "center",
+    "centre",
+    "church",
+    "club",
+    "committee",
+    "company",
+    "corporation",
+    "council",
+    "court",
+    "department",
+    "fleet",
+    "forces",
+    "fund",
+    "group",
+    "institute",
+    "league",
+    "ministry",
+    "museum",
+    "office",
+    "party",
+    "service",
+    "society",
+    "team",
+    "union",
+    "university",
+)
+
+
+@lru_cache(maxsize=4)
+def _given_name_keys(path: str) -> frozenset[str]:
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return frozenset(skeleton(w) for w in lines if w and not w.startswith("#"))
+
+
+@Language.factory(
+    "given_name_persons",
+    default_config={"names_file": "", "labels": ["ORG"], "org_words": list(ORG_WORDS)},
+)
+def make_given_name_persons(nlp: Language, name: str, names_file: str, labels: list[str], org_words: list[str]):
+    """A two- or three-word name led by a known given name is a PERSON ("Tatyana Krasilnikova", which
+    the English model reads as an ORG); names ending in an organization word are left alone."""
+    wanted, org = set(labels), {w.lower() for w in org_words}
+
+    def given_name_persons(doc: Doc) -> Doc:
+        keys = _given_name_keys(names_file)
+        ents = []
+        for e in doc.ents:
+            if (
+                e.label_ in wanted
+                and 2 <= len(e) <= 3
+                and all(t.is_title and t.is_alpha for t in e)
+                and e[-1].lower_ not in org
+                and skeleton(e[0].text) in keys
+            ):
+                e = Span(doc, e.start, e.end, label="PERSON")
+            ents.append(e)
+        doc.ents = ents
+        return doc
+
+    return given_name_persons

@@ -164,28 +164,31 @@ class Gazetteer:
         return None
 
 
-_LABEL_PREFIX = {"PERSON": "person", "ORG": "org", "GPE": "loc", "LOC": "loc"}
+NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC"})
 
 
 def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | None:
-    """The same key for the same person, organization or place in Russian and in English."""
-    prefix = _LABEL_PREFIX.get(label)
-    if prefix is None or not norm:
+    """The same key for the same person, organization or place in Russian and in English.
+
+    A name the gazetteer knows gets its key ("org:csto"). Any other name gets a `name:` key built
+    from the sound of its words: the surname for a PERSON, every word otherwise. The key does not
+    depend on the label, so a name one language's model labels PERSON and the other's ORG (or a
+    place labelled ORG) still joins.
+    """
+    if label not in NAME_LABELS or not norm:
         return None
     if label != "PERSON":
         known = gazetteer.lookup(norm, lang)
         if known:
             return known
-        if lang == "ru" and gazetteer.lemmatize is not None:
-            norm = gazetteer.lemmatize(fold_name(norm))
-        keys = [sound_key(w) for w in re.split(r"[\s-]+", fold_name(norm)) if w]
-        keys = [k for k in keys if k]
-        return f"{prefix}:{'-'.join(keys)}" if keys else None
-    words = [w for w in re.split(r"[\s-]+", fold_name(norm)) if w]
-    if not words:
-        return None
-    key = sound_key(words[-1])
-    return f"person:{key}" if key else None
+    folded = fold_name(norm)
+    if lang == "ru" and gazetteer.lemmatize is not None and label != "PERSON":
+        folded = gazetteer.lemmatize(folded)
+    words = [w for w in re.split(r"[\s-]+", folded) if w]
+    if label == "PERSON":
+        words = words[-1:]
+    keys = [k for k in (sound_key(w) for w in words) if k]
+    return f"name:{'-'.join(keys)}" if keys else None
 
 
 @lru_cache(maxsize=1)

@@ -65,7 +65,9 @@ def _build(spec: dict, lang: str, models_dir: Path) -> Language:
     for component in spec.get("add", []):
         component = dict(component)
         factory = component.pop("factory")
-        config = component.pop("config", {})
+        config = dict(component.pop("config", {}))
+        if "names_file" in config:
+            config["names_file"] = str(Path(models_dir) / config["names_file"])
         patterns = component.pop("patterns", None)
         pipe = nlp.add_pipe(factory, config=config, **component)
         if patterns == "gazetteer":

@@ -91,14 +91,44 @@ def harmonize_labels(entities: list[EntityRecord], gazetteer: Gazetteer) -> list
     return out
 
 
-def _year_counts(entities: Iterable[EntityRecord]) -> Counter:
+DATELINE_CHARS = 120
+
+
+def _year_counts(entities: Iterable[EntityRecord], with_month: bool) -> Counter:
     years: Counter = Counter()
     for e in entities:
         if e.label == "DATE":
             parsed = parse_date(e.text, e.lang)
-            if parsed and parsed.year:
+            if parsed and parsed.year and (parsed.month is not None) == with_month:
                 years[parsed.year] += 1
     return years
+
+
+def _dateline_year(entities: list[EntityRecord]) -> int | None:
+    """The year of a full date at the head of the document (its dateline), if any."""
+    for e in sorted(entities, key=lambda x: x.start):
+        if e.label == "DATE" and e.start < DATELINE_CHARS:
+            parsed = parse_date(e.text, e.lang)
+            if parsed and parsed.year and parsed.month:
+                return parsed.year
+    return None
+
+
+def context_year(ents: list[EntityRecord], published, dump_year: int | None) -> int | None:
+    """The year a yearless date takes: the document's published date or dateline, then its other
+    dates with a month, then the dump's, then the bare years it names; never today's."""
+    if published:
+        return published.year
+    year = _dateline_year(ents)
+    if year:
+        return year
+    dated = _year_counts(ents, True)
+    if dated:
+        return dated.most_common(1)[0][0]
+    if dump_year:
+        return dump_year  # bare years in a text ("в 1964 году") are more often history than its time
+    bare = _year_counts(ents, False)
+    return bare.most_common(1)[0][0] if bare else None
 
 
 def normalize_entities(
@@ -111,17 +141,15 @@ def normalize_entities(
     for e in entities:
         by_doc[e.doc_id].append(e)
     published = {d.doc_id: d.published for d in documents}
-    dump_years = _year_counts(entities)
+    dump_years = _year_counts(entities, True) or _year_counts(entities, False)
     dump_year = dump_years.most_common(1)[0][0] if dump_years else None
     out = []
     for doc_id, ents in by_doc.items():
-        doc_years = _year_counts(ents)
-        pub = published.get(doc_id)
-        context_year = pub.year if pub else doc_years.most_common(1)[0][0] if doc_years else dump_year
+        year = context_year(ents, published.get(doc_id), dump_year)
         for e in ents:
             if e.label == "DATE":
                 parsed = parse_date(e.text, e.lang)
-                norm = parsed.iso(context_year) if parsed else None
+                norm = parsed.iso(year) if parsed else None
                 out.append(replace(e, norm=norm, entity_key=None))
             else:
                 out.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
