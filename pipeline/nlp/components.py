@@ -211,19 +211,29 @@ def _pieces(doc: Doc, ent: Span, split: set[str], edges: set[str], split_numbers
         "separators": list(SPLIT_TOKENS),
         "edges": list(EDGE_TOKENS),
         "split_numbers": False,
+        "require_capital": False,
         "labels": ["PERSON", "PER", "ORG", "GPE", "LOC", "NORP"],
     },
 )
 def make_split_entities(
-    nlp: Language, name: str, separators: list[str], edges: list[str], split_numbers: bool, labels: list[str]
+    nlp: Language,
+    name: str,
+    separators: list[str],
+    edges: list[str],
+    split_numbers: bool,
+    require_capital: bool,
+    labels: list[str],
 ):
     """Name spans split at separators ("Ши Тао (Shi Tao)" -> two names; with `split_numbers`,
-    "Pohang 3 Ulsan 2" -> two names) and trimmed of edge punctuation."""
+    "Pohang 3 Ulsan 2" -> two names) and trimmed of edge punctuation and `edges` words ("Service of").
+    With `require_capital`, a name without a capital letter ("degrees") is dropped."""
     split, edge, names = set(separators), set(edges), set(labels)
 
     def split_entities(doc: Doc) -> Doc:
         ents: list[Span] = []
         for ent in doc.ents:
+            if require_capital and ent.label_ in names and not any(c.isupper() for c in ent.text):
+                continue
             if ent.label_ in names and (
                 any(t.text in edge for t in (ent[0], ent[-1]))
                 or any(_is_separator(t, split, split_numbers) for t in ent)

@@ -71,7 +71,7 @@ RU_DATE_PATTERNS = [
     rf"\b(?P<d1>{DAY})\s+(?P<m1>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\.(?P<dm>0?[1-9]|1[0-2])\.(?P<y>{YEAR})(?:\s*(?:года|г\.))?",
     rf"(?<![\w-])(?P<m1>{MONTH_RU})\s+(?P<y>{YEAR}){YEAR_WORD_RU}?",
-    rf"(?<=\bв\s)(?P<m1>{MONTH_RU})\b",
+    rf"(?<=\bв\s)(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})\b",
     rf"(?<![\w.-])(?P<y>{YEAR}){YEAR_WORD_RU}",
 ]
 _RU_COMPILED = [re.compile(p, re.I) for p in RU_DATE_PATTERNS]

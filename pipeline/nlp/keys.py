@@ -98,6 +98,8 @@ def skeleton(word: str) -> str:
 
 
 _SOUND_RULES = [
+    (r"sht", "st"),
+    (r"ch", "h"),
     (r"c(?=[aouklrt]|$)", "k"),
     (r"[aeiouy]+", "a"),
     (r"(.)\1", r"\1"),
