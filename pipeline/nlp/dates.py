@@ -75,6 +75,8 @@ RU_DATE_PATTERNS = [
     rf"(?<![\w.-])(?P<y>{YEAR}){YEAR_WORD_RU}",
 ]
 _RU_COMPILED = [re.compile(p, re.I) for p in RU_DATE_PATTERNS]
+# A month alone, as a DATE entity's text reads after "в" was left out of it ("июле").
+_RU_MONTH_ONLY = re.compile(rf"^(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})$", re.I)
 
 _EN_PATTERNS = [
     rf"^(?:from\s+)?(?P<d1>{DAY})\s*(?:-|–|to)\s*(?P<d2>{DAY})\s+(?P<m2>{MONTH_EN}),?(?:\s+(?P<y>{YEAR}))?$",
@@ -181,7 +183,7 @@ def parse_date(text: str, lang: str) -> PartialDate | None:
     """Parse one date expression (a DATE entity's text) into its parts; None if not a date."""
     t = " ".join(text.split())
     if lang == "ru":
-        for rx in _RU_COMPILED:
+        for rx in (*_RU_COMPILED, _RU_MONTH_ONLY):
             m = rx.search(t)
             if m:
                 return _from_match(m, _month_ru)
