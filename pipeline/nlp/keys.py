@@ -183,6 +183,8 @@ def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | 
         known = gazetteer.lookup(norm, lang)
         if known:
             return known
+    if label != "PERSON" and len(norm) > 1 and norm.isupper() and " " not in norm:
+        return f"name:{skeleton(norm)}" if skeleton(norm) else None  # an acronym: letters, not sounds
     folded = fold_name(norm)
     if lang == "ru" and gazetteer.lemmatize is not None and label != "PERSON":
         folded = gazetteer.lemmatize(folded)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from pipeline.nlp.dates import parse_date
-from pipeline.nlp.keys import Gazetteer, entity_key, fold_name
+from pipeline.nlp.keys import Gazetteer, entity_key, fold_name, is_acronym_of
 from pipeline.records import DocumentRecord, EntityRecord
 
 
@@ -141,19 +142,39 @@ def normalize_entities(
     for e in entities:
         by_doc[e.doc_id].append(e)
     published = {d.doc_id: d.published for d in documents}
+    text_of = {d.doc_id: d.text for d in documents}
     dump_years = _year_counts(entities, True) or _year_counts(entities, False)
     dump_year = dump_years.most_common(1)[0][0] if dump_years else None
     out = []
     for doc_id, ents in by_doc.items():
         year = context_year(ents, published.get(doc_id), dump_year)
+        keyed = []
         for e in ents:
             if e.label == "DATE":
                 parsed = parse_date(e.text, e.lang)
                 norm = parsed.iso(year) if parsed else None
-                out.append(replace(e, norm=norm, entity_key=None))
+                keyed.append(replace(e, norm=norm, entity_key=None))
             else:
-                out.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
+                keyed.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
+        out.extend(tie_acronyms(keyed, text_of.get(doc_id, "")))
     return out
+
+
+def tie_acronyms(entities: list[EntityRecord], text: str) -> list[EntityRecord]:
+    """Within one document, an acronym written in parentheses after its expansion
+    ("Organization of Turkic States (OTS)") takes the expansion's key, and so do its other mentions;
+    when only the acronym is a known organization, the expansion takes the acronym's key."""
+    ordered = sorted(entities, key=lambda e: e.start)
+    ties: dict[str, str] = {}
+    for exp, acr in zip(ordered, ordered[1:]):
+        if exp.entity_key is None or acr.entity_key is None or exp.label != acr.label:
+            continue
+        if re.fullmatch(r"\s*\(\s*", text[exp.end : acr.start]) and is_acronym_of(acr.text, exp.norm or exp.text):
+            known = exp.entity_key if not exp.entity_key.startswith("name:") else acr.entity_key
+            ties[acr.text] = ties[exp.text] = known
+    if not ties:
+        return entities
+    return [replace(e, entity_key=ties[e.text]) if e.text in ties and e.entity_key else e for e in entities]
 
 
 def entities_of_documents(
