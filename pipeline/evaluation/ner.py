@@ -31,6 +31,7 @@ GOLD_LABEL = {
     "LANGUAGE": "MISC",
 }
 EVAL_LABELS = frozenset(GOLD_LABEL)
+NORM_ONLY_COMPONENTS = ("russian_name_normalizer",)
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -49,13 +50,17 @@ def predict(gold: list[dict], lang: str, settings: Settings | None = None) -> li
         DocumentRecord(str(g["id"]), "eval", i, None, g["text"], lang, 1.0, 1, 0, len(g["text"]))
         for i, g in enumerate(gold)
     ]
-    entities = entities_of_documents(
-        documents,
-        lambda lg: load_language_model(models_dir, lg),
-        load_gazetteer(models_dir),
-        batch_size=settings.batch_size,
-        keep_labels=EVAL_LABELS,
-    )
+    model = load_language_model(models_dir, lang)
+    # Norms are not scored: the components that only write them are left out of the run.
+    skip = [name for name in NORM_ONLY_COMPONENTS if name in model.nlp.pipe_names]
+    with model.nlp.select_pipes(disable=skip):
+        entities = entities_of_documents(
+            documents,
+            lambda lg: model if lg == lang else None,
+            load_gazetteer(models_dir),
+            batch_size=settings.batch_size,
+            keep_labels=EVAL_LABELS,
+        )
     return predictions_from_entities(gold, entities)
 
 
