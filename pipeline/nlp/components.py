@@ -446,3 +446,20 @@ def make_given_name_persons(nlp: Language, name: str, names_file: str, labels: l
         return doc
 
     return given_name_persons
+
+
+@Language.factory("head_word_labels", default_config={"heads": {}, "labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"]})
+def make_head_word_labels(nlp: Language, name: str, heads: dict[str, str], labels: list[str]):
+    """A multi-word name takes the label its last word implies ("Khabarovsk Krai" is a place,
+    "Renaissance Capital Bank" an organization), whatever the model said; `heads` maps words to labels."""
+    by_word, wanted = {w.lower(): lab for w, lab in heads.items()}, set(labels)
+
+    def head_word_labels(doc: Doc) -> Doc:
+        ents = []
+        for e in doc.ents:
+            label = by_word.get(e[-1].lower_) if len(e) > 1 and e.label_ in wanted else None
+            ents.append(Span(doc, e.start, e.end, label=label, kb_id=e.kb_id_) if label and label != e.label_ else e)
+        doc.ents = ents
+        return doc
+
+    return head_word_labels
