@@ -100,7 +100,9 @@ def skeleton(word: str) -> str:
 _SOUND_RULES = [
     (r"sht", "st"),
     (r"ch", "h"),
+    (r"c(?=[ei])", "s"),
     (r"c(?=[aouklrt]|$)", "k"),
+    (r"z$", "s"),
     (r"[aeiouy]+", "a"),
     (r"(.)\1", r"\1"),
 ]
