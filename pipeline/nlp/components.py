@@ -6,13 +6,16 @@ DATE, and `doc._.norms` mapping an entity's character span to its normalized (no
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from functools import lru_cache
+from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipeline.nlp.dates import find_russian_dates
+from pipeline.nlp.keys import is_acronym_of, skeleton
 
 if not Doc.has_extension("norms"):
     Doc.set_extension("norms", default=None)
@@ -167,3 +170,296 @@ def make_russian_name_normalizer(nlp: Language, name: str, labels: list[str]):
         return doc
 
     return normalize
+
+
+SPLIT_TOKENS = ("(", ")", "[", "]", "•", "·", "|", ";", ",", ":", "/", "—", "–")
+EDGE_TOKENS = SPLIT_TOKENS + (".", "-", '"', "'", "«", "»", "“", "”", "„")
+
+
+def _is_separator(token, split: set[str], split_numbers: bool) -> bool:
+    if token.text in split or token.is_space or "\n" in token.whitespace_:
+        return True
+    if token.text in ("-", "–") and token.i > 0 and token.whitespace_ and token.nbor(-1).whitespace_:
+        return True  # a spaced dash ("Romania - Cosmin Contra"), not a hyphen inside a name
+    return split_numbers and any(c.isdigit() for c in token.text) and not any(c.isalpha() for c in token.text)
+
+
+def _pieces(doc: Doc, ent: Span, split: set[str], edges: set[str], split_numbers: bool = False) -> list[Span]:
+    """Parts of `ent` between separator tokens, without separators at their edges."""
+    out, start = [], ent.start
+    for i in range(ent.start, ent.end + 1):
+        if i == ent.end or _is_separator(doc[i], split, split_numbers):
+            s, e = start, i
+            while s < e and doc[s].text in edges and doc[s].text not in ("«", "“", "„"):
+                s += 1
+            while (
+                e > s
+                and doc[e - 1].text in edges
+                and doc[e - 1].text not in ("»", "”")
+                and not (doc[e - 1].text == "." and e - 1 > s and len(doc[e - 2].text) <= 2)
+            ):
+                e -= 1
+            if e > s and any(t.is_alpha or t.is_digit for t in doc[s:e]):
+                out.append(Span(doc, s, e, label=ent.label_, kb_id=ent.kb_id_))
+            start = i + 1
+    return out
+
+
+@Language.factory(
+    "split_entities",
+    default_config={
+        "separators": list(SPLIT_TOKENS),
+        "edges": list(EDGE_TOKENS),
+        "split_numbers": False,
+        "require_capital": False,
+        "labels": ["PERSON", "PER", "ORG", "GPE", "LOC", "NORP"],
+    },
+)
+def make_split_entities(
+    nlp: Language,
+    name: str,
+    separators: list[str],
+    edges: list[str],
+    split_numbers: bool,
+    require_capital: bool,
+    labels: list[str],
+):
+    """Name spans split at separators ("Ши Тао (Shi Tao)" -> two names; with `split_numbers`,
+    "Pohang 3 Ulsan 2" -> two names) and trimmed of edge punctuation and `edges` words ("Service of").
+    With `require_capital`, a name without a capital letter ("degrees") is dropped."""
+    split, edge, names = set(separators), set(edges), set(labels)
+
+    def split_entities(doc: Doc) -> Doc:
+        ents: list[Span] = []
+        for ent in doc.ents:
+            if require_capital and ent.label_ in names and not any(c.isupper() for c in ent.text):
+                continue
+            if ent.label_ in names and (
+                any(t.text in edge for t in (ent[0], ent[-1]))
+                or any(_is_separator(t, split, split_numbers) for t in ent)
+            ):
+                ents.extend(_pieces(doc, ent, split, edge, split_numbers))
+            else:
+                ents.append(ent)
+        doc.ents = filter_spans(ents)
+        return doc
+
+    return split_entities
+
+
+@lru_cache(maxsize=100_000)
+def _russian_cases(word: str) -> frozenset[str]:
+    """Grammatical cases a Russian word form can have (empty for non-Russian words)."""
+    return frozenset(p.tag.case for p in natasha_models()["vocab"].parse(word) if p.tag.case)
+
+
+def _genitive(span: Span) -> bool:
+    first = span[0].text
+    return first.isupper() or "gent" in _russian_cases(first) or "gen2" in _russian_cases(first)
+
+
+def _close_quote(doc: Doc, ent: Span) -> Span:
+    """Extend a span that opens a quotation mark up to the closing one (one token away at most)."""
+    opened = sum(t.text in ("«", "„") for t in ent) - sum(t.text in ("»", "“") for t in ent)
+    end = ent.end
+    if opened > 0 and end < len(doc) and doc[end].text in ("»", "“", "”"):
+        end += 1
+    return ent if end == ent.end else Span(doc, ent.start, end, label=ent.label_, kb_id=ent.kb_id_)
+
+
+@Language.factory("russian_org_extents", default_config={"heads": [], "attach": ["ORG", "LOC"]})
+def make_russian_org_extents(nlp: Language, name: str, heads: list[str], attach: list[str]):
+    """Russian organization extents as factRuEval and analysts read them.
+
+    An ORG followed by a place or organization in the genitive takes it in ("Совета муфтиев" +
+    "России"); a place governed by a body noun becomes that body ("правительства" + "Китая").
+    Body nouns (`heads`, word stems) come from models/pipelines.toml.
+    """
+    stems = tuple(h.lower() for h in heads)
+    attachable = set(attach)
+
+    def is_head(token) -> bool:
+        return token.is_alpha and token.lower_.startswith(stems)
+
+    def org_extents(doc: Doc) -> Doc:
+        ents = [_close_quote(doc, e) for e in doc.ents]
+        out: list[Span] = []
+        i = 0
+        while i < len(ents):
+            ent = ents[i]
+            if ent.label_ == "LOC" and ent.start > 0 and is_head(doc[ent.start - 1]) and _genitive(ent):
+                start = ent.start - 1
+                if not (out and out[-1].end > start):
+                    ent = Span(doc, start, ent.end, label="ORG")
+            while (
+                ent.label_ == "ORG"
+                and i + 1 < len(ents)
+                and ents[i + 1].start == ent.end
+                and ents[i + 1].label_ in attachable
+                and _genitive(ents[i + 1])
+            ):
+                i += 1
+                ent = Span(doc, ent.start, ents[i].end, label="ORG", kb_id=ent.kb_id_)
+            out.append(ent)
+            i += 1
+        doc.ents = filter_spans(out)
+        return doc
+
+    return org_extents
+
+
+def _is_name_start(token) -> bool:
+    return token.text[:1].isupper() and len(token.text) > 1
+
+
+def _acronym_after(doc: Doc, ent: Span) -> Span | None:
+    """The acronym in parentheses right after `ent` that abbreviates it ("... Organization (CSTO)")."""
+    i = ent.end
+    if i + 2 < len(doc) and doc[i].text == "(" and doc[i + 2].text == ")" and is_acronym_of(doc[i + 1].text, ent.text):
+        return doc[i + 1 : i + 2]
+    return None
+
+
+@Language.factory(
+    "document_names",
+    default_config={"labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "propagate": True, "max_words": 6},
+)
+def make_document_names(nlp: Language, name: str, labels: list[str], propagate: bool, max_words: int):
+    """One label for one name within a document, and names found once tagged wherever they recur.
+
+    The majority label of a name wins (ties: its first label); the surname of a PERSON is a
+    PERSON; an acronym in parentheses after its expansion takes the expansion's label. With
+    `propagate`, other occurrences of a known name that no entity covers become entities too.
+    """
+    wanted = set(labels)
+
+    def document_names(doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        votes: dict[str, Counter] = defaultdict(Counter)
+        for e in ents:
+            if e.label_ in wanted:
+                votes[e.text][e.label_] += 1
+        best = {text: max(c, key=lambda lab: c[lab]) for text, c in votes.items()}
+        acronyms = {}
+        for e in ents:
+            acr = _acronym_after(doc, e) if e.label_ in wanted else None
+            if acr is not None:
+                acronyms[acr.text] = best[e.text]
+        best.update(acronyms)
+        out = []
+        for e in ents:
+            label = best.get(e.text, e.label_) if e.label_ in wanted or e.text in acronyms else e.label_
+            out.append(e if label == e.label_ else Span(doc, e.start, e.end, label=label, kb_id=e.kb_id_))
+        if propagate:
+            out = filter_spans(out + _recurring(doc, out, best, wanted, max_words))
+        doc.ents = out
+        return doc
+
+    return document_names
+
+
+def _recurring(doc: Doc, ents: list[Span], best: dict[str, str], wanted: set[str], max_words: int) -> list[Span]:
+    names: dict[tuple[str, ...], str] = {}
+    for e in ents:
+        if e.label_ == "PERSON" and len(e) > 1 and _is_name_start(e[-1]):
+            names.setdefault((e[-1].text,), "PERSON")
+    for e in ents:
+        if e.label_ in wanted and len(e) <= max_words and _is_name_start(e[0]):
+            names[tuple(t.text for t in e)] = best.get(e.text, e.label_)
+    if not names:
+        return []
+    covered = {i for e in ents for i in range(e.start, e.end)}
+    longest = max(len(k) for k in names)
+    found, i = [], 0
+    while i < len(doc):
+        for n in range(min(longest, len(doc) - i), 0, -1):
+            key = tuple(t.text for t in doc[i : i + n])
+            if key in names and not any(j in covered for j in range(i, i + n)):
+                found.append(Span(doc, i, i + n, label=names[key]))
+                i += n
+                break
+        else:
+            i += 1
+    return found
+
+
+ORG_WORDS = (
+    "bank",
+    "bureau",
+    "center",
+    "centre",
+    "church",
+    "club",
+    "committee",
+    "company",
+    "corporation",
+    "council",
+    "court",
+    "department",
+    "fleet",
+    "forces",
+    "fund",
+    "group",
+    "institute",
+    "league",
+    "ministry",
+    "museum",
+    "office",
+    "party",
+    "service",
+    "society",
+    "team",
+    "union",
+    "university",
+)
+
+
+@lru_cache(maxsize=4)
+def _given_name_keys(path: str) -> frozenset[str]:
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return frozenset(skeleton(w) for w in lines if w and not w.startswith("#"))
+
+
+@Language.factory(
+    "given_name_persons",
+    default_config={"names_file": "", "labels": ["ORG"], "org_words": list(ORG_WORDS)},
+)
+def make_given_name_persons(nlp: Language, name: str, names_file: str, labels: list[str], org_words: list[str]):
+    """A two- or three-word name led by a known given name is a PERSON ("Tatyana Krasilnikova", which
+    the English model reads as an ORG); names ending in an organization word are left alone."""
+    wanted, org = set(labels), {w.lower() for w in org_words}
+
+    def given_name_persons(doc: Doc) -> Doc:
+        keys = _given_name_keys(names_file)
+        ents = []
+        for e in doc.ents:
+            if (
+                e.label_ in wanted
+                and 2 <= len(e) <= 3
+                and all(t.is_title and t.is_alpha for t in e)
+                and e[-1].lower_ not in org
+                and skeleton(e[0].text) in keys
+            ):
+                e = Span(doc, e.start, e.end, label="PERSON")
+            ents.append(e)
+        doc.ents = ents
+        return doc
+
+    return given_name_persons
+
+
+@Language.factory("head_word_labels", default_config={"heads": {}, "labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"]})
+def make_head_word_labels(nlp: Language, name: str, heads: dict[str, str], labels: list[str]):
+    """A multi-word name takes the label its last word implies ("Khabarovsk Krai" is a place,
+    "Renaissance Capital Bank" an organization), whatever the model said; `heads` maps words to labels."""
+    by_word, wanted = {w.lower(): lab for w, lab in heads.items()}, set(labels)
+
+    def head_word_labels(doc: Doc) -> Doc:
+        ents = []
+        for e in doc.ents:
+            label = by_word.get(e[-1].lower_) if len(e) > 1 and e.label_ in wanted else None
+            ents.append(Span(doc, e.start, e.end, label=label, kb_id=e.kb_id_) if label and label != e.label_ else e)
+        doc.ents = ents
+        return doc
+
+    return head_word_labels

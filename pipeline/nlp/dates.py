@@ -71,14 +71,17 @@ RU_DATE_PATTERNS = [
     rf"\b(?P<d1>{DAY})\s+(?P<m1>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\.(?P<dm>0?[1-9]|1[0-2])\.(?P<y>{YEAR})(?:\s*(?:года|г\.))?",
     rf"(?<![\w-])(?P<m1>{MONTH_RU})\s+(?P<y>{YEAR}){YEAR_WORD_RU}?",
-    rf"(?<=\bв\s)(?P<m1>{MONTH_RU})\b",
+    rf"(?<=\bв\s)(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})\b",
     rf"(?<![\w.-])(?P<y>{YEAR}){YEAR_WORD_RU}",
 ]
 _RU_COMPILED = [re.compile(p, re.I) for p in RU_DATE_PATTERNS]
+# A month alone, as a DATE entity's text reads after "в" was left out of it ("июле").
+_RU_MONTH_ONLY = re.compile(rf"^(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})$", re.I)
 
 _EN_PATTERNS = [
     rf"^(?:from\s+)?(?P<d1>{DAY})\s*(?:-|–|to)\s*(?P<d2>{DAY})\s+(?P<m2>{MONTH_EN}),?(?:\s+(?P<y>{YEAR}))?$",
     rf"^(?:the\s+)?(?P<d1>{DAY})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{MONTH_EN}),?(?:\s+(?P<y>{YEAR}))?$",
+    rf"^(?P<m1>{MONTH_EN})\s+(?P<d1>{DAY})\s*(?:-|–|to)\s*(?P<d2>{DAY}),?(?:\s+(?P<y>{YEAR}))?$",
     rf"^(?P<m1>{MONTH_EN})\s+(?P<d1>{DAY})(?:st|nd|rd|th)?(?:,?\s+(?P<y>{YEAR}))?$",
     rf"^(?P<m1>{MONTH_EN}),?\s+(?:of\s+)?(?P<y>{YEAR})$",
     rf"^(?P<m1>{MONTH_EN})$",
@@ -87,7 +90,12 @@ _EN_PATTERNS = [
     rf"^(?P<d1>{DAY})[./](?P<dm>0?[1-9]|1[0-2])[./](?P<y>{YEAR})$",
 ]
 _EN_COMPILED = [re.compile(p, re.I) for p in _EN_PATTERNS]
-_EN_LEADING = re.compile(r"^(?:on|in|since|by|from|until|till|of|during|early|late|mid-?|the|as of)\s+", re.I)
+_EN_LEADING = re.compile(
+    r"^(?:(?:on|in|since|by|from|until|till|of|during|early|late|the|as of|today|yesterday|tomorrow|tonight"
+    r"|(?:the\s+)?(?:beginning|start|end|middle|first half|second half)\s+of"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day),?\s+|mid-\s*)",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -175,7 +183,7 @@ def parse_date(text: str, lang: str) -> PartialDate | None:
     """Parse one date expression (a DATE entity's text) into its parts; None if not a date."""
     t = " ".join(text.split())
     if lang == "ru":
-        for rx in _RU_COMPILED:
+        for rx in (*_RU_COMPILED, _RU_MONTH_ONLY):
             m = rx.search(t)
             if m:
                 return _from_match(m, _month_ru)

@@ -97,6 +97,29 @@ def skeleton(word: str) -> str:
     return s
 
 
+_SOUND_RULES = [
+    (r"sht", "st"),
+    (r"ch", "h"),
+    (r"c(?=[ei])", "s"),
+    (r"c(?=[aouklrt]|$)", "k"),
+    (r"z$", "s"),
+    (r"[aeiouy]+", "a"),
+    (r"(.)\1", r"\1"),
+]
+
+
+def sound_key(word: str) -> str:
+    """A transliteration-proof key of one name word: the skeleton with every vowel run folded to
+    one vowel and a final vowel dropped, so that spellings and Russian case endings agree
+    ('Дзюба', 'Дзюбы', 'Dziuba' -> 'dzab'; 'Брайант', 'Bryant' -> 'brant')."""
+    s = re.sub(r"dzh|zh|dj|j", "q", transliterate(word).replace("q", "k"))  # "q" marks the j sounds
+    s = skeleton(s)
+    for pattern, repl in _SOUND_RULES:
+        s = re.sub(pattern, repl, s)
+    s = s.replace("q", "j")
+    return s[:-1] if len(s) > 3 and s.endswith("a") else s
+
+
 def fold_name(text: str) -> str:
     """Case-, quote- and punctuation-insensitive form of a name, for lookups."""
     t = _QUOTES.sub("", text).replace("ё", "е").replace("Ё", "Е")
@@ -145,23 +168,33 @@ class Gazetteer:
         return None
 
 
-_LABEL_PREFIX = {"PERSON": "person", "ORG": "org", "GPE": "loc", "LOC": "loc"}
+NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC"})
 
 
 def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | None:
-    """The same key for the same person, organization or place in Russian and in English."""
-    prefix = _LABEL_PREFIX.get(label)
-    if prefix is None or not norm:
+    """The same key for the same person, organization or place in Russian and in English.
+
+    A name the gazetteer knows gets its key ("org:csto"). Any other name gets a `name:` key built
+    from the sound of its words: the surname for a PERSON, every word otherwise. The key does not
+    depend on the label, so a name one language's model labels PERSON and the other's ORG (or a
+    place labelled ORG) still joins.
+    """
+    if label not in NAME_LABELS or not norm:
         return None
     if label != "PERSON":
         known = gazetteer.lookup(norm, lang)
         if known:
             return known
-        return f"{prefix}:{slug(norm)}" if slug(norm) else None
-    words = [w for w in re.split(r"[\s-]+", fold_name(norm)) if w]
-    if not words:
-        return None
-    return f"person:{skeleton(words[-1])}"
+    if label != "PERSON" and len(norm) > 1 and norm.isupper() and " " not in norm:
+        return f"name:{skeleton(norm)}" if skeleton(norm) else None  # an acronym: letters, not sounds
+    folded = fold_name(norm)
+    if lang == "ru" and gazetteer.lemmatize is not None and label != "PERSON":
+        folded = gazetteer.lemmatize(folded)
+    words = [w for w in re.split(r"[\s-]+", folded) if w]
+    if label == "PERSON":
+        words = words[-1:]
+    keys = [k for k in (sound_key(w) for w in words) if k]
+    return f"name:{'-'.join(keys)}" if keys else None
 
 
 @lru_cache(maxsize=1)
@@ -179,3 +212,27 @@ def russian_lemmatizer():
         return " ".join(lemma(w) for w in text.split())
 
     return lemmatize
+
+
+_ACRONYM_STOP = frozenset("of the and for on in at to de du des la le и о по при в на для".split())
+
+
+def is_acronym_of(acronym: str, expansion: str) -> bool:
+    """Whether `acronym` abbreviates `expansion` ("CSTO" and "Collective Security Treaty
+    Organization", "ОДКБ" and "Организация Договора о коллективной безопасности")."""
+    letters = [c for c in acronym if c.isalpha()]
+    if len(letters) < 2 or not acronym.replace(".", "").isupper():
+        return False
+    words = [w for w in re.split(r"[\s\-«»\"“”„]+", expansion) if w and w[0].isalpha()]
+    initials = [w[0].lower() for w in words]
+    content = [w[0].lower() for w in words if w.lower() not in _ACRONYM_STOP]
+    target = [c.lower() for c in letters]
+    return target in (initials, content) or _subsequence(target, initials)
+
+
+def _subsequence(target: list[str], initials: list[str]) -> bool:
+    """Acronym letters taken in order from word initials, starting with the first word."""
+    if not target or not initials or target[0] != initials[0]:
+        return False
+    it = iter(initials[1:])
+    return all(c in it for c in target[1:]) and len(target) >= max(2, len(initials) // 2)

@@ -12,6 +12,7 @@ import spacy
 from spacy.language import Language
 
 import pipeline.nlp.components  # noqa: F401  (registers the factories)
+from pipeline.nlp.casing import truecase
 from pipeline.nlp.keys import Gazetteer, russian_lemmatizer
 
 
@@ -19,6 +20,12 @@ from pipeline.nlp.keys import Gazetteer, russian_lemmatizer
 class LanguageModel:
     nlp: Language
     keep_labels: frozenset[str]
+    truecase: bool = False
+    acronyms: frozenset[str] = frozenset()
+
+    def prepare(self, text: str) -> str:
+        """The text the pipeline reads: all-capital lines truecased when configured (same length)."""
+        return truecase(text, self.acronyms) if self.truecase else text
 
 
 def read_model_config(models_dir: Path) -> dict:
@@ -35,7 +42,8 @@ def _first_installed(packages: list[str]) -> str:
 def gazetteer_patterns(nlp: Language, gazetteer: Gazetteer, lang: str) -> list[dict]:
     """EntityRuler token patterns for every gazetteer name of one language.
 
-    Acronyms (all capitals) match case-sensitively; other names match case-insensitively.
+    Acronyms (all capitals) match case-sensitively (token patterns); other names are phrase
+    patterns, matched case-insensitively when the ruler's `phrase_matcher_attr` is LOWER.
     """
     patterns = []
     for key, name_lang, name in gazetteer.entries:
@@ -43,9 +51,9 @@ def gazetteer_patterns(nlp: Language, gazetteer: Gazetteer, lang: str) -> list[d
             continue
         words = [t.text for t in nlp.make_doc(name)]
         if name.isupper() or (len(words) == 1 and sum(c.isupper() for c in name) > 1):
-            pattern = [{"ORTH": w} for w in words]
+            pattern: list[dict] | str = [{"ORTH": w} for w in words]
         else:
-            pattern = [{"LOWER": w.lower()} for w in words]
+            pattern = name  # a phrase pattern: matched on LOWER (the ruler's phrase_matcher_attr), fast
         patterns.append({"label": "ORG", "pattern": pattern, "id": key})
     return patterns
 
@@ -58,7 +66,9 @@ def _build(spec: dict, lang: str, models_dir: Path) -> Language:
     for component in spec.get("add", []):
         component = dict(component)
         factory = component.pop("factory")
-        config = component.pop("config", {})
+        config = dict(component.pop("config", {}))
+        if "names_file" in config:
+            config["names_file"] = str(Path(models_dir) / config["names_file"])
         patterns = component.pop("patterns", None)
         pipe = nlp.add_pipe(factory, config=config, **component)
         if patterns == "gazetteer":
@@ -72,7 +82,10 @@ def load_language_model(models_dir: Path, lang: str) -> LanguageModel | None:
     spec = read_model_config(models_dir).get(lang)
     if spec is None or lang == "gazetteer":
         return None
-    return LanguageModel(_build(spec, lang, models_dir), frozenset(spec["keep_labels"]))
+    acronyms = frozenset(n for _, lg, n in load_gazetteer(models_dir).entries if lg == lang and n.isupper())
+    return LanguageModel(
+        _build(spec, lang, models_dir), frozenset(spec["keep_labels"]), bool(spec.get("truecase")), acronyms
+    )
 
 
 @lru_cache(maxsize=2)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from pipeline.nlp.dates import parse_date
-from pipeline.nlp.keys import Gazetteer, entity_key, fold_name
+from pipeline.nlp.keys import Gazetteer, entity_key, fold_name, is_acronym_of
 from pipeline.records import DocumentRecord, EntityRecord
 
 
@@ -16,8 +17,12 @@ def extract_entities(
     model_for: Callable[[str], object],
     batch_size: int = 64,
     n_process: int = 1,
+    keep_labels: frozenset[str] | None = None,
 ) -> list[EntityRecord]:
-    """Run each language's spaCy pipeline over its documents (one `nlp.pipe` per language)."""
+    """Run each language's spaCy pipeline over its documents (one `nlp.pipe` per language).
+
+    `keep_labels` overrides the labels the model's configuration keeps (evaluation keeps more).
+    """
     by_lang: dict[str, list[DocumentRecord]] = defaultdict(list)
     for doc in documents:
         by_lang[doc.lang].append(doc)
@@ -27,21 +32,22 @@ def extract_entities(
         if model is None:
             continue
         docs = by_lang[lang]
-        texts = (d.text for d in docs)
+        texts = (model.prepare(d.text) if hasattr(model, "prepare") else d.text for d in docs)
         for record, sdoc in zip(docs, model.nlp.pipe(texts, batch_size=batch_size, n_process=n_process)):
             norms = sdoc._.norms or {}
+            wanted = keep_labels or model.keep_labels
             for ent in sdoc.ents:
-                if ent.label_ not in model.keep_labels:
+                if ent.label_ not in wanted:
                     continue
                 out.append(
                     EntityRecord(
                         doc_id=record.doc_id,
                         dump_id=record.dump_id,
                         label=ent.label_,
-                        text=ent.text,
+                        text=record.text[ent.start_char : ent.end_char],
                         start=ent.start_char,
                         end=ent.end_char,
-                        norm=norms.get((ent.start_char, ent.end_char), ent.text),
+                        norm=norms.get((ent.start_char, ent.end_char), record.text[ent.start_char : ent.end_char]),
                         entity_key=None,
                         lang=lang,
                     )
@@ -86,14 +92,44 @@ def harmonize_labels(entities: list[EntityRecord], gazetteer: Gazetteer) -> list
     return out
 
 
-def _year_counts(entities: Iterable[EntityRecord]) -> Counter:
+DATELINE_CHARS = 120
+
+
+def _year_counts(entities: Iterable[EntityRecord], with_month: bool) -> Counter:
     years: Counter = Counter()
     for e in entities:
         if e.label == "DATE":
             parsed = parse_date(e.text, e.lang)
-            if parsed and parsed.year:
+            if parsed and parsed.year and (parsed.month is not None) == with_month:
                 years[parsed.year] += 1
     return years
+
+
+def _dateline_year(entities: list[EntityRecord]) -> int | None:
+    """The year of a full date at the head of the document (its dateline), if any."""
+    for e in sorted(entities, key=lambda x: x.start):
+        if e.label == "DATE" and e.start < DATELINE_CHARS:
+            parsed = parse_date(e.text, e.lang)
+            if parsed and parsed.year and parsed.month:
+                return parsed.year
+    return None
+
+
+def context_year(ents: list[EntityRecord], published, dump_year: int | None) -> int | None:
+    """The year a yearless date takes: the document's published date or dateline, then its other
+    dates with a month, then the dump's, then the bare years it names; never today's."""
+    if published:
+        return published.year
+    year = _dateline_year(ents)
+    if year:
+        return year
+    dated = _year_counts(ents, True)
+    if dated:
+        return dated.most_common(1)[0][0]
+    if dump_year:
+        return dump_year  # bare years in a text ("в 1964 году") are more often history than its time
+    bare = _year_counts(ents, False)
+    return bare.most_common(1)[0][0] if bare else None
 
 
 def normalize_entities(
@@ -106,18 +142,49 @@ def normalize_entities(
     for e in entities:
         by_doc[e.doc_id].append(e)
     published = {d.doc_id: d.published for d in documents}
-    dump_years = _year_counts(entities)
+    text_of = {d.doc_id: d.text for d in documents}
+    dump_years = _year_counts(entities, True) or _year_counts(entities, False)
     dump_year = dump_years.most_common(1)[0][0] if dump_years else None
     out = []
     for doc_id, ents in by_doc.items():
-        doc_years = _year_counts(ents)
-        pub = published.get(doc_id)
-        context_year = pub.year if pub else doc_years.most_common(1)[0][0] if doc_years else dump_year
+        year = context_year(ents, published.get(doc_id), dump_year)
+        keyed = []
         for e in ents:
             if e.label == "DATE":
                 parsed = parse_date(e.text, e.lang)
-                norm = parsed.iso(context_year) if parsed else None
-                out.append(replace(e, norm=norm, entity_key=None))
+                norm = parsed.iso(year) if parsed else None
+                keyed.append(replace(e, norm=norm, entity_key=None))
             else:
-                out.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
+                keyed.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
+        out.extend(tie_acronyms(keyed, text_of.get(doc_id, "")))
     return out
+
+
+def tie_acronyms(entities: list[EntityRecord], text: str) -> list[EntityRecord]:
+    """Within one document, an acronym written in parentheses after its expansion
+    ("Organization of Turkic States (OTS)") takes the expansion's key, and so do its other mentions;
+    when only the acronym is a known organization, the expansion takes the acronym's key."""
+    ordered = sorted(entities, key=lambda e: e.start)
+    ties: dict[str, str] = {}
+    for exp, acr in zip(ordered, ordered[1:]):
+        if exp.entity_key is None or acr.entity_key is None or exp.label != acr.label:
+            continue
+        if re.fullmatch(r"\s*\(\s*", text[exp.end : acr.start]) and is_acronym_of(acr.text, exp.norm or exp.text):
+            known = exp.entity_key if not exp.entity_key.startswith("name:") else acr.entity_key
+            ties[acr.text] = ties[exp.text] = known
+    if not ties:
+        return entities
+    return [replace(e, entity_key=ties[e.text]) if e.text in ties and e.entity_key else e for e in entities]
+
+
+def entities_of_documents(
+    documents: list[DocumentRecord],
+    model_for: Callable[[str], object],
+    gazetteer: Gazetteer,
+    batch_size: int = 64,
+    n_process: int = 1,
+    keep_labels: frozenset[str] | None = None,
+) -> list[EntityRecord]:
+    """The whole entity stage: extract, one label per name, normalize and key."""
+    entities = extract_entities(documents, model_for, batch_size, n_process, keep_labels)
+    return normalize_entities(harmonize_labels(entities, gazetteer), documents, gazetteer)

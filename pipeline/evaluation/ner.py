@@ -1,0 +1,190 @@
+"""`pipeline evaluate ner`: run the entity stage over gold documents and score it.
+
+Scoring follows ../shared/eval/score_ner.py: English spans must match exactly; Russian spans may
+match the gold full extent or its core (name) extent, and a wrong prediction equal to an ignored
+gold mention is set aside (factRuEval task-1 rules). MISC is reported but left out of overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+from pipeline.records import DocumentRecord, EntityRecord
+from pipeline.settings import Settings
+
+SCORED = ("PER", "ORG", "LOC")
+# The pipeline's labels (spaCy's OntoNotes set for English) onto the gold's PER/ORG/LOC/MISC.
+GOLD_LABEL = {
+    "PERSON": "PER",
+    "ORG": "ORG",
+    "GPE": "LOC",
+    "LOC": "LOC",
+    "NORP": "MISC",
+    "EVENT": "MISC",
+    "PRODUCT": "MISC",
+    "WORK_OF_ART": "MISC",
+    "LAW": "MISC",
+    "LANGUAGE": "MISC",
+}
+EVAL_LABELS = frozenset(GOLD_LABEL)
+NORM_ONLY_COMPONENTS = ("russian_name_normalizer",)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def predict(gold: list[dict], lang: str, settings: Settings | None = None) -> list[dict]:
+    """The entity stage over each gold document; one `{id, entities}` per document, gold labels."""
+    from pipeline.nlp.loaders import load_gazetteer, load_language_model
+    from pipeline.stages.entities import entities_of_documents
+
+    settings = settings or Settings.from_env()
+    models_dir = settings.models_dir.resolve()
+    documents = [
+        DocumentRecord(str(g["id"]), "eval", i, None, g["text"], lang, 1.0, 1, 0, len(g["text"]))
+        for i, g in enumerate(gold)
+    ]
+    model = load_language_model(models_dir, lang)
+    # Norms are not scored: the components that only write them are left out of the run.
+    skip = [name for name in NORM_ONLY_COMPONENTS if name in model.nlp.pipe_names]
+    with model.nlp.select_pipes(disable=skip):
+        entities = entities_of_documents(
+            documents,
+            lambda lg: model if lg == lang else None,
+            load_gazetteer(models_dir),
+            batch_size=settings.batch_size,
+            keep_labels=EVAL_LABELS,
+        )
+    return predictions_from_entities(gold, entities)
+
+
+def predictions_from_entities(gold: list[dict], entities: Iterable[EntityRecord]) -> list[dict]:
+    by_doc: dict[str, list[dict]] = {str(g["id"]): [] for g in gold}
+    for e in entities:
+        label = GOLD_LABEL.get(e.label)
+        if label is not None and e.doc_id in by_doc:
+            by_doc[e.doc_id].append({"start": e.start, "end": e.end, "label": label})
+    return [
+        {"id": g["id"], "entities": sorted(by_doc[str(g["id"])], key=lambda x: (x["start"], x["end"], x["label"]))}
+        for g in gold
+    ]
+
+
+def prf(tp: int, npred: int, ngold: int) -> dict:
+    p = tp / npred if npred else 0.0
+    r = tp / ngold if ngold else 0.0
+    return {"p": round(p, 4), "r": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0}
+
+
+def _gold_spans(entity: dict, lang: str) -> set[tuple[int, int]]:
+    spans = {(entity["start"], entity["end"])}
+    if lang == "ru" and entity.get("core_start") is not None:
+        spans.add((entity["core_start"], entity["core_end"]))
+    return spans
+
+
+def score(gold: list[dict], predictions: list[dict], lang: str) -> dict:
+    """P/R/F1 per label and overall (PER+ORG+LOC), by the rules of the reference scorer."""
+    pred = {p["id"]: p for p in predictions}
+    tp: Counter = Counter()
+    npred: Counter = Counter()
+    ngold: Counter = Counter()
+    for g in gold:
+        ents = g["entities"]
+        for e in ents:
+            ngold[e["label"]] += 1
+        unused = list(range(len(ents)))
+        for p in sorted(pred.get(g["id"], {}).get("entities", []), key=lambda e: (e["start"], e["end"])):
+            label, span = p["label"], (p["start"], p["end"])
+            hit = next((i for i in unused if ents[i]["label"] == label and span in _gold_spans(ents[i], lang)), None)
+            if hit is not None:
+                unused.remove(hit)
+                tp[label] += 1
+                npred[label] += 1
+                continue
+            if lang == "ru" and any(
+                m.get("label") == label
+                and span in {(m.get("start"), m.get("end")), (m.get("core_start"), m.get("core_end"))}
+                for m in g.get("ignored", [])
+            ):
+                continue
+            npred[label] += 1
+    labels = SCORED + (("MISC",) if lang == "en" else ())
+    result = {label: prf(tp[label], npred[label], ngold[label]) for label in labels}
+    result["overall"] = prf(sum(tp[x] for x in SCORED), sum(npred[x] for x in SCORED), sum(ngold[x] for x in SCORED))
+    return result
+
+
+def write_predictions(predictions: list[dict], path: Path) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for p in predictions:
+            f.write(json.dumps(p, ensure_ascii=False) + "\n")
+
+
+def main(args: argparse.Namespace) -> int:
+    path = Path(args.gold)
+    try:
+        gold = read_jsonl(path)
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"error: cannot read gold file {path}: {exc}")
+        return 2
+    predictions = predict(gold, args.lang)
+    if args.predictions:
+        write_predictions(predictions, Path(args.predictions))
+    result = score(gold, predictions, args.lang)
+    print(f"{len(gold)} documents, {sum(len(g['entities']) for g in gold)} gold entities, lang={args.lang}")
+    print(json.dumps(result))
+    return 0
+
+
+def read_pairs(path: Path) -> list[tuple[str, str]]:
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [tuple(line.split("\t")[:2]) for line in lines[1:] if line.strip()]
+
+
+def comparable_items(entities: Iterable[EntityRecord]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Per document: (the PERSON and ORG keys and DATE values it names, every key and DATE value)."""
+    counted: dict[str, set[str]] = defaultdict(set)
+    present: dict[str, set[str]] = defaultdict(set)
+    for e in entities:
+        item = e.entity_key if e.entity_key else f"date:{e.norm}" if e.label == "DATE" and e.norm else None
+        if item is None:
+            continue
+        present[e.doc_id].add(item)
+        if e.label in ("PERSON", "ORG", "DATE"):
+            counted[e.doc_id].add(item)
+    return counted, present
+
+
+def key_coverage(counted: dict[str, set[str]], present: dict[str, set[str]], pairs: list[tuple[str, str]]) -> dict:
+    """Of the PERSON/ORG keys and DATE values found in one side of a true pair, the share that the
+    other side names too (as any entity). Micro-averaged over all pairs, in each direction."""
+    found = {"ru_in_en": [0, 0], "en_in_ru": [0, 0]}
+    for ru_id, en_id in pairs:
+        for name, src, dst in (("ru_in_en", ru_id, en_id), ("en_in_ru", en_id, ru_id)):
+            items = counted.get(src, set())
+            found[name][0] += len(items & present.get(dst, set()))
+            found[name][1] += len(items)
+    return {k: {"shared": a, "total": b, "coverage": round(a / b, 4) if b else 0.0} for k, (a, b) in found.items()}
+
+
+def run_entity_stage(records: list[dict], settings: Settings | None = None) -> list[EntityRecord]:
+    """The entity stage over `{id, lang, text}` records (language given), as the pipeline runs it."""
+    from pipeline.nlp.loaders import load_gazetteer, load_language_model
+    from pipeline.stages.entities import entities_of_documents
+
+    settings = settings or Settings.from_env()
+    models_dir = settings.models_dir.resolve()
+    documents = [
+        DocumentRecord(str(r["id"]), "eval", i, None, r["text"], r["lang"], 1.0, 1, 0, len(r["text"]))
+        for i, r in enumerate(records)
+    ]
+    return entities_of_documents(
+        documents, lambda lg: load_language_model(models_dir, lg), load_gazetteer(models_dir), settings.batch_size
+    )

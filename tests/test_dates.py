@@ -1,0 +1,104 @@
+"""Russian date finding and ISO normalization of dates in both languages; years from context."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pipeline.nlp.dates import find_russian_dates, parse_date
+from pipeline.records import DocumentRecord, EntityRecord
+from pipeline.stages.entities import normalize_entities
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "iso"),
+    [
+        ("Встреча прошла 26 июля.", "26 июля", "2024-07-26"),
+        ("Он заявил 19 июля 2024 года, что", "19 июля 2024 года", "2024-07-19"),
+        ("Это было в 2020 году.", "2020 году", "2020"),
+        ("Учения пройдут с 1 по 3 марта.", "с 1 по 3 марта", "2024-03-01/2024-03-03"),
+        ("Документ от 01.07.2024 подписан.", "01.07.2024", "2024-07-01"),
+        ("Саммит состоится в июле.", "июле", "2024-07"),
+        ("Работа начнется в начале сентября.", "начале сентября", "2024-09"),
+        ("Форум прошел 5-7 мая 2023 г. в Минске.", "5-7 мая 2023 г.", "2023-05-05/2023-05-07"),
+    ],
+)
+def test_russian_dates_found_and_normalized(text, found, iso):
+    (start, end, parsed), *_ = find_russian_dates(text)
+    assert text[start:end] == found
+    assert parsed.iso(context_year=2024) == iso
+    assert parse_date(found, "ru").iso(2024) == iso
+
+
+def test_a_month_word_alone_is_not_a_date_without_its_preposition():
+    assert find_russian_dates("Мая Плисецкая танцевала") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("25 July 2024", "2024-07-25"),
+        ("July 19, 2024", "2024-07-19"),
+        ("Sunday, July 26", "2020-07-26"),
+        ("1996-08-30", "1996-08-30"),
+        ("the beginning of August 2019", "2019-08"),
+        ("March 1-3, 2024", "2024-03-01/2024-03-03"),
+        ("mid-July", "2020-07"),
+        ("2021", "2021"),
+    ],
+)
+def test_english_dates_normalized(text, iso):
+    assert parse_date(text, "en").iso(context_year=2020) == iso
+
+
+def test_relative_or_vague_dates_have_no_norm():
+    assert parse_date("Friday", "en") is None
+    assert parse_date("last year", "en") is None
+
+
+def _doc(doc_id: str, text: str, lang: str = "ru", published: date | None = None) -> DocumentRecord:
+    return DocumentRecord(doc_id, "d", 0, None, text, lang, 1.0, 1, 0, len(text), published)
+
+
+def _date(doc_id: str, text: str, start: int, lang: str = "ru") -> EntityRecord:
+    return EntityRecord(doc_id, "d", "DATE", text, start, start + len(text), text, None, lang)
+
+
+def _norms(entities, documents) -> dict[tuple[str, str], str | None]:
+    from pipeline.nlp.keys import Gazetteer
+
+    out = normalize_entities(entities, documents, Gazetteer())
+    return {(e.doc_id, e.text): e.norm for e in out}
+
+
+def test_missing_year_from_dateline_then_other_dates_then_dump_never_today():
+    docs = [
+        _doc("a", "МОСКВА, 3 марта 2019 года. ... 26 июля ... 10 мая 2021 года ... 11 мая 2021 года"),
+        _doc("b", "В 1964 году ... 26 июля ... 12 мая 2022 года"),
+        _doc("c", "В 1964 году ... 27 июля"),
+        _doc("d", "Встреча 28 июля", published=date(2018, 1, 5)),
+    ]
+    ents = [
+        _date("a", "3 марта 2019 года", 8),
+        _date("a", "26 июля", 30),
+        _date("a", "10 мая 2021 года", 42),
+        _date("a", "11 мая 2021 года", 62),
+        _date("b", "1964 году", 2),
+        _date("b", "26 июля", 16),
+        _date("b", "12 мая 2022 года", 30),
+        _date("c", "1964 году", 2),
+        _date("c", "27 июля", 16),
+        _date("d", "28 июля", 8),
+    ]
+    norms = _norms(ents, docs)
+    assert norms[("a", "26 июля")] == "2019-07-26"  # the dateline wins over the document's other dates
+    assert norms[("b", "26 июля")] == "2022-07-26"  # a dated mention wins over a bare historical year
+    assert norms[("c", "27 июля")] == "2021-07-27"  # the dump's year (its dated mentions: 2021 most often)
+    assert norms[("d", "28 июля")] == "2018-07-28"  # the published date
+    assert norms[("a", "10 мая 2021 года")] == "2021-05-10"
+
+
+def test_no_context_no_year_rather_than_today():
+    docs = [_doc("x", "Встреча 26 июля")]
+    assert _norms([_date("x", "26 июля", 8)], docs)[("x", "26 июля")] is None

