@@ -94,7 +94,7 @@ ENTITIES = _schema(
             "entity_key",
             pa.string(),
             "the same key for the same person, organization or place in either language"
-            " (`org:csto`, `person:tasmagambetov`); null for dates",
+            " (`org:csto`, `name:tasmagambatav`: a sound key of the surname for people, of every word for other names the gazetteer does not know); null for dates",
         ),
         _col("lang", _dict, "the document's language", nullable=False),
     ],

@@ -20,7 +20,8 @@ from tests.runs import read_tables
 EXPECTED = {
     "empty.txt": "empty file",
     "binary.txt": "binary content",
-    "truncated.txt.gz": "truncated or corrupt gzip",
+    "truncated.txt.gz": "truncated gzip",
+    "malformed.jsonl": "no valid JSON Lines record",
     "undecodable.txt": "undecodable text",
     "a_directory": "a directory",
     "loop.txt": "symlink loop",
@@ -40,6 +41,7 @@ def make_bad_raw(raw) -> None:
     (raw / "a_directory" / "inside.txt").write_text("a dump in a subfolder is not read\n")
     os.symlink("loop.txt", raw / "loop.txt")
     os.symlink("/nonexistent/dump.txt", raw / "broken_link.txt")
+    (raw / "malformed.jsonl").write_text('{"text": "unterminated\n{not json at all}\n[1, 2, 3]\n', encoding="utf-8")
     os.mkfifo(raw / "pipe.txt")  # opening it would block: must be rejected without reading
 
 
