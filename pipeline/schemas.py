@@ -94,7 +94,8 @@ ENTITIES = _schema(
             "entity_key",
             pa.string(),
             "the same key for the same person, organization or place in either language"
-            " (`org:csto`, `name:tasmagambatav`: a sound key of the surname for people, of every word for other names the gazetteer does not know); null for dates",
+            " (`org:csto` from the gazetteer; otherwise a sound key, `name:tasmagambatav`, of the surname"
+            " for people and of every word for other names); null for dates",
         ),
         _col("lang", _dict, "the document's language", nullable=False),
     ],
