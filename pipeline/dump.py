@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
-
 from pipeline import schemas
 from pipeline.manifest import manifest_row
 from pipeline.nlp.loaders import load_gazetteer, load_language_model
-from pipeline.records import DocumentRecord, DumpRecord
+from pipeline.records import DumpRecord
 from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected, decode_bytes, dump_id_of
 from pipeline.stages.documents import assign_published, documents_from_text
 from pipeline.stages.entities import extract_entities, harmonize_labels, normalize_entities
-from pipeline.stages.pairing import embed_texts
+from pipeline.stages.pairing import embed_documents
 from pipeline.store import Store
 
 
@@ -49,21 +46,8 @@ def process_dump(path: Path, settings: Settings, store: Store) -> DumpRecord:
     documents = assign_published(documents, entities)
     ordinal = {d.doc_id: d.ordinal for d in documents}
     entities.sort(key=lambda e: (ordinal[e.doc_id], e.start, e.end))
-    vectors = embed_texts([d.text for d in documents])
     store.write_partition("documents", dump_id, schemas.to_table(documents, schemas.DOCUMENTS))
     store.write_partition("entities", dump_id, schemas.to_table(entities, schemas.ENTITIES))
-    store.write_partition("embeddings", dump_id, embeddings_table(documents, vectors))
+    store.write_partition("embeddings", dump_id, embed_documents(documents))
     return manifest_row(path, dump_id, len(data), decoded.encoding, len(documents), None)
 
-
-def embeddings_table(documents: list[DocumentRecord], vectors: np.ndarray) -> pa.Table:
-    flat = pa.array(vectors.reshape(-1), pa.float32())
-    return pa.Table.from_arrays(
-        [
-            pa.array([d.doc_id for d in documents], pa.string()),
-            pa.array([d.lang for d in documents], pa.string()).dictionary_encode(),
-            pa.array([len(d.text) for d in documents], pa.int32()),
-            pa.FixedSizeListArray.from_arrays(flat, schemas.EMBEDDING_DIM),
-        ],
-        schema=schemas.EMBEDDINGS,
-    )

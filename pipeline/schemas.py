@@ -60,8 +60,11 @@ EMBEDDINGS = _schema(
         pa.field("lang", _dict, nullable=False),
         pa.field("n_chars", pa.int32(), nullable=False),
         pa.field("vector", pa.list_(pa.float32(), EMBEDDING_DIM), nullable=False),
+        # pairing features (pipeline/stages/pairing.py): per-sentence vectors and the numbers written
+        pa.field("sentence_vectors", pa.list_(pa.list_(pa.float32(), EMBEDDING_DIM)), nullable=False),
+        pa.field("numbers", pa.list_(pa.string()), nullable=False),
     ],
-    "Multilingual sentence embedding of each document, kept for pairing.",
+    "Per-document pairing features: multilingual embedding (mean of sentences), sentence embeddings, numbers.",
 )
 
 PAIRS = _schema(
@@ -70,6 +73,7 @@ PAIRS = _schema(
         pa.field("en_doc_id", pa.string(), nullable=False),
         pa.field("score", pa.float32(), nullable=False),
         pa.field("similarity", pa.float32(), nullable=False),
+        pa.field("alignment", pa.float32(), nullable=False),
         pa.field("length_ratio", pa.float32(), nullable=False),
         pa.field("shared_keys", pa.list_(pa.string()), nullable=False),
         pa.field("shared_numbers", pa.list_(pa.string()), nullable=False),
