@@ -50,4 +50,3 @@ def process_dump(path: Path, settings: Settings, store: Store) -> DumpRecord:
     store.write_partition("entities", dump_id, schemas.to_table(entities, schemas.ENTITIES))
     store.write_partition("embeddings", dump_id, embed_documents(documents))
     return manifest_row(path, dump_id, len(data), decoded.encoding, len(documents), None)
-

@@ -7,7 +7,7 @@ their normalized mean, and the numbers written in the text are kept.
 Over the corpus (every run, from the stored features only):
 
 1. candidates: exact k nearest neighbours by document-vector cosine, across languages, with
-   chunked matrix products and `argpartition` (memory bounded by `block_rows` x corpus side);
+   chunked matrix products and `argpartition` (memory bounded by one block of `block_cells`);
 2. alignment: for each candidate pair, how well the sentences of one document find a
    counterpart in the other (mean best sentence cosine, both directions) - a translation keeps
    every sentence, an article on the same event does not;
@@ -46,7 +46,7 @@ class PairingConfig:
     background: float = 0.15  # alignment of unrelated documents: pads a neighbourhood smaller than k
     min_length_ratio: float = 0.5  # shorter/longer in characters
     min_numbers_for_veto: int = 3  # both sides write at least this many numbers and share none: not a translation
-    block_rows: int = 1024  # rows of one similarity block (memory ~ block_rows x other side x 4 bytes)
+    block_cells: int = 1 << 22  # cells of one similarity block (~16 MB of float32 plus its argpartition)
     max_chunk_chars: int = 500  # a sentence longer than this is cut at white space
     max_chunks: int = 64  # sentence chunks embedded per document
 
@@ -151,43 +151,68 @@ class PairingSide:
 
 
 def knn_candidates(
-    left: np.ndarray, right: np.ndarray, k: int, block_rows: int = 1024
+    left: np.ndarray, right: np.ndarray, k: int, block_cells: int = 1 << 22
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest neighbours both ways by dot product, block by block.
 
     Returns candidate (left index, right index) pairs: the union of each left row's top k and
-    each right row's top k, sorted. Memory: one block_rows x len(right) block plus O((n+m) k).
+    each right row's top k, sorted. Memory: one block of about `block_cells` plus O((n + m) k).
     """
     n, m = len(left), len(right)
     if not n or not m:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     kr, kc = min(k, m), min(k, n)
     row_top = np.empty((n, kr), np.int64)
-    col_val = np.full((kc, m), -np.inf, np.float32)
-    col_idx = np.zeros((kc, m), np.int64)
+    col_val = np.full((m, kc), -np.inf, np.float32)  # best k left rows of each right row so far
+    col_idx = np.zeros((m, kc), np.int64)
+    block_rows = max(1, block_cells // m)
     for start in range(0, n, block_rows):
         block = left[start : start + block_rows] @ right.T  # (b, m)
-        part = np.argpartition(-block, kr - 1, axis=1)[:, :kr] if kr < m else np.tile(np.arange(m), (len(block), 1))
-        row_top[start : start + len(block)] = part
-        b = len(block)
-        kb = min(kc, b)
-        top = np.argpartition(-block, kb - 1, axis=0)[:kb] if kb < b else np.tile(np.arange(b)[:, None], (1, m))
-        vals = np.take_along_axis(block, top, axis=0)
-        all_val = np.concatenate([col_val, vals])
-        all_idx = np.concatenate([col_idx, top + start])
-        keep = np.argpartition(-all_val, kc - 1, axis=0)[:kc]
-        col_val = np.take_along_axis(all_val, keep, axis=0)
-        col_idx = np.take_along_axis(all_idx, keep, axis=0)
-    rows = np.concatenate([np.repeat(np.arange(n), kr), col_idx[np.isfinite(col_val)].reshape(-1)])
-    cols = np.concatenate([row_top.reshape(-1), np.tile(np.arange(m), (kc, 1))[np.isfinite(col_val)].reshape(-1)])
+        row_top[start : start + len(block)] = _top_k(block, kr)
+        block_t = np.ascontiguousarray(block.T)  # (m, b)
+        top = _top_k(block_t, min(kc, len(block)))
+        all_val = np.concatenate([col_val, np.take_along_axis(block_t, top, axis=1)], axis=1)
+        all_idx = np.concatenate([col_idx, top + start], axis=1)
+        keep = _top_k(all_val, kc)
+        col_val = np.take_along_axis(all_val, keep, axis=1)
+        col_idx = np.take_along_axis(all_idx, keep, axis=1)
+    rows = np.concatenate([np.repeat(np.arange(n), kr), col_idx.reshape(-1)])
+    cols = np.concatenate([row_top.reshape(-1), np.repeat(np.arange(m), kc)])
     pairs = np.unique(rows * m + cols)
     return pairs // m, pairs % m
+
+
+def _top_k(values: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the k largest values of each row (in no particular order)."""
+    if k >= values.shape[1]:
+        return np.broadcast_to(np.arange(values.shape[1]), values.shape).copy()
+    return np.argpartition(-values, k - 1, axis=1)[:, :k]
 
 
 def sentence_alignment(a: np.ndarray, b: np.ndarray) -> float:
     """Mean best-counterpart cosine of the sentences, averaged over both directions."""
     sims = a.astype(np.float32) @ b.astype(np.float32).T
     return float((sims.max(axis=1).mean() + sims.max(axis=0).mean()) / 2)
+
+
+def alignment_scores(ru: PairingSide, en: PairingSide, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """`sentence_alignment` of every candidate pair; one matrix product per Russian document.
+
+    `rows` must be sorted (as `knn_candidates` returns them).
+    """
+    out = np.empty(len(rows), np.float64)
+    bounds = np.flatnonzero(np.diff(rows, prepend=-1, append=len(ru) + 1))
+    en_lens = np.diff(en.offsets)
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        i, js = rows[lo], cols[lo:hi]
+        lens = en_lens[js]
+        starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        take = np.repeat(en.offsets[js] - starts, lens) + np.arange(lens.sum())
+        sims = ru.sentence_block(i) @ en.sentences[take].T  # (s_i, sum lens)
+        ru_to_en = np.maximum.reduceat(sims, starts, axis=1).mean(axis=0)
+        en_to_ru = np.add.reduceat(sims.max(axis=0), starts) / lens
+        out[lo:hi] = (ru_to_en + en_to_ru) / 2
+    return out
 
 
 def neighbourhood_means(index: np.ndarray, values: np.ndarray, size: int, k: int, background: float) -> np.ndarray:
@@ -216,12 +241,8 @@ def pair_documents(ru: PairingSide, en: PairingSide, config: PairingConfig = DEF
     if not len(ru) or not len(en):
         return []
     k = config.neighbours
-    rows, cols = knn_candidates(ru.vectors, en.vectors, k, config.block_rows)
-    align = np.fromiter(
-        (sentence_alignment(ru.sentence_block(i), en.sentence_block(j)) for i, j in zip(rows, cols)),
-        dtype=np.float64,
-        count=len(rows),
-    )
+    rows, cols = knn_candidates(ru.vectors, en.vectors, k, config.block_cells)
+    align = alignment_scores(ru, en, rows, cols)
     ru_mean = neighbourhood_means(rows, align, len(ru), k, config.background)
     en_mean = neighbourhood_means(cols, align, len(en), k, config.background)
     score = align / ((ru_mean[rows] + en_mean[cols]) / 2)
