@@ -71,8 +71,11 @@ def _side(t: pa.Table, keys: dict[str, set[str]], dates: dict[str, set[str]]) ->
     dim = schemas.EMBEDDING_DIM
     doc_ids = t.column("doc_id").to_pylist()
     sentences = t.column("sentence_vectors").combine_chunks()
-    offsets = sentences.offsets.to_numpy().astype(np.int64)
-    flat = sentences.values.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+    if not doc_ids:
+        offsets, flat = np.zeros(1, np.int64), np.zeros((0, dim), np.float32)
+    else:
+        offsets = sentences.offsets.to_numpy().astype(np.int64)
+        flat = sentences.values.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
     return PairingSide(
         doc_ids=doc_ids,
         dump_ids=t.column("dump_id").to_pylist(),

@@ -171,3 +171,25 @@ def test_text_mapping_counts_a_merged_document_as_errors():
     assert how == "text" and mapping == {"x": "r0", "y": "r1"}
     gold = {("r0", "r1"), ("r2", "r3")}
     assert score_pairs({("x", "y"), ("z", "y")}, gold, mapping) == (1, 1, 1)
+
+
+def test_corpus_sides_read_stored_features_once_per_document(tmp_path):
+    from pipeline.corpus import pair_corpus, pairing_sides
+    from pipeline.manifest import manifest_row, record_dumps
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+
+    texts = [("Сто человек пришли. Было 100.", "ru"), ("A hundred people came. There were 100.", "en")]
+    records = [
+        DocumentRecord(f"doc{i}", "x", i, None, t, lang, 0.99, 1, 0, len(t)) for i, (t, lang) in enumerate(texts)
+    ]
+    store = Store(tmp_path)
+    store.write_partition("embeddings", "b", embed_documents(records[1:]))  # English only
+    assert not len(pairing_sides(store, ["b"])["ru"])
+    store.write_partition("embeddings", "a", embed_documents(records))  # the English document again
+    record_dumps(store, [manifest_row(tmp_path / n, n, 1, "utf-8", 1, None) for n in ("a", "b")])
+    sides = pairing_sides(store, ["a", "b"])
+    assert sides["en"].doc_ids == ["doc1"] and sides["en"].dump_ids == ["a"]
+    assert sides["ru"].numbers == [{"100"}] and list(np.diff(sides["ru"].offsets)) == [2]
+    assert pair_corpus(store, Settings()) == 1
+    assert store.read_pairs().column("shared_numbers").to_pylist() == [["100"]]
