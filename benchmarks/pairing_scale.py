@@ -28,7 +28,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipeline.stages.pairing import DEFAULT_CONFIG, PairingSide, knn_candidates, pair_documents  # noqa: E402
+from pipeline.stages.pairing import PairingSide, pair_documents  # noqa: E402
 
 DIM = 512
 
@@ -63,22 +63,21 @@ def synthetic_sides(n: int, sentences: int, seed: int = 0) -> tuple[PairingSide,
 
 def measure(n: int, sentences: int) -> dict:
     ru, en, truth = synthetic_sides(n, sentences)
+    stats: dict = {}
     t0 = time.perf_counter()
-    rows, _ = knn_candidates(ru.vectors, en.vectors, DEFAULT_CONFIG.neighbours, DEFAULT_CONFIG.block_cells)
-    t_candidates = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    pairs = pair_documents(ru, en)
+    pairs = pair_documents(ru, en, stats=stats)
     t_total = time.perf_counter() - t0
     correct = sum(truth.get(p.ru_doc_id) == p.en_doc_id for p in pairs)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "n_per_language": n,
         "comparisons": n * n,
-        "candidates": int(len(rows)),
+        "candidates": stats["candidates"],
         "planted_pairs": len(truth),
         "pairs": len(pairs),
         "correct_pairs": correct,
-        "candidate_seconds": round(t_candidates, 2),
+        "candidate_seconds": round(stats["candidate_seconds"], 2),
+        "alignment_seconds": round(stats["alignment_seconds"], 2),
         "pairing_seconds": round(t_total, 2),
         "peak_rss_mb": round(peak_mb),
         "input_mb": round((ru.sentences.nbytes + en.sentences.nbytes + ru.vectors.nbytes + en.vectors.nbytes) / 2**20),
@@ -99,6 +98,7 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--one", str(n), "--sentences", str(args.sentences)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
+        print(json.dumps(results[-1]), flush=True)
     base = results[0]
     columns = [
         ("n/lang", lambda r: r["n_per_language"]),
@@ -107,6 +107,7 @@ def main() -> None:
         ("pairs", lambda r: r["pairs"]),
         ("correct", lambda r: r["correct_pairs"]),
         ("cand s", lambda r: f"{r['candidate_seconds']:.2f}"),
+        ("align s", lambda r: f"{r['alignment_seconds']:.2f}"),
         ("total s", lambda r: f"{r['pairing_seconds']:.2f}"),
         ("peak MB", lambda r: r["peak_rss_mb"]),
         ("input MB", lambda r: r["input_mb"]),

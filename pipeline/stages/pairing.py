@@ -23,6 +23,7 @@ Everything is sorted by `doc_id` first, so the pairs depend on the corpus, not o
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -236,13 +237,23 @@ def numbers_conflict(a: set[str], b: set[str], min_numbers: int) -> bool:
     return len(a) >= min_numbers and len(b) >= min_numbers and not (a & b)
 
 
-def pair_documents(ru: PairingSide, en: PairingSide, config: PairingConfig = DEFAULT_CONFIG) -> list[PairRecord]:
-    """One-to-one RU/EN pairs whose alignment margin clears `config.min_score`, with evidence."""
+def pair_documents(
+    ru: PairingSide, en: PairingSide, config: PairingConfig = DEFAULT_CONFIG, stats: dict | None = None
+) -> list[PairRecord]:
+    """One-to-one RU/EN pairs whose alignment margin clears `config.min_score`, with evidence.
+
+    `stats`, when given, receives the candidate count and the seconds of each phase.
+    """
     if not len(ru) or not len(en):
         return []
     k = config.neighbours
+    clock = time.perf_counter()
     rows, cols = knn_candidates(ru.vectors, en.vectors, k, config.block_cells)
+    candidates_s = time.perf_counter() - clock
     align = alignment_scores(ru, en, rows, cols)
+    if stats is not None:
+        stats.update(candidates=len(rows), candidate_seconds=candidates_s)
+        stats["alignment_seconds"] = time.perf_counter() - clock - candidates_s
     ru_mean = neighbourhood_means(rows, align, len(ru), k, config.background)
     en_mean = neighbourhood_means(cols, align, len(en), k, config.background)
     score = align / ((ru_mean[rows] + en_mean[cols]) / 2)
