@@ -193,3 +193,10 @@ def test_corpus_sides_read_stored_features_once_per_document(tmp_path):
     assert sides["ru"].numbers == [{"100"}] and list(np.diff(sides["ru"].offsets)) == [2]
     assert pair_corpus(store, Settings()) == 1
     assert store.read_pairs().column("shared_numbers").to_pylist() == [["100"]]
+
+
+def test_unrelated_documents_are_never_paired_however_the_margin_falls():
+    ru, en, _ = _corpus(0, 300, 300, seed=11)
+    assert pair_documents(_side("ru", ru), _side("en", en)) == []
+    no_floor = replace(DEFAULT_CONFIG, min_alignment=0.0)
+    assert all(p.alignment < 0.3 for p in pair_documents(_side("ru", ru), _side("en", en), no_floor))

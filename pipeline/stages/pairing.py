@@ -14,7 +14,9 @@ Over the corpus (every run, from the stored features only):
 3. score: the ratio margin of the alignment (Artetxe & Schwenk, 2019): the pair's alignment over
    the mean alignment of both documents with their k candidates, so that a document close to
    everything (a topic cluster) does not win by absolute similarity;
-4. evidence vetoes: a translation keeps the numbers and about the length of its original;
+4. floor and evidence vetoes: the alignment itself must be well above that of unrelated texts (a
+   ratio of two tiny similarities is noise), and a translation keeps the numbers and about the
+   length of its original;
 5. one-to-one: competitive linking (best score first, each document used once), above a threshold.
 
 Everything is sorted by `doc_id` first, so the pairs depend on the corpus, not on dump order.
@@ -44,6 +46,7 @@ class PairingConfig:
 
     neighbours: int = 4  # k of the kNN margin, as in bitext mining
     min_score: float = 1.25  # ratio margin a pair must reach
+    min_alignment: float = 0.3  # a margin means nothing near the background: sentences must match this well
     background: float = 0.15  # alignment of unrelated documents: pads a neighbourhood smaller than k
     min_length_ratio: float = 0.5  # shorter/longer in characters
     min_numbers_for_veto: int = 3  # both sides write at least this many numbers and share none: not a translation
@@ -268,7 +271,11 @@ def pair_documents(
             continue
         lr = length_ratio(int(ru.n_chars[i]), int(en.n_chars[j]))
         numbers_r, numbers_e = ru.evidence("numbers", i), en.evidence("numbers", j)
-        if lr < config.min_length_ratio or numbers_conflict(numbers_r, numbers_e, config.min_numbers_for_veto):
+        if (
+            align[c] < config.min_alignment
+            or lr < config.min_length_ratio
+            or numbers_conflict(numbers_r, numbers_e, config.min_numbers_for_veto)
+        ):
             continue
         used_ru[i] = used_en[j] = True
         pairs.append(
