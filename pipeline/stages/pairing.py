@@ -50,7 +50,7 @@ class PairingConfig:
     background: float = 0.15  # alignment of unrelated documents: pads a neighbourhood smaller than k
     min_length_ratio: float = 0.5  # shorter/longer in characters
     min_numbers_for_veto: int = 3  # both sides write at least this many numbers and share none: not a translation
-    block_cells: int = 1 << 22  # cells of one similarity block (~16 MB of float32 plus its argpartition)
+    block_cells: int = 1 << 22  # cells of one similarity tile (2048 x 2048: 16 MB of float32 plus its top-k)
     max_chunk_chars: int = 500  # a sentence longer than this is cut at white space
     max_chunks: int = 64  # sentence chunks embedded per document
 
@@ -160,30 +160,39 @@ def knn_candidates(
     """Exact k nearest neighbours both ways by dot product, block by block.
 
     Returns candidate (left index, right index) pairs: the union of each left row's top k and
-    each right row's top k, sorted. Memory: one block of about `block_cells` plus O((n + m) k).
+    each right row's top k, sorted. Memory: one tile of about `block_cells` plus O((n + m) k).
     """
     n, m = len(left), len(right)
     if not n or not m:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     kr, kc = min(k, m), min(k, n)
-    row_top = np.empty((n, kr), np.int64)
-    col_val = np.full((m, kc), -np.inf, np.float32)  # best k left rows of each right row so far
-    col_idx = np.zeros((m, kc), np.int64)
-    block_rows = max(1, block_cells // m)
-    for start in range(0, n, block_rows):
-        block = left[start : start + block_rows] @ right.T  # (b, m)
-        row_top[start : start + len(block)] = _top_k(block, kr)
-        block_t = np.ascontiguousarray(block.T)  # (m, b)
-        top = _top_k(block_t, min(kc, len(block)))
-        all_val = np.concatenate([col_val, np.take_along_axis(block_t, top, axis=1)], axis=1)
-        all_idx = np.concatenate([col_idx, top + start], axis=1)
-        keep = _top_k(all_val, kc)
-        col_val = np.take_along_axis(all_val, keep, axis=1)
-        col_idx = np.take_along_axis(all_idx, keep, axis=1)
+    row_val, row_idx = np.full((n, kr), -np.inf, np.float32), np.zeros((n, kr), np.int64)
+    col_val, col_idx = np.full((m, kc), -np.inf, np.float32), np.zeros((m, kc), np.int64)
+    tile = max(1, int(block_cells**0.5))  # square tiles: each vector is read n/tile or m/tile times, not more
+    for r0 in range(0, n, tile):
+        rows_block = left[r0 : r0 + tile]
+        r1 = r0 + len(rows_block)
+        for c0 in range(0, m, tile):
+            block = rows_block @ right[c0 : c0 + tile].T  # (tile rows, tile cols)
+            c1 = c0 + block.shape[1]
+            row_val[r0:r1], row_idx[r0:r1] = _merge_top_k(row_val[r0:r1], row_idx[r0:r1], block, c0, kr)
+            block_t = np.ascontiguousarray(block.T)
+            col_val[c0:c1], col_idx[c0:c1] = _merge_top_k(col_val[c0:c1], col_idx[c0:c1], block_t, r0, kc)
     rows = np.concatenate([np.repeat(np.arange(n), kr), col_idx.reshape(-1)])
-    cols = np.concatenate([row_top.reshape(-1), np.repeat(np.arange(m), kc)])
+    cols = np.concatenate([row_idx.reshape(-1), np.repeat(np.arange(m), kc)])
     pairs = np.unique(rows * m + cols)
     return pairs // m, pairs % m
+
+
+def _merge_top_k(
+    best_val: np.ndarray, best_idx: np.ndarray, block: np.ndarray, offset: int, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k best so far, merged with the k best of this block (columns shifted by `offset`)."""
+    top = _top_k(block, min(k, block.shape[1]))
+    all_val = np.concatenate([best_val, np.take_along_axis(block, top, axis=1)], axis=1)
+    all_idx = np.concatenate([best_idx, top + offset], axis=1)
+    keep = _top_k(all_val, k)
+    return np.take_along_axis(all_val, keep, axis=1), np.take_along_axis(all_idx, keep, axis=1)
 
 
 def _top_k(values: np.ndarray, k: int) -> np.ndarray:
