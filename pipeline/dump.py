@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
 from pipeline import schemas
@@ -25,7 +24,7 @@ from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
 from pipeline.stages.documents import assign_published
 from pipeline.stages.entities import extract_entities, harmonize_labels, normalize_entities
-from pipeline.stages.pairing import embed_texts
+from pipeline.stages.pairing import embed_documents
 from pipeline.stages.readers import DumpSource, open_dump
 from pipeline.store import Store
 
@@ -47,7 +46,7 @@ class BatchAnalysis:
     """The NLP output of one batch: entities as the models found them, one embedding per document."""
 
     entities: list[EntityRecord]
-    vectors: np.ndarray
+    embeddings: pa.Table
 
 
 def open_source(path: Path, settings: Settings) -> DumpSource:
@@ -88,7 +87,7 @@ def analyze_batch(documents: list[DocumentRecord], settings: Settings) -> BatchA
     entities = extract_entities(
         documents, lambda lang: load_language_model(models_dir, lang), settings.batch_size, settings.n_process
     )
-    return BatchAnalysis(entities, embed_texts([d.text for d in documents]))
+    return BatchAnalysis(entities, embed_documents(documents))
 
 
 def write_dump(read: ReadDump, analyses: list[BatchAnalysis], settings: Settings, store: Store) -> DumpRecord:
@@ -105,7 +104,7 @@ def write_dump(read: ReadDump, analyses: list[BatchAnalysis], settings: Settings
     first_ordinals = [batch[0].ordinal for batch in read.batches] or [0]
     staging = store.stage(read.dump_id)
     position = 0
-    for i, analysis in enumerate(analyses or [BatchAnalysis([], np.zeros((0, schemas.EMBEDDING_DIM), np.float32))]):
+    for i, analysis in enumerate(analyses or [BatchAnalysis([], embed_documents([]))]):
         n = len(read.batches[i]) if read.batches else 0
         docs = documents[position : position + n]
         position += n
@@ -114,7 +113,7 @@ def write_dump(read: ReadDump, analyses: list[BatchAnalysis], settings: Settings
         ents = [e for e in entities if ordinal[e.doc_id] >= lo and (hi is None or ordinal[e.doc_id] < hi)]
         staging.write_part("documents", schemas.to_table(docs, schemas.DOCUMENTS))
         staging.write_part("entities", schemas.to_table(ents, schemas.ENTITIES))
-        staging.write_part("embeddings", embeddings_table(docs, analysis.vectors))
+        staging.write_part("embeddings", analysis.embeddings)
     store.commit(staging)
     problems = "; ".join(read.problems) or None
     row = manifest_row(Path(read.path), read.dump_id, read.size_bytes, read.encoding, len(documents), None)
@@ -131,16 +130,3 @@ def process_dump(path: Path, settings: Settings, store: Store, dump_id: str | No
     if isinstance(read, DumpRecord):
         return read
     return write_dump(read, [analyze_batch(b, settings) for b in read.batches], settings, store)
-
-
-def embeddings_table(documents: list[DocumentRecord], vectors: np.ndarray) -> pa.Table:
-    flat = pa.array(np.asarray(vectors, np.float32).reshape(-1), pa.float32())
-    return pa.Table.from_arrays(
-        [
-            pa.array([d.doc_id for d in documents], pa.string()),
-            pa.array([d.lang for d in documents], pa.string()).dictionary_encode(),
-            pa.array([len(d.text) for d in documents], pa.int32()),
-            pa.FixedSizeListArray.from_arrays(flat, schemas.EMBEDDING_DIM),
-        ],
-        schema=schemas.EMBEDDINGS,
-    )

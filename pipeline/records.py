@@ -42,12 +42,17 @@ class EntityRecord:
 
 @dataclass
 class PairRecord:
-    """A Russian document paired with its English translation, with the evidence."""
+    """A Russian document paired with its English translation, with the evidence.
+
+    `score` is the ratio margin of `alignment` (mean best sentence cosine both ways) against both
+    documents' nearest candidates; `similarity` is the document-vector cosine.
+    """
 
     ru_doc_id: str
     en_doc_id: str
     score: float
     similarity: float
+    alignment: float
     length_ratio: float
     shared_keys: list[str] = field(default_factory=list)
     shared_numbers: list[str] = field(default_factory=list)

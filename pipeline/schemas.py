@@ -110,22 +110,40 @@ EMBEDDINGS = _schema(
         _col(
             "vector",
             pa.list_(pa.float32(), EMBEDDING_DIM),
-            "multilingual Universal Sentence Encoder embedding of the text (512 floats)",
+            "multilingual Universal Sentence Encoder embedding of the document: the normalized mean of its sentences",
             nullable=False,
         ),
+        _col(
+            "sentence_vectors",
+            pa.list_(pa.list_(pa.float32(), EMBEDDING_DIM)),
+            "embeddings of the document's sentence chunks (used to align translations sentence by sentence)",
+            nullable=False,
+        ),
+        _col("numbers", pa.list_(pa.string()), "the numbers written in the text (pairing evidence)", nullable=False),
     ],
-    "Multilingual sentence embedding of each document, kept for pairing.",
+    "Per-document pairing features: multilingual embedding (mean of sentences), sentence embeddings, numbers.",
 )
 
 PAIRS = _schema(
     [
         _col("ru_doc_id", pa.string(), "the Russian document (`documents.doc_id`)", nullable=False),
         _col("en_doc_id", pa.string(), "the English document it translates or is translated from", nullable=False),
-        _col("score", pa.float32(), "combined evidence for the pair (higher is surer)", nullable=False),
+        _col(
+            "score",
+            pa.float32(),
+            "ratio margin of the sentence alignment over both documents' nearest candidates (higher is surer)",
+            nullable=False,
+        ),
         _col(
             "similarity",
             pa.float32(),
             "cosine similarity of the two documents' multilingual embeddings",
+            nullable=False,
+        ),
+        _col(
+            "alignment",
+            pa.float32(),
+            "mean best-matching sentence cosine, averaged over both directions",
             nullable=False,
         ),
         _col(

