@@ -217,9 +217,9 @@ PARTITION_KEY = _col(
 
 # Every table of the dataset: name -> (schema, path pattern under the output folder).
 TABLES = {
-    "documents": (DOCUMENTS, "documents/dump_id=<id>/part-0.parquet"),
-    "entities": (ENTITIES, "entities/dump_id=<id>/part-0.parquet"),
-    "embeddings": (EMBEDDINGS, "embeddings/dump_id=<id>/part-0.parquet"),
+    "documents": (DOCUMENTS, "documents/dump_id=<id>/part-*.parquet"),
+    "entities": (ENTITIES, "entities/dump_id=<id>/part-*.parquet"),
+    "embeddings": (EMBEDDINGS, "embeddings/dump_id=<id>/part-*.parquet"),
     "pairs": (PAIRS, "pairs/part-0.parquet"),
     "dumps": (DUMPS, "dumps.parquet"),
 }

@@ -77,6 +77,7 @@ def read_tables(out: Path) -> dict[str, pd.DataFrame]:
                 df[col] = df[col].astype(str)
         if name == "embeddings" and len(df):
             df["vector"] = df["vector"].map(lambda v: v.tobytes())
+            df["sentence_vectors"] = df["sentence_vectors"].map(lambda vs: np.stack(list(vs)).tobytes())
         if len(df):
             df = df.sort_values(_SORT[name]).reset_index(drop=True)
         frames[name] = df
@@ -92,7 +93,11 @@ def assert_same_tables(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame], v
     for name in a:
         left, right = a[name], b[name]
         if name == "embeddings" and vector_atol:
-            va, vb = (np.stack([np.frombuffer(v, np.float32) for v in t["vector"]]) for t in (left, right))
-            np.testing.assert_allclose(va, vb, rtol=0, atol=vector_atol)
-            left, right = left.drop(columns="vector"), right.drop(columns="vector")
+            for column in ("vector", "sentence_vectors"):
+                va, vb = (np.concatenate([np.frombuffer(v, np.float32) for v in t[column]]) for t in (left, right))
+                np.testing.assert_allclose(va, vb, rtol=0, atol=vector_atol)
+            left, right = (
+                left.drop(columns=["vector", "sentence_vectors"]),
+                right.drop(columns=["vector", "sentence_vectors"]),
+            )
         pd.testing.assert_frame_equal(left, right, obj=name)

@@ -162,7 +162,7 @@ def hostile_dataset(tmp_path) -> Path:
     ]
     store.write_partition("documents", dump_id, schemas.to_table(docs, schemas.DOCUMENTS))
     store.write_partition("entities", dump_id, schemas.to_table(ents, schemas.ENTITIES))
-    store.write_pairs(schemas.to_table([PairRecord("d_ru", "d_en", 0.9, 0.8, 1.0, ["org:<csto>"])], schemas.PAIRS))
+    store.write_pairs(schemas.to_table([PairRecord("d_ru", "d_en", 0.9, 0.8, 0.9, 1.0, ["org:<csto>"])], schemas.PAIRS))
     at = datetime(2024, 8, 1, 12, 0, tzinfo=UTC)
     rows = [
         DumpRecord(dump_id, "/raw/<ok>.txt", 100, "utf-8", 2, "ok", None, PIPELINE_VERSION, at),
