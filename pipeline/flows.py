@@ -1,9 +1,14 @@
 """Prefect flows: orchestration only. Every step is a plain function (manifest, dump, corpus, store).
 
 One run: take the output lock, drop what an interrupted run left behind, plan from the manifest,
-then per dump: read (retried: it may sit on a network share), analyze in batches of a few hundred
-documents (spread over the workers of the task runner), write and switch in its partitions, and
-record its manifest row last. After the dumps, pair over the whole corpus when it changed.
+then per dump, streaming: open it (retried: it may sit on a network share), cut its documents into
+batches of a few hundred, analyze each batch as a task (at most `batches_in_flight` at once), write
+each analyzed batch's part files in order, switch the partitions in and record the manifest row
+last. After the dumps, pair over the whole corpus when it changed.
+
+Both cores: on a Dask task runner (`run --workers N`) the batches spread over the Dask workers (one
+process each inside them); in the default run each batch task hands its batch to a pool of
+`local_workers` processes started once per run, each loading the models once.
 """
 
 from __future__ import annotations

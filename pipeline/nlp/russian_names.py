@@ -94,12 +94,13 @@ def _agrees(p, case: str, number: str, gender: str | None) -> bool:
 def phrase_nominative(text: str) -> str:
     """An organization or place in the nominative: its head noun phrase inflected, the tail kept."""
     head: list[tuple[re.Match, list]] = []
+    last_end = None
     for m in _WORD.finditer(text):
-        between = text[head[-1][0].end() : m.start()] if head else ""
-        if between == "-":
-            head.pop()  # the first part of a hyphenated word ("Санкт-Петербурга") stays as written
-        elif between.strip():
+        if last_end is not None and text[last_end : m.start()] not in ("", " ", "-"):
             break  # only adjacent words form the head phrase
+        last_end = m.end()
+        if text[m.end() : m.end() + 1] == "-":
+            continue  # the first part of a hyphenated word ("Санкт-Петербурга") stays as written
         parses = morph_vocab().parse(m.group(0).lower())
         adjectives = [p for p in parses if p.tag.POS in ("ADJF", "PRTF")]
         nouns = [p for p in parses if p.tag.POS == "NOUN"]
