@@ -14,6 +14,8 @@ process each inside them); in the default run each batch task hands its batch to
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -61,8 +63,24 @@ _POOL: dict[int, ProcessPoolExecutor] = {}
 def local_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of worker processes for the default run, started once; each loads the models once."""
     if workers not in _POOL:
-        _POOL[workers] = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        _POOL[workers] = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
+        )
     return _POOL[workers]
+
+
+def exit_with_parent(parent_pid: int, poll_s: float = 1.0) -> None:
+    """In a pool worker: end this process when the run that started it is gone (killed outright)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def shutdown_local_pools() -> None:
