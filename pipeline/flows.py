@@ -112,6 +112,8 @@ def run_pipeline(settings: Settings) -> RunSummary:
         drop_uncommitted(store)
         plan = plan_run(settings.raw_dir, store)
         summary.skipped_dumps = len(plan.unchanged)
+        if sum(c.size_bytes for c in plan.todo) < settings.pool_min_bytes:
+            settings = settings.with_(local_workers=1)  # a small run: the models load once, here
         record_dumps(store, plan.rejected)
         for row in plan.rejected:
             summary.rejected.append((row.path, row.error))

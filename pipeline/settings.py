@@ -21,6 +21,8 @@ class Settings:
     n_process: int = 1
     # default (non-Dask) runs analyze batches in a pool of this many processes, models loaded once each
     local_workers: int = 2
+    # ... when the new dumps of a run total at least this many bytes (below, the pool's start costs more)
+    pool_min_bytes: int = 1_000_000
     # batches read ahead and being analyzed at once, per dump (bounds memory)
     batches_in_flight: int = 4
     lang_sample_chars: int = 500
