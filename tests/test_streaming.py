@@ -60,3 +60,22 @@ def test_dump_year_is_a_running_summary():
 )
 def test_russian_names_in_the_nominative(text, label, norm):
     assert nominative(text, label) == norm
+
+
+def test_a_dump_is_written_batch_by_batch(tmp_path):
+    """One part file per batch; the documents are the same whatever the batch size."""
+    import pandas as pd
+
+    from pipeline.dump import process_dump
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+    from tests.conftest import SAMPLE_DUMP
+
+    tables = {}
+    for size in (3, 256):
+        out = tmp_path / f"out{size}"
+        row = process_dump(SAMPLE_DUMP, Settings(out_dir=out, batch_size=size), Store(out))
+        parts = sorted((out / "documents" / f"dump_id={row.dump_id}").glob("*.parquet"))
+        assert len(parts) == -(-row.n_documents // size)
+        tables[size] = pd.read_parquet(out / "documents" / f"dump_id={row.dump_id}").sort_values("ordinal")
+    assert tables[3].doc_id.tolist() == tables[256].doc_id.tolist() and len(tables[3]) > 3
