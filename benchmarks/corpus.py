@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-RECORDS = REPO.parent / "shared" / "eval" / "pairing" / "wmt21_ruen.jsonl"
+RECORDS = Path(os.environ.get("PIPELINE_SHARED_DIR", REPO.parent / "shared")) / "eval" / "pairing" / "wmt21_ruen.jsonl"
 _SENTENCE = re.compile(r"(?<=[.!?»\"])\s+(?=[A-ZА-ЯЁ«\"])")
 
 

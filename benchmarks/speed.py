@@ -110,13 +110,19 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_pipeline(raw: Path, out: Path) -> tuple[float, int, str]:
-    """Wall seconds and peak RSS (bytes) of `python -m pipeline run`, and its summary line."""
+def run_pipeline(raw: Path, out: Path, api_url: str | None = None) -> tuple[float, int, str]:
+    """Wall seconds and peak RSS (bytes) of `python -m pipeline run`, and its summary line.
+
+    Without `api_url` the run starts its own temporary Prefect server; with it, it reports there."""
+    env = dict(ENV)
+    env.pop("PREFECT_API_URL", None)
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out)],
         cwd=REPO,
-        env=ENV,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -139,6 +145,7 @@ def main() -> None:
     ap.add_argument("--memory-mb", type=float, nargs="*", default=[10.0, 100.0])
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--api-url", help="a running Prefect server's API: also measure the fixed cost with it")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -157,9 +164,13 @@ def main() -> None:
             encoding="utf-8",
         )
         fixed, _, _ = run_pipeline(tiny, tmp / "out-tiny")
+        if a.api_url:
+            served, _, _ = run_pipeline(tiny, tmp / "out-tiny-served", a.api_url)
+            print(f"fixed cost: {fixed:.1f} s with a temporary Prefect server, {served:.1f} s with a running one")
         total, peak, line = run_pipeline(raw, tmp / "out")
         beyond = total - fixed
         print(f"pipeline: {total:.1f} s end to end, fixed cost {fixed:.1f} s, beyond fixed {beyond:.1f} s")
+        print(f"  peak RSS {peak / 2**20:.0f} MiB on the {a.mb:g} MB corpus; load average {os.getloadavg()}")
         print(f"  {line}")
         bare = bare_models(en, ru)
         print(f"bare models (spaCy NER x2 + Slovnet x2): {bare:.1f} s")
@@ -167,7 +178,7 @@ def main() -> None:
         if not a.skip_naive:
             (tmp / "naive").mkdir()
             naive = naive_script(docs, tmp / "naive")
-            print(f"naive script: {naive:.1f} s")
+            print(f"naive script: {naive:.1f} s (load average {os.getloadavg()})")
             print(f"  pipeline throughput / naive throughput = {naive / beyond:.2f} (target >= 2)")
             print(f"  bare models / naive = {bare / naive:.2f} of the time")
         print(f"  words per second: pipeline {words / beyond:.0f}, bare {words / bare:.0f}")

@@ -1,17 +1,27 @@
-"""Processing one dump in three steps that a task runner can spread over workers:
+"""Processing one dump as a stream of batches, so memory does not grow with the dump:
 
-1. `open_source`: read, decode and split the dump into documents (one call; the reader).
+1. `open_source` / `iter_batches`: read, decode and split the dump (streaming), cut into batches.
 2. `analyze_batch`: the heavy NLP of a few hundred documents (entities as the models find them,
-   sentence embeddings); batches are independent, so one large dump spreads over the workers.
-3. `write_dump`: dump-wide normalization (labels, dates, keys, `published`), then one part file
-   per batch and table, staged under `_tmp/` and switched into place in one rename per table.
+   sentence embeddings); batches are independent, so they spread over the workers.
+3. `DumpWriter.write_batch`: normalization (labels, dates, keys, `published`) and one part file per
+   table for each batch, in order, staged under `_tmp/`; `DumpWriter.finish` switches the staged
+   partitions into place in one rename per table and returns the manifest row (written last).
 
-`process_dump` chains the three in one process.
+Dump-wide context comes from a bounded running summary (`DumpContext`) of the batches written so
+far, not from the whole dump: the dump's year (for dates without a year in a document without a
+dated context) is the most common year of the dump's dated DATE entities up to and including the
+current batch, and a multi-word name takes the majority label of its mentions so far (at most
+`DumpContext.max_names` names are remembered). Batches are written in order, so the output is
+deterministic for a given batch size.
+
+`process_dump` chains the steps in one process.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -23,22 +33,10 @@ from pipeline.records import DocumentRecord, DumpRecord, EntityRecord
 from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
 from pipeline.stages.documents import assign_published
-from pipeline.stages.entities import extract_entities, harmonize_labels, normalize_entities
+from pipeline.stages.entities import extract_entities, harmonize_labels, normalize_entities, year_counts
 from pipeline.stages.pairing import embed_documents
 from pipeline.stages.readers import DumpSource, open_dump
 from pipeline.store import Store
-
-
-@dataclass
-class ReadDump:
-    """What the reading step hands on: the source's facts and its documents cut into batches."""
-
-    dump_id: str
-    path: str
-    size_bytes: int
-    encoding: str | None
-    problems: list[str]
-    batches: list[list[DocumentRecord]]
 
 
 @dataclass
@@ -49,29 +47,48 @@ class BatchAnalysis:
     embeddings: pa.Table
 
 
+@dataclass
+class DumpContext:
+    """A bounded running summary of a dump: its years and the labels its multi-word names took."""
+
+    dated_years: Counter = field(default_factory=Counter)
+    bare_years: Counter = field(default_factory=Counter)
+    votes: dict = field(default_factory=dict)
+    max_names: int = 200_000
+
+    def add_years(self, entities: list[EntityRecord]) -> None:
+        self.dated_years.update(year_counts(entities, True))
+        self.bare_years.update(year_counts(entities, False))
+
+    @property
+    def year(self) -> int | None:
+        years = self.dated_years or self.bare_years
+        return years.most_common(1)[0][0] if years else None
+
+
 def open_source(path: Path, settings: Settings) -> DumpSource:
     """Read, decode and split one dump file (streaming); raises DumpRejected, or OSError for I/O."""
     return open_dump(Path(path), settings)
 
 
-def read_dump(path: Path, settings: Settings, dump_id: str) -> ReadDump | DumpRecord:
-    """Open a dump and cut its documents into batches, or return its `rejected` manifest row.
+def iter_batches(source: DumpSource, batch_size: int) -> Iterator[list[DocumentRecord]]:
+    """The documents of an opened dump in batches of `batch_size` (may raise DumpRejected midway)."""
+    batch: list[DocumentRecord] = []
+    for doc in source.documents:
+        batch.append(doc)
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
-    `dump_id` is the id the run planned with (used when the content cannot be read at all).
-    I/O errors propagate (a caller may retry them); content that cannot be read is a rejection.
-    """
-    try:
-        source = open_source(path, settings)
-        batches: list[list[DocumentRecord]] = []
-        for doc in source.documents:
-            if not batches or len(batches[-1]) >= settings.batch_size:
-                batches.append([])
-            batches[-1].append(doc)
-    except DumpRejected as exc:
-        # a reader that hashed the file names the dump itself (issue 3's open_dump does)
-        rejected_id = getattr(exc, "dump_id", None) or dump_id
-        return manifest_row(path, rejected_id, getattr(exc, "size_bytes", 0) or _size(path), None, 0, str(exc))
-    return ReadDump(source.dump_id, str(path), source.size_bytes, source.encoding, source.problems, batches)
+
+def rejected_row(path: Path, dump_id: str, exc: Exception) -> DumpRecord:
+    """The `rejected` manifest row of a dump whose content cannot be read."""
+    if isinstance(exc, OSError):
+        return manifest_row(path, dump_id, _size(path), None, 0, f"unreadable: {exc}")
+    rejected_id = getattr(exc, "dump_id", None) or dump_id  # a reader that hashed the file names the dump
+    return manifest_row(path, rejected_id, getattr(exc, "size_bytes", 0) or _size(path), None, 0, str(exc))
 
 
 def _size(path: Path) -> int:
@@ -90,43 +107,59 @@ def analyze_batch(documents: list[DocumentRecord], settings: Settings) -> BatchA
     return BatchAnalysis(entities, embed_documents(documents))
 
 
-def write_dump(read: ReadDump, analyses: list[BatchAnalysis], settings: Settings, store: Store) -> DumpRecord:
-    """Normalize over the whole dump, write one part file per batch and table, switch them in."""
-    documents = [d for batch in read.batches for d in batch]
-    ordinal = {d.doc_id: d.ordinal for d in documents}
-    entities = [e for a in analyses for e in a.entities]
-    entities.sort(key=lambda e: (ordinal[e.doc_id], e.start, e.end, e.label))
-    gazetteer = load_gazetteer(settings.models_dir.resolve())
-    entities = normalize_entities(harmonize_labels(entities, gazetteer), documents, gazetteer)
-    documents = assign_published(documents, entities)
-    entities.sort(key=lambda e: (ordinal[e.doc_id], e.start, e.end, e.label))
+class DumpWriter:
+    """Normalizes and stages the batches of one dump in order, then switches them in."""
 
-    first_ordinals = [batch[0].ordinal for batch in read.batches] or [0]
-    staging = store.stage(read.dump_id)
-    position = 0
-    for i, analysis in enumerate(analyses or [BatchAnalysis([], embed_documents([]))]):
-        n = len(read.batches[i]) if read.batches else 0
-        docs = documents[position : position + n]
-        position += n
-        lo = first_ordinals[i]
-        hi = first_ordinals[i + 1] if i + 1 < len(first_ordinals) else None
-        ents = [e for e in entities if ordinal[e.doc_id] >= lo and (hi is None or ordinal[e.doc_id] < hi)]
-        staging.write_part("documents", schemas.to_table(docs, schemas.DOCUMENTS))
-        staging.write_part("entities", schemas.to_table(ents, schemas.ENTITIES))
-        staging.write_part("embeddings", analysis.embeddings)
-    store.commit(staging)
-    problems = "; ".join(read.problems) or None
-    row = manifest_row(Path(read.path), read.dump_id, read.size_bytes, read.encoding, len(documents), None)
-    row.error = problems
-    return row
+    def __init__(self, source: DumpSource, settings: Settings, store: Store):
+        self.source = source
+        self.store = store
+        self.gazetteer = load_gazetteer(settings.models_dir.resolve())
+        self.context = DumpContext()
+        self.staging = store.stage(source.dump_id)
+        self.n_documents = 0
+
+    def write_batch(self, documents: list[DocumentRecord], analysis: BatchAnalysis) -> None:
+        ordinal = {d.doc_id: d.ordinal for d in documents}
+        entities = sorted(analysis.entities, key=lambda e: (ordinal[e.doc_id], e.start, e.end, e.label))
+        entities = harmonize_labels(entities, self.gazetteer, self.context.votes, self.context.max_names)
+        self.context.add_years(entities)
+        entities = normalize_entities(entities, documents, self.gazetteer, dump_year=self.context.year)
+        documents = assign_published(documents, entities)
+        entities.sort(key=lambda e: (ordinal[e.doc_id], e.start, e.end, e.label))
+        self.staging.write_part("documents", schemas.to_table(documents, schemas.DOCUMENTS))
+        self.staging.write_part("entities", schemas.to_table(entities, schemas.ENTITIES))
+        self.staging.write_part("embeddings", analysis.embeddings)
+        self.n_documents += len(documents)
+
+    def finish(self) -> DumpRecord:
+        """Switch the staged partitions in; the manifest row (the caller records it, last)."""
+        if self.n_documents == 0:
+            self.write_batch([], BatchAnalysis([], embed_documents([])))
+        self.store.commit(self.staging)
+        src = self.source
+        row = manifest_row(Path(src.path), src.dump_id, src.size_bytes, src.encoding, self.n_documents, None)
+        row.error = "; ".join(src.problems) or None
+        return row
+
+    def abort(self) -> None:
+        """Drop what was staged (the dump is rejected midway)."""
+        import shutil
+
+        shutil.rmtree(self.staging.dir, ignore_errors=True)
 
 
 def process_dump(path: Path, settings: Settings, store: Store, dump_id: str | None = None) -> DumpRecord:
-    """Read, analyze and write one dump in this process; returns its manifest row."""
+    """Read, analyze and write one dump in this process, batch by batch; returns its manifest row."""
+    dump_id = dump_id or "path:" + Path(path).name
     try:
-        read = read_dump(Path(path), settings, dump_id or "path:" + Path(path).name)
-    except OSError as exc:
-        return manifest_row(path, dump_id or "path:" + Path(path).name, 0, None, 0, f"unreadable: {exc}")
-    if isinstance(read, DumpRecord):
-        return read
-    return write_dump(read, [analyze_batch(b, settings) for b in read.batches], settings, store)
+        source = open_source(Path(path), settings)
+    except (OSError, DumpRejected) as exc:
+        return rejected_row(Path(path), dump_id, exc)
+    writer = DumpWriter(source, settings, store)
+    try:
+        for batch in iter_batches(source, settings.batch_size):
+            writer.write_batch(batch, analyze_batch(batch, settings))
+    except (OSError, DumpRejected) as exc:
+        writer.abort()
+        return rejected_row(Path(path), source.dump_id, exc)
+    return writer.finish()

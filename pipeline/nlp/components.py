@@ -16,6 +16,7 @@ from spacy.util import filter_spans
 
 from pipeline.nlp.dates import find_russian_dates
 from pipeline.nlp.keys import is_acronym_of, skeleton
+from pipeline.nlp.russian_names import morph_vocab, nominative
 
 if not Doc.has_extension("norms"):
     Doc.set_extension("norms", default=None)
@@ -25,17 +26,10 @@ DETERMINERS = ("the", "a", "an")
 
 @lru_cache(maxsize=1)
 def natasha_models():
-    """Natasha's Navec embeddings, Slovnet NER and morphology, shipped in the wheel (offline)."""
-    from natasha import MorphVocab, NewsEmbedding, NewsMorphTagger, NewsNERTagger, NewsSyntaxParser, Segmenter
+    """Natasha's Slovnet NER (with its Navec embeddings) and morphology, shipped in the wheel (offline)."""
+    from natasha import NewsEmbedding, NewsNERTagger
 
-    emb = NewsEmbedding()
-    return {
-        "ner": NewsNERTagger(emb),
-        "morph": NewsMorphTagger(emb),
-        "syntax": NewsSyntaxParser(emb),
-        "segmenter": Segmenter(),
-        "vocab": MorphVocab(),
-    }
+    return {"ner": NewsNERTagger(NewsEmbedding()), "vocab": morph_vocab()}
 
 
 def _set_ents(doc: Doc, spans: list[Span]) -> None:
@@ -128,45 +122,12 @@ def make_strip_determiners(nlp: Language, name: str, determiners: list[str]):
 def make_russian_name_normalizer(nlp: Language, name: str, labels: list[str]):
     """`doc._.norms`: names in the nominative ("Генеральной Ассамблеи" -> "Генеральная Ассамблея").
 
-    Natasha's morphology (and syntax, for organizations) runs only on sentences with entities.
+    Word morphology only (pipeline/nlp/russian_names.py), cached per name: no tagger runs.
     """
     wanted = set(labels)
 
     def normalize(doc: Doc) -> Doc:
-        from natasha import Doc as NatashaDoc
-        from natasha.doc import DocSpan
-
-        doc._.norms = {}
-        ents = [e for e in doc.ents if e.label_ in wanted]
-        if not ents:
-            return doc
-        m = natasha_models()
-        nd = NatashaDoc(doc.text)
-        nd.segment(m["segmenter"])
-        nd.spans = [
-            DocSpan(
-                e.start_char,
-                e.end_char,
-                "ORG" if e.label_ == "ORG" else "PER" if e.label_ == "PERSON" else "LOC",
-                e.text,
-            )
-            for e in ents
-        ]
-        nd.envelop_span_tokens()
-        nd.envelop_sent_spans()
-        all_sents = nd.sents
-        nd.sents = [s for s in all_sents if s.spans]
-        nd.tag_morph(m["morph"])
-        if any(sp.type == "ORG" for s in nd.sents for sp in s.spans):
-            nd.sents = [s for s in nd.sents if any(sp.type == "ORG" for sp in s.spans)]
-            nd.parse_syntax(m["syntax"])
-        nd.sents = all_sents
-        for ent, span in zip(ents, nd.spans):
-            try:
-                span.normalize(m["vocab"])
-            except Exception:  # natasha's rules can fail on odd token sequences
-                span.normal = None
-            doc._.norms[(ent.start_char, ent.end_char)] = span.normal or ent.text
+        doc._.norms = {(e.start_char, e.end_char): nominative(e.text, e.label_) for e in doc.ents if e.label_ in wanted}
         return doc
 
     return normalize
@@ -369,10 +330,13 @@ def _recurring(doc: Doc, ents: list[Span], best: dict[str, str], wanted: set[str
     if not names:
         return []
     covered = {i for e in ents for i in range(e.start, e.end)}
-    longest = max(len(k) for k in names)
+    lengths: dict[str, list[int]] = defaultdict(list)  # a name's first word -> its lengths, longest first
+    for key in sorted(names, key=len, reverse=True):
+        if len(key) not in lengths[key[0]]:
+            lengths[key[0]].append(len(key))
     found, i = [], 0
     while i < len(doc):
-        for n in range(min(longest, len(doc) - i), 0, -1):
+        for n in lengths.get(doc[i].text, ()):
             key = tuple(t.text for t in doc[i : i + n])
             if key in names and not any(j in covered for j in range(i, i + n)):
                 found.append(Span(doc, i, i + n, label=names[key]))

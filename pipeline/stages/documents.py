@@ -16,7 +16,7 @@ from pipeline.stages.split import DocumentSpan, content_id, split_lines
 _DATELINE_MAX = 80
 
 
-def language_detector(lang_sample_chars: int = 2000, lang_min_prob: float = 0.70) -> Callable[[str], LanguageGuess]:
+def language_detector(lang_sample_chars: int = 500, lang_min_prob: float = 0.70) -> Callable[[str], LanguageGuess]:
     """langdetect with these settings, remembering its last answer: the body of a one-paragraph
     document is the very string its paragraph was detected on, so it is not detected twice."""
     detect = partial(detect_language, max_chars=lang_sample_chars, min_prob=lang_min_prob)
@@ -54,7 +54,7 @@ def documents_from_spans(
 def documents_from_lines(
     lines: Iterable[str],
     dump_id: str,
-    lang_sample_chars: int = 2000,
+    lang_sample_chars: int = 500,
     lang_min_prob: float = 0.70,
     headline_max_chars: int = 200,
 ) -> Iterator[DocumentRecord]:
@@ -66,7 +66,7 @@ def documents_from_lines(
 def documents_from_text(
     text: str,
     dump_id: str,
-    lang_sample_chars: int = 2000,
+    lang_sample_chars: int = 500,
     lang_min_prob: float = 0.70,
     headline_max_chars: int = 200,
 ) -> Iterator[DocumentRecord]:

@@ -59,17 +59,26 @@ _NAME_LABELS = ("PERSON", "ORG", "GPE", "LOC")
 _TIE_ORDER = {"PERSON": 0, "GPE": 1, "LOC": 2, "ORG": 3}
 
 
-def harmonize_labels(entities: list[EntityRecord], gazetteer: Gazetteer) -> list[EntityRecord]:
+def harmonize_labels(
+    entities: list[EntityRecord],
+    gazetteer: Gazetteer,
+    votes: dict[tuple[str, str], Counter] | None = None,
+    max_names: int | None = None,
+) -> list[EntityRecord]:
     """One label for one name: across the dump for multi-word names, within a document for
     single words ("Tasmagambetov" after "Imangali Tasmagambetov" is a PERSON too).
 
     A name the gazetteer knows is an ORG; otherwise the majority label wins, ties going to PERSON.
+    `votes` carries the label counts of multi-word names over batches (updated in place; at most
+    `max_names` names are added to it).
     """
-    votes: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    votes = {} if votes is None else votes
     surnames: dict[str, set[str]] = defaultdict(set)
     for e in entities:
         if e.label in _NAME_LABELS:
-            votes[(e.lang, fold_name(e.norm or e.text))][e.label] += 1
+            name = (e.lang, fold_name(e.norm or e.text))
+            if len(name[1].split()) > 1 and (name in votes or max_names is None or len(votes) < max_names):
+                votes.setdefault(name, Counter())[e.label] += 1
             words = fold_name(e.norm or e.text).split()
             if e.label == "PERSON" and len(words) > 1:
                 surnames[e.doc_id].add(words[-1])
@@ -86,7 +95,7 @@ def harmonize_labels(entities: list[EntityRecord], gazetteer: Gazetteer) -> list
         elif len(name.split()) == 1 and name in surnames[e.doc_id]:
             label = "PERSON"
         elif len(name.split()) > 1:
-            counts = votes[(e.lang, name)]
+            counts = votes.get((e.lang, name)) or Counter({e.label: 1})
             label = min(counts, key=lambda lab: (-counts[lab], _TIE_ORDER[lab]))
         out.append(e if label == e.label else replace(e, label=label))
     return out
@@ -95,7 +104,7 @@ def harmonize_labels(entities: list[EntityRecord], gazetteer: Gazetteer) -> list
 DATELINE_CHARS = 120
 
 
-def _year_counts(entities: Iterable[EntityRecord], with_month: bool) -> Counter:
+def year_counts(entities: Iterable[EntityRecord], with_month: bool) -> Counter:
     years: Counter = Counter()
     for e in entities:
         if e.label == "DATE":
@@ -123,12 +132,12 @@ def context_year(ents: list[EntityRecord], published, dump_year: int | None) -> 
     year = _dateline_year(ents)
     if year:
         return year
-    dated = _year_counts(ents, True)
+    dated = year_counts(ents, True)
     if dated:
         return dated.most_common(1)[0][0]
     if dump_year:
         return dump_year  # bare years in a text ("в 1964 году") are more often history than its time
-    bare = _year_counts(ents, False)
+    bare = year_counts(ents, False)
     return bare.most_common(1)[0][0] if bare else None
 
 
@@ -136,15 +145,19 @@ def normalize_entities(
     entities: list[EntityRecord],
     documents: list[DocumentRecord],
     gazetteer: Gazetteer,
+    dump_year: int | None = None,
 ) -> list[EntityRecord]:
-    """ISO dates (a missing year from the document, then the dump), and cross-lingual keys."""
+    """ISO dates (a missing year from the document, then the dump), and cross-lingual keys.
+
+    `dump_year` is the dump's year when known from a wider context than these entities."""
     by_doc: dict[str, list[EntityRecord]] = defaultdict(list)
     for e in entities:
         by_doc[e.doc_id].append(e)
     published = {d.doc_id: d.published for d in documents}
     text_of = {d.doc_id: d.text for d in documents}
-    dump_years = _year_counts(entities, True) or _year_counts(entities, False)
-    dump_year = dump_years.most_common(1)[0][0] if dump_years else None
+    if dump_year is None:
+        dump_years = year_counts(entities, True) or year_counts(entities, False)
+        dump_year = dump_years.most_common(1)[0][0] if dump_years else None
     out = []
     for doc_id, ents in by_doc.items():
         year = context_year(ents, published.get(doc_id), dump_year)

@@ -31,7 +31,7 @@ def _sample(text: str, max_chars: int) -> str:
     return text[: cut if cut > max_chars // 2 else max_chars]
 
 
-def detect_language(text: str, max_chars: int = 2000, min_prob: float = 0.70) -> LanguageGuess:
+def detect_language(text: str, max_chars: int = 500, min_prob: float = 0.70) -> LanguageGuess:
     """ISO 639-1 code and probability; `und` when the text is too short or langdetect unsure."""
     sample = _sample(text, max_chars)
     if _letters(sample) < MIN_LETTERS:
