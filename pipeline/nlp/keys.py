@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.nlp.name_words import NameWords
+
 _RU_LATIN = {
     "а": "a",
     "б": "b",
@@ -132,18 +134,31 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", transliterate(fold_name(text))).strip("-")
 
 
+# The gazetteer's unqualified names are the Russian bodies ("Минобороны", "the Defense Ministry"), so a
+# name qualified by this country ("Тихоокеанский флот России") is the gazetteer's unqualified one.
+HOME_COUNTRY = "russia"
+
+
 @dataclass
 class Gazetteer:
-    """Names of known organizations in both languages, each alias mapped to one key."""
+    """Names of known organizations in both languages, each alias mapped to one key.
+
+    With the name words (`NameWords`), an alias is also found by the concepts its words name,
+    in any order and either language ("Ministry of Emergency Situations" and "Министерство по
+    чрезвычайным ситуациям"); a concept set two keys share finds neither.
+    """
 
     aliases: dict[str, str] = field(default_factory=dict)
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     entries: list[tuple[str, str, str]] = field(default_factory=list)
     lemmatize: object = None
+    words: NameWords | None = None
+    bags: dict[frozenset[str], str | None] = field(default_factory=dict)
+    _reads: dict[tuple[str, str], list[tuple[str, bool]]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path, lemmatize=None) -> Gazetteer:
-        gaz = cls(lemmatize=lemmatize)
+    def load(cls, path: Path, lemmatize=None, words: NameWords | None = None) -> Gazetteer:
+        gaz = cls(lemmatize=lemmatize, words=words)
         for line in Path(path).read_text(encoding="utf-8").splitlines():
             if not line.strip() or line.startswith("#"):
                 continue
@@ -152,7 +167,35 @@ class Gazetteer:
             gaz.names.setdefault(key, {}).setdefault(lang, name)
             for form in gaz._forms(name, lang):
                 gaz.aliases.setdefault(form, key)
+        if words is not None:
+            for key, lang, name in gaz.entries:
+                items = gaz.read(name, lang)
+                if not any(is_concept for _, is_concept in items):
+                    continue
+                bag = frozenset(name_parts(items))
+                for b in {bag, bag - {HOME_COUNTRY}}:
+                    if b and gaz.bags.get(b, key) != key:
+                        gaz.bags[b] = None  # two organizations: the words do not tell them apart
+                    elif b:
+                        gaz.bags[b] = key
         return gaz
+
+    def read(self, name: str, lang: str) -> list[tuple[str, bool]]:
+        """The name's concepts and other words (cached); empty without name words."""
+        if self.words is None:
+            return []
+        k = (name, lang)
+        if k not in self._reads:
+            self._reads[k] = self.words.read(fold_name(name))
+        return self._reads[k]
+
+    def lookup_words(self, items: list[tuple[str, bool]]) -> str | None:
+        """The organization whose alias names the same concepts and words, if only one does."""
+        bag = frozenset(name_parts(items))
+        known = self.bags.get(bag)
+        if known is None and HOME_COUNTRY in bag and len(bag) > 1:
+            known = self.bags.get(bag - {HOME_COUNTRY})
+        return known
 
     def _forms(self, name: str, lang: str) -> list[str]:
         forms = [fold_name(name)]
@@ -185,6 +228,15 @@ def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | 
         known = gazetteer.lookup(norm, lang)
         if known:
             return known
+    if label != "PERSON":
+        items = gazetteer.read(norm, lang)
+        if any(is_concept for _, is_concept in items):
+            known = gazetteer.lookup_words(items)
+            return known or f"name:{'-'.join(sorted(set(name_parts(items))))}"
+        acronym = len(norm) > 1 and norm.isupper() and " " not in norm
+        keys = [k for k in name_parts(items) if k]
+        if keys and not acronym:
+            return f"name:{'-'.join(keys)}"
     if label != "PERSON" and len(norm) > 1 and norm.isupper() and " " not in norm:
         return f"name:{skeleton(norm)}" if skeleton(norm) else None  # an acronym: letters, not sounds
     folded = fold_name(norm)
@@ -195,6 +247,12 @@ def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | 
         words = words[-1:]
     keys = [k for k in (sound_key(w) for w in words) if k]
     return f"name:{'-'.join(keys)}" if keys else None
+
+
+def name_parts(items: list[tuple[str, bool]]) -> list[str]:
+    """A name's key parts: its concepts, and the sound key of each other word."""
+    parts = (value if is_concept else sound_key(value) for value, is_concept in items)
+    return [p for p in parts if p]
 
 
 @lru_cache(maxsize=1)

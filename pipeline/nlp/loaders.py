@@ -14,6 +14,7 @@ from spacy.language import Language
 import pipeline.nlp.components  # noqa: F401  (registers the factories)
 from pipeline.nlp.casing import truecase
 from pipeline.nlp.keys import Gazetteer, russian_lemmatizer
+from pipeline.nlp.name_words import NameWords
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,10 @@ def load_language_model(models_dir: Path, lang: str) -> LanguageModel | None:
 
 @lru_cache(maxsize=2)
 def load_gazetteer(models_dir: Path) -> Gazetteer:
-    path = Path(models_dir) / read_model_config(models_dir)["gazetteer"]["organizations"]
-    return Gazetteer.load(path, lemmatize=russian_lemmatizer())
+    config = read_model_config(models_dir)["gazetteer"]
+    lemmatize = russian_lemmatizer()
+    words = NameWords.load(Path(models_dir) / config["name_words"], lemmatize) if "name_words" in config else None
+    return Gazetteer.load(Path(models_dir) / config["organizations"], lemmatize=lemmatize, words=words)
 
 
 def supported_languages(models_dir: Path) -> list[str]:
