@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from pipeline.nlp.dates import find_russian_dates, parse_date
+from pipeline.nlp.keys import Gazetteer
 from pipeline.records import DocumentRecord, EntityRecord
 from pipeline.stages.entities import normalize_entities
 
@@ -102,3 +103,48 @@ def test_missing_year_from_dateline_then_other_dates_then_dump_never_today():
 def test_no_context_no_year_rather_than_today():
     docs = [_doc("x", "Встреча 26 июля")]
     assert _norms([_date("x", "26 июля", 8)], docs)[("x", "26 июля")] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "before", "iso"),
+    [
+        ("Saturday, July 25", "en", "", "2020-07-25"),  # July 25 is a Saturday in 2020, not in 2019
+        ("July 27", "en", "on Monday, ", "2020-07-27"),
+        ("25 июля", "ru", "в ночь на субботу, ", "2020-07-25"),
+        ("25 июля", "ru", "", "2019-07-25"),  # no day of the week: the context year stands
+        ("July 25, 2019", "en", "Saturday, ", "2019-07-25"),  # a written year is never moved
+    ],
+)
+def test_a_day_of_the_week_picks_the_year_near_the_context(text, lang, before, iso):
+    assert parse_date(text, lang, before).iso(context_year=2019) == iso
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "iso"),
+    [
+        ("2021-2022", "en", "2021/2022"),
+        ("2015–2017", "en", "2015/2017"),
+        ("2021 - 2022 годах", "ru", "2021/2022"),
+        ("с 2015 по 2017 год", "ru", "2015/2017"),
+        ("25-го июля", "ru", "2019-07-25"),
+        ("конца января", "ru", "2019-01"),
+        ("July 19, the day after the fire", "en", "2019-07-19"),  # read up to the comma
+    ],
+)
+def test_year_ranges_ordinals_and_run_on_extents(text, lang, iso):
+    assert parse_date(text, lang).iso(context_year=2019) == iso
+
+
+def test_russian_year_ranges_and_ordinal_days_are_found():
+    text = "в 2021 - 2022 годах; ДТП 25-го июля; меры с конца января"
+    found = [text[s:e] for s, e, _ in find_russian_dates(text)]
+    assert found == ["2021 - 2022 годах", "25-го июля", "конца января"]
+
+
+def test_weekday_dates_set_the_document_year():
+    text = "Погода 27 июля. В субботу, 25 июля, было холодно; в понедельник, 27 июля, тепло. Август."
+    doc = _doc("w", text)
+    ents = [_date("w", "27 июля", 7), _date("w", "25 июля", 26), _date("w", "27 июля", 63)]
+    other = [_doc("o", "12 мая 2019 года")], [_date("o", "12 мая 2019 года", 0)]
+    norms = normalize_entities(ents + other[1], [doc] + other[0], Gazetteer())
+    assert {e.norm for e in norms if e.doc_id == "w"} == {"2020-07-25", "2020-07-27"}

@@ -2,13 +2,14 @@
 
 A normalized date is `YYYY-MM-DD`, `YYYY-MM` or `YYYY`; a range is two of them joined by `/`.
 A date written without a year is returned as a `PartialDate` and takes its year from the
-document's context later, never from today's date.
+document's context later, never from today's date; a day of the week written with it
+("Saturday, July 25", "в субботу, 25 июля") picks the year near that context it falls on.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 _MONTHS_RU = {
@@ -62,21 +63,33 @@ MONTH_EN = (
 )
 DAY = r"(?:3[01]|[12]\d|0?[1-9])"
 YEAR = r"(?:1[5-9]\d\d|20\d\d|2100)"
-YEAR_WORD_RU = r"(?:\s*(?:года|году|год|годом|годе|гг?\.?))"
+YEAR_WORD_RU = r"(?:\s*(?:годах|годами|годов|годы|годом|году|годе|года|год|гг?\.?))"
 
-# Russian date expressions, longest first; named groups d1, m1, d2, m2, y, dm (numeric month).
+ORDINAL_RU = r"(?:-?(?:го|е|ое))?"
+# Russian date expressions, longest first; named groups d1, m1, d2, m2, y, y2, dm (numeric month).
 RU_DATE_PATTERNS = [
+    rf"\b(?:с\s+)?(?<![\w.-])(?P<y>{YEAR})\s*(?:[-–—]|по)\s*(?P<y2>{YEAR}){YEAR_WORD_RU}",
     rf"\bс\s+(?P<d1>{DAY})(?:\s+(?P<m1>{MONTH_RU}))?\s+по\s+(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\s*[-–—]\s*(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
-    rf"\b(?P<d1>{DAY})\s+(?P<m1>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
+    rf"\b(?P<d1>{DAY}){ORDINAL_RU}\s+(?P<m1>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\.(?P<dm>0?[1-9]|1[0-2])\.(?P<y>{YEAR})(?:\s*(?:года|г\.))?",
     rf"(?<![\w-])(?P<m1>{MONTH_RU})\s+(?P<y>{YEAR}){YEAR_WORD_RU}?",
     rf"(?<=\bв\s)(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})\b",
+    rf"\b(?:начала|середины|конца)\s+(?P<m1>{MONTH_RU})\b",
     rf"(?<![\w.-])(?P<y>{YEAR}){YEAR_WORD_RU}",
 ]
 _RU_COMPILED = [re.compile(p, re.I) for p in RU_DATE_PATTERNS]
 # A month alone, as a DATE entity's text reads after "в" was left out of it ("июле").
 _RU_MONTH_ONLY = re.compile(rf"^(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})$", re.I)
+_WEEKDAYS_EN = ("mon", "tues", "wednes", "thurs", "fri", "satur", "sun")
+_WEEKDAYS_RU = ("понедельник", "вторник", "сред", "четверг", "пятниц", "суббот", "воскресень")
+# A day of the week just before a date ("Saturday, July 25"; "в субботу, 25 июля"): group w.
+_WEEKDAY_EN = re.compile(r"\b(?P<w>mon|tues|wednes|thurs|fri|satur|sun)day,?\s+(?:the\s+)?$", re.I)
+_WEEKDAY_RU = re.compile(
+    r"(?<![а-яё])(?P<w>понедельник|вторник|сред|четверг|пятниц|суббот|воскресень)[а-яё]*\s*,?\s*$", re.I
+)
+# How far from the context year a day of the week may move a date's year.
+WEEKDAY_YEARS = 3
 
 _EN_PATTERNS = [
     rf"^(?:from\s+)?(?P<d1>{DAY})\s*(?:-|–|to)\s*(?P<d2>{DAY})\s+(?P<m2>{MONTH_EN}),?(?:\s+(?P<y>{YEAR}))?$",
@@ -86,6 +99,7 @@ _EN_PATTERNS = [
     rf"^(?P<m1>{MONTH_EN}),?\s+(?:of\s+)?(?P<y>{YEAR})$",
     rf"^(?P<m1>{MONTH_EN})$",
     rf"^(?:the\s+year\s+)?(?P<y>{YEAR})$",
+    rf"^(?:from\s+|between\s+)?(?P<y>{YEAR})\s*(?:-|–|—|to|and)\s*(?P<y2>{YEAR})$",
     rf"^(?P<y>{YEAR})-(?P<dm>0[1-9]|1[0-2])-(?P<d1>{DAY})$",
     rf"^(?P<d1>{DAY})[./](?P<dm>0?[1-9]|1[0-2])[./](?P<y>{YEAR})$",
 ]
@@ -107,11 +121,30 @@ class PartialDate:
     day: int | None
     end_month: int | None = None
     end_day: int | None = None
+    end_year: int | None = None
+    weekday: int | None = None  # Monday 0 .. Sunday 6, when written with the date
+
+    def year_in(self, context_year: int | None) -> int | None:
+        """The date's year: as written, else the context's, moved to the nearest year (at most
+        WEEKDAY_YEARS away) in which the date falls on the day of the week written with it."""
+        if self.year or context_year is None:
+            return self.year or context_year
+        if self.weekday is None or self.month is None or self.day is None:
+            return context_year
+        for delta in sorted(range(-WEEKDAY_YEARS, WEEKDAY_YEARS + 1), key=lambda d: (abs(d), -d)):
+            try:
+                if date(context_year + delta, self.month, self.day).weekday() == self.weekday:
+                    return context_year + delta
+            except ValueError:
+                continue
+        return context_year
 
     def iso(self, context_year: int | None = None) -> str | None:
-        year = self.year or context_year
+        year = self.year_in(context_year)
         if year is None:
             return None
+        if self.end_year is not None:
+            return f"{year:04d}/{self.end_year:04d}" if self.end_year > year else f"{year:04d}"
         start = _iso_one(year, self.month, self.day)
         if start is None:
             return None
@@ -162,7 +195,8 @@ def _from_match(m: re.Match, month_of) -> PartialDate:
     end_month = month_of(g.get("m2")) if g.get("m2") else None
     if end_day is not None and g.get("m1") is None:
         month = end_month
-    return PartialDate(year, month, day, end_month, end_day)
+    end_year = int(g["y2"]) if g.get("y2") else None
+    return PartialDate(year, month, day, end_month, end_day, end_year)
 
 
 def find_russian_dates(text: str) -> list[tuple[int, int, PartialDate]]:
@@ -179,9 +213,27 @@ def find_russian_dates(text: str) -> list[tuple[int, int, PartialDate]]:
     return sorted(found, key=lambda x: x[0])
 
 
-def parse_date(text: str, lang: str) -> PartialDate | None:
-    """Parse one date expression (a DATE entity's text) into its parts; None if not a date."""
-    t = " ".join(text.split())
+def parse_date(text: str, lang: str, before: str = "") -> PartialDate | None:
+    """Parse one date expression (a DATE entity's text) into its parts; None if not a date.
+
+    `before` is the document's text just before the expression, read for a day of the week.
+    An English expression that runs on after a comma ("July 19, the day after") is read up to it.
+    """
+    parsed = _parse(" ".join(text.split()), lang)
+    if parsed is None or parsed.day is None or parsed.year is not None:
+        return parsed
+    rx, names = (_WEEKDAY_RU, _WEEKDAYS_RU) if lang == "ru" else (_WEEKDAY_EN, _WEEKDAYS_EN)
+    m = rx.search(before[-30:]) or rx.search(_leading_weekday(text))
+    return replace(parsed, weekday=names.index(m.group("w").lower())) if m else parsed
+
+
+def _leading_weekday(text: str) -> str:
+    """The text up to its first digit ("Saturday, July 25" -> "Saturday, July "), weekday included."""
+    m = re.match(r"^\D*?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)", text, re.I)
+    return m.group(0) if m else ""
+
+
+def _parse(t: str, lang: str) -> PartialDate | None:
     if lang == "ru":
         for rx in (*_RU_COMPILED, _RU_MONTH_ONLY):
             m = rx.search(t)
@@ -192,8 +244,9 @@ def parse_date(text: str, lang: str) -> PartialDate | None:
     while prev != t:
         prev, t = t, _EN_LEADING.sub("", t)
     t = t.rstrip(".,")
-    for rx in _EN_COMPILED:
-        m = rx.match(t)
-        if m:
-            return _from_match(m, _month_en)
+    for candidate in (t, t.split(",")[0]) if "," in t else (t,):
+        for rx in _EN_COMPILED:
+            m = rx.match(candidate.strip())
+            if m:
+                return _from_match(m, _month_en)
     return None

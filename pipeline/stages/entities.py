@@ -124,14 +124,37 @@ def _dateline_year(entities: list[EntityRecord]) -> int | None:
     return None
 
 
-def context_year(ents: list[EntityRecord], published, dump_year: int | None) -> int | None:
-    """The year a yearless date takes: the document's published date or dateline, then its other
-    dates with a month, then the dump's, then the bare years it names; never today's."""
+WEEKDAY_CONTEXT_CHARS = 30
+
+
+def _weekday_year(dates: list, base: int | None) -> int | None:
+    """The year most of the document's dates written with a day of the week fall in, near `base`."""
+    years = Counter(p.year_in(base) for p in dates if p is not None and p.weekday is not None and p.year is None)
+    years.pop(None, None)
+    return min(years, key=lambda y: (-years[y], abs(y - base))) if years else None
+
+
+def context_year(ents: list[EntityRecord], published, dump_year: int | None, text: str = "") -> int | None:
+    """The year a yearless date takes: the document's published date or dateline, then the year its
+    dates written with a day of the week fall in, then its other dates with a month, then the dump's,
+    then the bare years it names; never today's."""
     if published:
         return published.year
     year = _dateline_year(ents)
     if year:
         return year
+    base = _undated_context_year(ents, dump_year)
+    if base is not None and text:
+        dates = [parse_date(e.text, e.lang, _before(text, e)) for e in ents if e.label == "DATE"]
+        return _weekday_year(dates, base) or base
+    return base
+
+
+def _before(text: str, e: EntityRecord) -> str:
+    return text[max(0, e.start - WEEKDAY_CONTEXT_CHARS) : e.start]
+
+
+def _undated_context_year(ents: list[EntityRecord], dump_year: int | None) -> int | None:
     dated = year_counts(ents, True)
     if dated:
         return dated.most_common(1)[0][0]
@@ -160,11 +183,12 @@ def normalize_entities(
         dump_year = dump_years.most_common(1)[0][0] if dump_years else None
     out = []
     for doc_id, ents in by_doc.items():
-        year = context_year(ents, published.get(doc_id), dump_year)
+        text = text_of.get(doc_id, "")
+        year = context_year(ents, published.get(doc_id), dump_year, text)
         keyed = []
         for e in ents:
             if e.label == "DATE":
-                parsed = parse_date(e.text, e.lang)
+                parsed = parse_date(e.text, e.lang, _before(text, e))
                 norm = parsed.iso(year) if parsed else None
                 keyed.append(replace(e, norm=norm, entity_key=None))
             else:
