@@ -110,10 +110,16 @@ _SOUND_RULES = [
 ]
 
 
+# "th" read as "т" ("Elizabeth", "Элизабет"), a final "h" after a vowel silent ("Utah", "Юта").
+_LATIN_SOUNDS = re.compile(r"th|(?<=[aeiouAEIOU])h$", re.I)
+
+
 def sound_key(word: str) -> str:
     """A transliteration-proof key of one name word: the skeleton with every vowel run folded to
     one vowel and a final vowel dropped, so that spellings and Russian case endings agree
     ('Дзюба', 'Дзюбы', 'Dziuba' -> 'dzab'; 'Брайант', 'Bryant' -> 'brant')."""
+    if not re.search("[а-яёА-ЯЁ]", word):  # English spellings Russian writes by sound
+        word = _LATIN_SOUNDS.sub(lambda m: "t" if m.group(0).lower() == "th" else "", word)
     s = re.sub(r"dzh|zh|dj|j", "q", transliterate(word).replace("q", "k"))  # "q" marks the j sounds
     s = skeleton(s)
     for pattern, repl in _SOUND_RULES:
@@ -212,6 +218,7 @@ class Gazetteer:
 
 
 NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC"})
+_INITIAL = re.compile(r"^[A-ZА-ЯЁ]\.\s*[A-ZА-ЯЁ][a-zа-яё]")
 
 
 def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | None:
@@ -228,6 +235,8 @@ def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | 
         known = gazetteer.lookup(norm, lang)
         if known:
             return known
+    if label != "PERSON" and _INITIAL.match(norm) and len(norm.split()) <= 3:
+        label = "PERSON"  # "M. Pompeo": an initial and a surname name a person, whatever the label
     if label != "PERSON":
         items = gazetteer.read(norm, lang)
         if any(is_concept for _, is_concept in items):
@@ -244,7 +253,7 @@ def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | 
         folded = gazetteer.lemmatize(folded)
     words = [w for w in re.split(r"[\s-]+", folded) if w]
     if label == "PERSON":
-        words = words[-1:]
+        words = [w for w in words if len(w) > 1][-1:] or words[-1:]  # the surname, not an initial
     keys = [k for k in (sound_key(w) for w in words) if k]
     return f"name:{'-'.join(keys)}" if keys else None
 
@@ -264,7 +273,12 @@ def russian_lemmatizer():
 
     @lru_cache(maxsize=200_000)
     def lemma(word: str) -> str:
-        return vocab.parse(word)[0].normal if re.search("[а-яё]", word) else word
+        if not re.search("[а-яё]", word):
+            return word
+        normal = vocab.parse(word)[0].normal
+        # A word the dictionary does not know gets a guessed lemma: kept only when it is no longer
+        # than the word (an ending changed), not an invented one ("Брюинз" -> "брюинза").
+        return normal if len(normal) <= len(word) or vocab.word_is_known(word) else word
 
     def lemmatize(text: str) -> str:
         return " ".join(lemma(w) for w in text.split())

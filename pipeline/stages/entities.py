@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from pipeline.nlp.dates import parse_date
-from pipeline.nlp.keys import Gazetteer, entity_key, fold_name, is_acronym_of
+from pipeline.nlp.keys import Gazetteer, entity_key, fold_name, is_acronym_of, sound_key
 from pipeline.records import DocumentRecord, EntityRecord
 
 
@@ -193,7 +193,28 @@ def normalize_entities(
                 keyed.append(replace(e, norm=norm, entity_key=None))
             else:
                 keyed.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
-        out.extend(tie_acronyms(keyed, text_of.get(doc_id, "")))
+        out.extend(tie_given_names(tie_acronyms(keyed, text_of.get(doc_id, ""))))
+    return out
+
+
+def tie_given_names(entities: list[EntityRecord]) -> list[EntityRecord]:
+    """Within one document, a PERSON named by a given name alone ("Michael" after "Michael Jordan")
+    takes the key of the one full name it begins, unless it is also someone's surname there."""
+    full: dict[str, set[str]] = defaultdict(set)
+    surnames: set[str] = set()
+    for e in entities:
+        words = fold_name(e.norm or e.text).split()
+        if e.label == "PERSON" and e.entity_key and len(words) > 1:
+            full[sound_key(words[0])].add(e.entity_key)
+            surnames.add(sound_key(words[-1]))
+    out = []
+    for e in entities:
+        words = fold_name(e.norm or e.text).split()
+        if e.label == "PERSON" and e.entity_key and len(words) == 1:
+            key = sound_key(words[0])
+            if key not in surnames and len(full.get(key, ())) == 1:
+                e = replace(e, entity_key=next(iter(full[key])))
+        out.append(e)
     return out
 
 
