@@ -148,3 +148,23 @@ def test_weekday_dates_set_the_document_year():
     other = [_doc("o", "12 мая 2019 года")], [_date("o", "12 мая 2019 года", 0)]
     norms = normalize_entities(ents + other[1], [doc] + other[0], Gazetteer())
     assert {e.norm for e in norms if e.doc_id == "w"} == {"2020-07-25", "2020-07-27"}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "iso"),
+    [
+        ("Q2 2020", "en", "2020-04/2020-06"),
+        ("the second quarter of 2020", "en", "2020-04/2020-06"),
+        ("II квартале 2020 года", "ru", "2020-04/2020-06"),
+        ("May 2020", "ru", "2020-05"),  # an English date a Russian text quotes
+    ],
+)
+def test_quarters_and_quoted_english_months(text, lang, iso):
+    assert parse_date(text, lang).iso(context_year=2019) == iso
+
+
+def test_quoted_english_months_are_found_in_russian_text_but_not_russian_names():
+    text = "обновление Windows 10 May 2020 Update; во II квартале 2020 года; Мая Плисецкая в 2019"
+    found = [text[s:e] for s, e, _ in find_russian_dates(text)]
+    assert found[:2] == ["May 2020", "II квартале 2020 года"]
+    assert not any("Мая" in f for f in found)

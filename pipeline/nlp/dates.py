@@ -66,14 +66,19 @@ YEAR = r"(?:1[5-9]\d\d|20\d\d|2100)"
 YEAR_WORD_RU = r"(?:\s*(?:годах|годами|годов|годы|годом|году|годе|года|год|гг?\.?))"
 
 ORDINAL_RU = r"(?:-?(?:го|е|ое))?"
-# Russian date expressions, longest first; named groups d1, m1, d2, m2, y, y2, dm (numeric month).
+QUARTER_RU = r"(?P<q>IV|I{1,3}|[1-4])(?:-?(?:м|й|ом|го))?\s+квартал[а-я]*"
+# English month names a Russian text quotes ("обновление Windows 10 May 2020 Update"), case kept.
+MONTH_EN_NAME = r"(?-i:January|February|March|April|May|June|July|August|September|October|November|December)"
+# Russian date expressions, longest first; named groups d1, m1, d2, m2, y, y2, dm (numeric month), q.
 RU_DATE_PATTERNS = [
+    rf"\b{QUARTER_RU}\s+(?P<y>{YEAR}){YEAR_WORD_RU}?",
     rf"\b(?:с\s+)?(?<![\w.-])(?P<y>{YEAR})\s*(?:[-–—]|по)\s*(?P<y2>{YEAR}){YEAR_WORD_RU}",
     rf"\bс\s+(?P<d1>{DAY})(?:\s+(?P<m1>{MONTH_RU}))?\s+по\s+(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\s*[-–—]\s*(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY}){ORDINAL_RU}\s+(?P<m1>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\.(?P<dm>0?[1-9]|1[0-2])\.(?P<y>{YEAR})(?:\s*(?:года|г\.))?",
     rf"(?<![\w-])(?P<m1>{MONTH_RU})\s+(?P<y>{YEAR}){YEAR_WORD_RU}?",
+    rf"(?<![\w-])(?P<m1>{MONTH_EN_NAME})\s+(?P<y>{YEAR})\b",
     rf"(?<=\bв\s)(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})\b",
     rf"\b(?:начала|середины|конца)\s+(?P<m1>{MONTH_RU})\b",
     rf"(?<![\w.-])(?P<y>{YEAR}){YEAR_WORD_RU}",
@@ -99,6 +104,7 @@ _EN_PATTERNS = [
     rf"^(?P<m1>{MONTH_EN}),?\s+(?:of\s+)?(?P<y>{YEAR})$",
     rf"^(?P<m1>{MONTH_EN})$",
     rf"^(?:the\s+year\s+)?(?P<y>{YEAR})$",
+    rf"^(?:Q(?P<q>[1-4])|(?P<qw>first|second|third|fourth)\s+quarter(?:\s+of)?)\s+(?P<y>{YEAR})$",
     rf"^(?:from\s+|between\s+)?(?P<y>{YEAR})\s*(?:-|–|—|to|and)\s*(?P<y2>{YEAR})$",
     rf"^(?P<y>{YEAR})-(?P<dm>0[1-9]|1[0-2])-(?P<d1>{DAY})$",
     rf"^(?P<d1>{DAY})[./](?P<dm>0?[1-9]|1[0-2])[./](?P<y>{YEAR})$",
@@ -149,6 +155,8 @@ class PartialDate:
         if start is None:
             return None
         if self.end_day is None:
+            if self.day is None and self.end_month and self.end_month != self.month:  # a quarter
+                return f"{start}/{_iso_one(year, self.end_month, None)}"
             return start
         end = _iso_one(year, self.end_month or self.month, self.end_day)
         return f"{start}/{end}" if end else start
@@ -172,6 +180,8 @@ def _iso_one(year: int, month: int | None, day: int | None) -> str | None:
 def _month_ru(word: str | None) -> int | None:
     if not word:
         return None
+    if re.match("[A-Za-z]", word):
+        return _month_en(word)
     w = word.lower()
     for stem in sorted(_MONTHS_RU, key=len, reverse=True):
         if w.startswith(stem):
@@ -196,7 +206,23 @@ def _from_match(m: re.Match, month_of) -> PartialDate:
     if end_day is not None and g.get("m1") is None:
         month = end_month
     end_year = int(g["y2"]) if g.get("y2") else None
+    quarter = _quarter(g.get("q"), g.get("qw"))
+    if quarter:
+        month, end_month = 3 * quarter - 2, 3 * quarter
     return PartialDate(year, month, day, end_month, end_day, end_year)
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
+
+
+def _quarter(number: str | None, word: str | None) -> int | None:
+    """A quarter's number from "2", "II" or "second"."""
+    if word:
+        return _QUARTER_WORDS[word.lower()]
+    if not number:
+        return None
+    return int(number) if number.isdigit() else _ROMAN[number.lower()]
 
 
 def find_russian_dates(text: str) -> list[tuple[int, int, PartialDate]]:

@@ -107,6 +107,8 @@ _SOUND_RULES = [
     (r"z$", "s"),
     (r"[aeiouy]+", "a"),
     (r"(.)\1", r"\1"),
+    (r"(?<!s)h", "g"),  # Russian writes an English or German h as г or х ("Hitler", "Гитлер")
+    (r"gg", "g"),
 ]
 
 
