@@ -1,4 +1,4 @@
-"""`pipeline evaluate ner|pairs`: accuracy against gold data in the format of ../shared/eval."""
+"""`pipeline evaluate ner|pairs|keys`: accuracy against gold data in the format of ../shared/eval."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     pairs.add_argument("records", help="JSON Lines records, the k-th is the k-th document of the dump")
     pairs.add_argument("gold", help="TSV ru_id<TAB>en_id of the true pairs")
     pairs.set_defaults(func=_pairs)
+    keys = kinds.add_parser(
+        "keys", help="cross-lingual keys: share of PERSON/ORG keys and DATE values both sides of true pairs name"
+    )
+    keys.add_argument("records", help="JSON Lines records {id, lang, text}")
+    keys.add_argument("gold", help="TSV ru_id<TAB>en_id of the true translation pairs")
+    keys.add_argument("--misses", help="write, per pair, the keys and dates one side names and the other not")
+    keys.set_defaults(func=_keys)
 
 
 def _ner(args: argparse.Namespace) -> int:
@@ -30,3 +37,9 @@ def _pairs(args: argparse.Namespace) -> int:
     from pipeline.evaluation.pairs import main
 
     return main(args)
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from pipeline.evaluation.ner import keys_main
+
+    return keys_main(args)

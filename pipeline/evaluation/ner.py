@@ -188,3 +188,37 @@ def run_entity_stage(records: list[dict], settings: Settings | None = None) -> l
     return entities_of_documents(
         documents, lambda lg: load_language_model(models_dir, lg), load_gazetteer(models_dir), settings.batch_size
     )
+
+
+def coverage_misses(
+    counted: dict[str, set[str]], present: dict[str, set[str]], pairs: list[tuple[str, str]]
+) -> list[dict]:
+    """Per true pair, the counted items of each side the other side does not name."""
+    return [
+        {
+            "ru_id": ru_id,
+            "en_id": en_id,
+            "ru_not_in_en": sorted(counted.get(ru_id, set()) - present.get(en_id, set())),
+            "en_not_in_ru": sorted(counted.get(en_id, set()) - present.get(ru_id, set())),
+        }
+        for ru_id, en_id in pairs
+    ]
+
+
+def keys_main(args: argparse.Namespace) -> int:
+    """`pipeline evaluate keys RECORDS GOLD`: key coverage over the true pairs, JSON on the last line."""
+    try:
+        pairs = read_pairs(Path(args.gold))
+        ids = {i for pair in pairs for i in pair}
+        records = [r for r in read_jsonl(Path(args.records)) if r["id"] in ids]
+    except (OSError, json.JSONDecodeError, ValueError, KeyError) as exc:
+        print(f"error: cannot read {args.records} or {args.gold}: {exc}")
+        return 2
+    counted, present = comparable_items(run_entity_stage(records))
+    if args.misses:
+        with open(args.misses, "w", encoding="utf-8") as f:
+            for row in coverage_misses(counted, present, pairs):
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"{len(pairs)} true pairs, {len(records)} documents")
+    print(json.dumps(key_coverage(counted, present, pairs)))
+    return 0
