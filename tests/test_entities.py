@@ -92,3 +92,18 @@ def test_english_dates(entities):
 def test_a_government_of_a_country_is_an_organization(entities):
     (gov,) = [e for e in entities if e.doc_id == "ru" and e.text.startswith("правительстве")]
     assert gov.text == "правительстве Китая" and gov.label == "ORG"
+
+
+def test_a_given_name_alone_takes_the_key_of_its_full_name():
+    from pipeline.records import EntityRecord
+    from pipeline.stages.entities import tie_given_names
+
+    def person(text, key):
+        return EntityRecord("d", "x", "PERSON", text, 0, len(text), text, key, "en")
+
+    tied = tie_given_names(
+        [person("Michael Jordan", "name:jardan"), person("Michael", "name:magal"), person("Kobe", "name:kab")]
+    )
+    assert [e.entity_key for e in tied] == ["name:jardan", "name:jardan", "name:kab"]
+    two = [person("Michael Jordan", "name:jardan"), person("Michael Bryant", "name:brant"), person("Michael", "k")]
+    assert tie_given_names(two)[-1].entity_key == "k"  # two full names: which one is not known

@@ -93,3 +93,58 @@ def test_acronyms_and_expansions():
 
 def test_transliteration():
     assert transliterate("Щукин Жора") == "shchukin zhora"
+
+
+@pytest.mark.parametrize(
+    ("ru", "en"),
+    [
+        ("Федерального дорожного фонда", "Federal Road Fund"),  # translated words, one key
+        ("Партия труда", "Labour Party"),  # in either word order
+        ("Социал-демократическая партия", "Social Democratic Party"),
+        ("Русское географическое общество", "Russian Geographic Society"),
+        ("Полиция безопасности", "Security Police"),
+        ("Министерства водных ресурсов", "Ministry of Water Resources"),
+        ("Манчестер Сити", "Manchester City"),  # an English word Russian transliterates
+        ("Fox News", "Fox News"),  # Latin words in a Russian text are read as English
+        ("Бостон Брюинз", "Boston Bruins"),  # no invented lemma for an unknown word
+        ("Республика Казахстан", "Republic of Kazakhstan"),
+    ],
+)
+def test_organizations_outside_the_gazetteer_join_by_their_words(gazetteer, ru, en):
+    key = entity_key("ORG", ru, "ru", gazetteer)
+    assert key == entity_key("ORG", en, "en", gazetteer)
+    assert key.startswith("name:")
+
+
+def test_different_organizations_keep_different_word_keys(gazetteer):
+    names = ("Federal Road Fund", "Federal Pension Fund", "Road Fund", "Labour Party", "Security Council of Armenia")
+    assert len({entity_key("ORG", n, "en", gazetteer) for n in names}) == len(names)
+
+
+@pytest.mark.parametrize(
+    ("name", "lang", "key"),
+    [
+        ("Тихоокеанский флот России", "ru", "org:pacific-fleet"),  # qualified by the gazetteer's country
+        ("Russian Ministry of Emergency Situations", "en", "org:mchs-ru"),
+        ("Министерство по чрезвычайным ситуациям России", "ru", "org:mchs-ru"),
+    ],
+)
+def test_the_gazetteer_is_found_by_the_words_of_a_name(gazetteer, name, lang, key):
+    assert entity_key("ORG", name, lang, gazetteer) == key
+
+
+def test_another_countrys_body_is_not_the_gazetteers(gazetteer):
+    assert entity_key("ORG", "Министерство обороны Армении", "ru", gazetteer) != "org:mod-ru"
+    assert entity_key("ORG", "Ministry of Defence of Armenia", "en", gazetteer) == entity_key(
+        "ORG", "Министерство обороны Армении", "ru", gazetteer
+    )
+
+
+@pytest.mark.parametrize(("ru", "en"), [("Элизабет", "Elizabeth"), ("Гитлер", "Hitler"), ("Юта", "Utah")])
+def test_english_spellings_russian_writes_by_sound(ru, en):
+    assert sound_key(ru) == sound_key(en)
+
+
+def test_an_initial_and_a_surname_name_a_person(gazetteer):
+    assert entity_key("ORG", "M. Pompeo", "en", gazetteer) == entity_key("PERSON", "Помпео", "ru", gazetteer)
+    assert entity_key("PERSON", "Ваник А.", "ru", gazetteer) == entity_key("PERSON", "A. Vanik", "en", gazetteer)
