@@ -95,7 +95,8 @@ ENTITIES = _schema(
             pa.string(),
             "the same key for the same person, organization or place in either language"
             " (`org:csto` from the gazetteer; otherwise a sound key, `name:tasmagambatav`, of the surname"
-            " for people and of every word for other names); null for dates",
+            " for people and of every word for other names, where the general words of names are read as"
+            " concepts in either language, `name:federal-fund-road`); null for dates",
         ),
         _col("lang", _dict, "the document's language", nullable=False),
     ],
