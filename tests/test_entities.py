@@ -107,3 +107,20 @@ def test_a_given_name_alone_takes_the_key_of_its_full_name():
     assert [e.entity_key for e in tied] == ["name:jardan", "name:jardan", "name:kab"]
     two = [person("Michael Jordan", "name:jardan"), person("Michael Bryant", "name:brant"), person("Michael", "k")]
     assert tie_given_names(two)[-1].entity_key == "k"  # two full names: which one is not known
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "norm"),
+    [
+        ("Сергеем Фургалом", "PERSON", "Сергей Фургал"),  # a surname the dictionary does not know
+        ("Сергея Фургала", "PERSON", "Сергей Фургал"),
+        ("Маргуса Гросса", "PERSON", "Маргус Гросс"),
+        ("Михаилом Лазаревым", "PERSON", "Михаил Лазарев"),
+        ("Юта Джаз", "ORG", "Юта Джаз"),  # a dictionary form stays, not read as the genitive of "ют"
+        ("Юты", "LOC", "Юта"),
+    ],
+)
+def test_russian_norms_of_unknown_surnames_and_dictionary_forms(text, label, norm):
+    from pipeline.nlp.russian_names import nominative
+
+    assert nominative(text, label) == norm

@@ -277,7 +277,12 @@ def russian_lemmatizer():
     def lemma(word: str) -> str:
         if not re.search("[а-яё]", word):
             return word
-        normal = vocab.parse(word)[0].normal
+        parses = vocab.parse(word)
+        top = max(p.score for p in parses)
+        nominative = (p.tag.case == "nomn" and p.normal.replace("ё", "е") == word and p.score >= top for p in parses)
+        if vocab.word_is_known(word) and any(nominative):
+            return word  # already a dictionary form ("юта" is not read as the genitive of "ют")
+        normal = parses[0].normal
         # A word the dictionary does not know gets a guessed lemma: kept only when it is no longer
         # than the word (an ending changed), not an invented one ("Брюинз" -> "брюинза").
         return normal if len(normal) <= len(word) or vocab.word_is_known(word) else word

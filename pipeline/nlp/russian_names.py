@@ -55,8 +55,63 @@ def _replace(text: str, spans: list[tuple[re.Match, str]]) -> str:
     return "".join(out) + text[pos:]
 
 
+# A masculine surname the dictionary does not know, ending in a consonant, declines like a noun:
+# the ending of each oblique case (after its given name's case) comes off ("Фургалом" -> "Фургал").
+_FOREIGN_MASC_ENDINGS = {"gent": "а", "accs": "а", "datv": "у", "ablt": "ом", "loct": "е"}
+_ADJECTIVE_ENDINGS = (
+    "ого",
+    "его",
+    "ому",
+    "ему",
+    "ым",
+    "им",
+    "ой",
+    "ей",
+    "ий",
+    "ый",
+    "ая",
+    "яя",
+    "ую",
+    "юю",
+    "ых",
+    "их",
+)
+
+
+def _given_name_cases(word: str) -> set[tuple[str, str]]:
+    """The cases and genders a given name can be read in ("Сергеем": ablt, masc)."""
+    return {(p.tag.case, p.tag.gender) for p in morph_vocab().parse(word.lower()) if "Name" in p.tag}
+
+
+def _foreign_surnames(text: str) -> str | None:
+    """The name with its unknown masculine surname in the nominative, when its given name shows
+    an oblique case ("Сергеем Фургалом" -> "Сергей Фургал"); None when that rule does not apply."""
+    words = list(_WORD.finditer(text))
+    if len(words) != 2:
+        return None
+    given, surname = words
+    readings = _given_name_cases(given.group(0))
+    endings = {_FOREIGN_MASC_ENDINGS.get(case) for case, _ in readings}
+    vocab = morph_vocab()
+    if not readings or {g for _, g in readings} != {"masc"} or len(endings) != 1 or None in endings:
+        return None
+    if vocab.word_is_known(surname.group(0).lower()) or surname.group(0).lower().endswith(_ADJECTIVE_ENDINGS):
+        return None  # a known or adjectival surname ("Зеленского") is left to the general rule
+    ending, word = endings.pop(), surname.group(0)
+    if word.lower().endswith(ending) and word[: -len(ending)][-1:].lower() not in "аеёиоуыэюяйь":
+        word = word[: -len(ending)]
+    elif word[-1:].lower() not in "оиуэ":  # "Панченко", "Пачелли" do not decline
+        return None
+    name = next(p for p in vocab.parse(given.group(0).lower()) if "Name" in p.tag)
+    nominative = _inflect(name, "sing")
+    return _replace(text, [(given, nominative), (surname, word)]) if nominative else None
+
+
 def person_nominative(text: str) -> str:
     """A person's name in the nominative: the case and gender its words share, best scored."""
+    foreign = _foreign_surnames(text)
+    if foreign:
+        return foreign
     words = [(m, _person_readings(m.group(0))) for m in _WORD.finditer(text)]
     words = [(m, r) for m, r in words if r]
     if not words:
@@ -113,6 +168,11 @@ def phrase_nominative(text: str) -> str:
     if not head or head[-1][1][0].tag.POS != "NOUN":
         return text
     noun_parses = head[-1][1]
+    word = head[-1][0].group(0).lower().replace("ё", "е")
+    top = max(p.score for p in noun_parses)
+    nominative = (p.tag.case == "nomn" and p.normal.replace("ё", "е") == word and p.score >= top for p in noun_parses)
+    if morph_vocab().word_is_known(word) and any(nominative):
+        return text  # the head noun is written in its dictionary form ("Юта", not the genitive of "ют")
     best_choice = None
     for noun in noun_parses:  # best scored reading of the noun that its adjectives agree with
         case, number, gender = noun.tag.case, noun.tag.number, noun.tag.gender
