@@ -148,3 +148,10 @@ def test_english_spellings_russian_writes_by_sound(ru, en):
 def test_an_initial_and_a_surname_name_a_person(gazetteer):
     assert entity_key("ORG", "M. Pompeo", "en", gazetteer) == entity_key("PERSON", "Помпео", "ru", gazetteer)
     assert entity_key("PERSON", "Ваник А.", "ru", gazetteer) == entity_key("PERSON", "A. Vanik", "en", gazetteer)
+
+
+def test_a_span_that_ran_over_a_persons_name_is_that_person(gazetteer):
+    person = entity_key("PERSON", "Кирилл Панченко", "ru", gazetteer)
+    assert entity_key("ORG", "Panchenko Forward Kirill Panchenko", "en", gazetteer) == person
+    nixon = entity_key("PERSON", "Richard Nixon", "en", gazetteer)
+    assert entity_key("ORG", "Presidential Library of Richard Nixon", "en", gazetteer) != nixon  # named after him

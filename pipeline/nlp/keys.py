@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.nlp.name_words import NameWords
+from pipeline.nlp.name_words import STOP_WORDS, NameWords
 
 _RU_LATIN = {
     "а": "a",
@@ -161,12 +161,18 @@ class Gazetteer:
     entries: list[tuple[str, str, str]] = field(default_factory=list)
     lemmatize: object = None
     words: NameWords | None = None
+    given_names: frozenset[str] = frozenset()  # skeletons of known given names
     bags: dict[frozenset[str], str | None] = field(default_factory=dict)
     _reads: dict[tuple[str, str], list[tuple[str, bool]]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path, lemmatize=None, words: NameWords | None = None) -> Gazetteer:
+    def load(
+        cls, path: Path, lemmatize=None, words: NameWords | None = None, given_names: Path | None = None
+    ) -> Gazetteer:
         gaz = cls(lemmatize=lemmatize, words=words)
+        if given_names is not None:
+            lines = Path(given_names).read_text(encoding="utf-8").splitlines()
+            gaz.given_names = frozenset(skeleton(w) for w in lines if w and not w.startswith("#"))
         for line in Path(path).read_text(encoding="utf-8").splitlines():
             if not line.strip() or line.startswith("#"):
                 continue
@@ -237,8 +243,8 @@ def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | 
         known = gazetteer.lookup(norm, lang)
         if known:
             return known
-    if label != "PERSON" and _INITIAL.match(norm) and len(norm.split()) <= 3:
-        label = "PERSON"  # "M. Pompeo": an initial and a surname name a person, whatever the label
+    if label != "PERSON" and (_INITIAL.match(norm) and len(norm.split()) <= 3 or _ends_with_person(norm, gazetteer)):
+        label = "PERSON"  # "M. Pompeo", "… Kirill Panchenko": a person's name, whatever the label
     if label != "PERSON":
         items = gazetteer.read(norm, lang)
         if any(is_concept for _, is_concept in items):
@@ -258,6 +264,22 @@ def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | 
         words = [w for w in words if len(w) > 1][-1:] or words[-1:]  # the surname, not an initial
     keys = [k for k in (sound_key(w) for w in words) if k]
     return f"name:{'-'.join(keys)}" if keys else None
+
+
+def _ends_with_person(norm: str, gazetteer: Gazetteer) -> bool:
+    """Whether a longer name ends in a given name and a surname ("Panchenko Forward Kirill Panchenko",
+    a span that ran over a person's name)."""
+    words = norm.split()
+    if not (
+        len(words) >= 3
+        and words[-1].isalpha()
+        and words[-1][:1].isupper()
+        and skeleton(words[-2]) in gazetteer.given_names
+        and words[-3].lower() not in STOP_WORDS  # "Library of Richard Nixon" is named after him
+    ):
+        return False
+    places = gazetteer.words.places if gazetteer.words else set()
+    return not any(is_concept and value not in places for value, is_concept in gazetteer.read(norm, ""))
 
 
 def name_parts(items: list[tuple[str, bool]]) -> list[str]:

@@ -94,7 +94,8 @@ def load_gazetteer(models_dir: Path) -> Gazetteer:
     config = read_model_config(models_dir)["gazetteer"]
     lemmatize = russian_lemmatizer()
     words = NameWords.load(Path(models_dir) / config["name_words"], lemmatize) if "name_words" in config else None
-    return Gazetteer.load(Path(models_dir) / config["organizations"], lemmatize=lemmatize, words=words)
+    given = Path(models_dir) / config["given_names"] if "given_names" in config else None
+    return Gazetteer.load(Path(models_dir) / config["organizations"], lemmatize, words, given)
 
 
 def supported_languages(models_dir: Path) -> list[str]:

@@ -36,6 +36,7 @@ class NameWords:
 
     phrases: dict[tuple[str, ...], str] = field(default_factory=dict)
     latin: set[str] = field(default_factory=set)
+    places: set[str] = field(default_factory=set)  # the concepts that are countries and cities
     lemmatize: Callable[[str], str] | None = None
     longest: int = 1
 
@@ -48,7 +49,9 @@ class NameWords:
         for line in Path(path).read_text(encoding="utf-8").splitlines():
             if not line.strip() or line.startswith("#"):
                 continue
-            concept, en, ru = line.split("\t")
+            concept, en, ru, *kind = line.split("\t")
+            if kind == ["place"]:
+                words.places.add(concept)
             rows.append((concept, [fold_name(f) for f in en.split("|") + ru.split("|") if f]))
         for _, forms in rows:  # the English words first: plurals are read against them
             words.latin.update(t for f in forms if not _CYRILLIC.search(f) for t in _SPLIT.split(f) if t)
