@@ -155,3 +155,9 @@ def test_a_span_that_ran_over_a_persons_name_is_that_person(gazetteer):
     assert entity_key("ORG", "Panchenko Forward Kirill Panchenko", "en", gazetteer) == person
     nixon = entity_key("PERSON", "Richard Nixon", "en", gazetteer)
     assert entity_key("ORG", "Presidential Library of Richard Nixon", "en", gazetteer) != nixon  # named after him
+
+
+def test_a_kind_of_organization_is_left_out_of_a_name_with_its_own_word(gazetteer):
+    assert entity_key("ORG", "Otkritie Bank", "en", gazetteer) == entity_key("ORG", "Открытие", "ru", gazetteer)
+    assert entity_key("ORG", "World Bank", "en", gazetteer) == "org:worldbank"
+    assert entity_key("ORG", "Central Bank", "en", gazetteer) != entity_key("ORG", "Central", "en", gazetteer)

@@ -37,6 +37,7 @@ class NameWords:
     phrases: dict[tuple[str, ...], str] = field(default_factory=dict)
     latin: set[str] = field(default_factory=set)
     places: set[str] = field(default_factory=set)  # the concepts that are countries and cities
+    kinds: set[str] = field(default_factory=set)  # kinds of organization a name may leave out ("bank")
     lemmatize: Callable[[str], str] | None = None
     longest: int = 1
 
@@ -52,6 +53,8 @@ class NameWords:
             concept, en, ru, *kind = line.split("\t")
             if kind == ["place"]:
                 words.places.add(concept)
+            elif kind == ["kind"]:
+                words.kinds.add(concept)
             rows.append((concept, [fold_name(f) for f in en.split("|") + ru.split("|") if f]))
         for _, forms in rows:  # the English words first: plurals are read against them
             words.latin.update(t for f in forms if not _CYRILLIC.search(f) for t in _SPLIT.split(f) if t)
@@ -79,7 +82,8 @@ class NameWords:
         return [t for t in tokens if t not in STOP_WORDS]
 
     def read(self, folded: str) -> list[tuple[str, bool]]:
-        """The name as (concept, True) and (word, False) items, longest phrase first, in order."""
+        """The name as (concept, True) and (word, False) items, longest phrase first, in order;
+        a kind of organization is left out when the name has a word of its own."""
         tokens = self.tokens(folded)
         out: list[tuple[str, bool]] = []
         i = 0
@@ -93,4 +97,6 @@ class NameWords:
             else:
                 out.append((tokens[i], False))
                 i += 1
+        if any(not is_concept for _, is_concept in out):
+            out = [(value, is_concept) for value, is_concept in out if not (is_concept and value in self.kinds)]
         return out
