@@ -163,6 +163,12 @@ def test_quarters_and_quoted_english_months(text, lang, iso):
     assert parse_date(text, lang).iso(context_year=2019) == iso
 
 
+def test_a_year_in_parentheses_is_a_russian_date():
+    text = "из «Невероятных приключений Билла и Теда» (1989), а в томе (т. 5)"
+    assert [(text[s:e], p.iso(2019)) for s, e, p in find_russian_dates(text)] == [("1989", "1989")]
+    assert parse_date("1989", "ru").iso(2019) == "1989"
+
+
 def test_quoted_english_months_are_found_in_russian_text_but_not_russian_names():
     text = "обновление Windows 10 May 2020 Update; во II квартале 2020 года; Мая Плисецкая в 2019"
     found = [text[s:e] for s, e, _ in find_russian_dates(text)]

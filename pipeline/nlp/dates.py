@@ -82,10 +82,12 @@ RU_DATE_PATTERNS = [
     rf"(?<=\bв\s)(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})\b",
     rf"\b(?:начала|середины|конца)\s+(?P<m1>{MONTH_RU})\b",
     rf"(?<![\w.-])(?P<y>{YEAR}){YEAR_WORD_RU}",
+    rf"(?<=\()(?P<y>{YEAR})(?=\))",  # a year in parentheses: "Билл и Тед (1989)"
 ]
 _RU_COMPILED = [re.compile(p, re.I) for p in RU_DATE_PATTERNS]
 # A month alone, as a DATE entity's text reads after "в" was left out of it ("июле").
 _RU_MONTH_ONLY = re.compile(rf"^(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})$", re.I)
+_RU_YEAR_ONLY = re.compile(rf"^\(?(?P<y>{YEAR})\)?$")  # a DATE entity's text that is a year alone
 _WEEKDAYS_EN = ("mon", "tues", "wednes", "thurs", "fri", "satur", "sun")
 _WEEKDAYS_RU = ("понедельник", "вторник", "сред", "четверг", "пятниц", "суббот", "воскресень")
 # A day of the week just before a date ("Saturday, July 25"; "в субботу, 25 июля"): group w.
@@ -261,7 +263,7 @@ def _leading_weekday(text: str) -> str:
 
 def _parse(t: str, lang: str) -> PartialDate | None:
     if lang == "ru":
-        for rx in (*_RU_COMPILED, _RU_MONTH_ONLY):
+        for rx in (*_RU_COMPILED, _RU_MONTH_ONLY, _RU_YEAR_ONLY):
             m = rx.search(t)
             if m:
                 return _from_match(m, _month_ru)
