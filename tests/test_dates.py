@@ -163,6 +163,11 @@ def test_quarters_and_quoted_english_months(text, lang, iso):
     assert parse_date(text, lang).iso(context_year=2019) == iso
 
 
+def test_a_month_in_lower_case_is_a_date_a_capitalized_one_may_be_a_name():
+    text = "Самая холодная ночь июля; первые дни августа. Август Раш и Мая Плисецкая."
+    assert [text[s:e] for s, e, _ in find_russian_dates(text)] == ["июля", "августа"]
+
+
 def test_a_year_in_parentheses_is_a_russian_date():
     text = "из «Невероятных приключений Билла и Теда» (1989), а в томе (т. 5)"
     assert [(text[s:e], p.iso(2019)) for s, e, p in find_russian_dates(text)] == [("1989", "1989")]

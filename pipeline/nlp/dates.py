@@ -81,6 +81,7 @@ RU_DATE_PATTERNS = [
     rf"(?<![\w-])(?P<m1>{MONTH_EN_NAME})\s+(?P<y>{YEAR})\b",
     rf"(?<=\bв\s)(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})\b",
     rf"\b(?:начала|середины|конца)\s+(?P<m1>{MONTH_RU})\b",
+    rf"(?<![\w-])(?-i:(?P<m1>{MONTH_RU.replace('(?:', '(?:', 1)}))\b",  # a month in lower case: never a name
     rf"(?<![\w.-])(?P<y>{YEAR}){YEAR_WORD_RU}",
     rf"(?<=\()(?P<y>{YEAR})(?=\))",  # a year in parentheses: "Билл и Тед (1989)"
 ]
