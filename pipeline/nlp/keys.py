@@ -91,6 +91,7 @@ def transliterate(text: str) -> str:
     return "".join(c for c in folded if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=100_000)
 def skeleton(word: str) -> str:
     """A spelling-tolerant form of one transliterated word ('Zelenskiy', 'Zelensky' -> 'zelenski')."""
     s = re.sub(r"[^a-z0-9]", "", transliterate(word))
@@ -116,6 +117,7 @@ _SOUND_RULES = [
 _LATIN_SOUNDS = re.compile(r"th|(?<=[aeiouAEIOU])h$", re.I)
 
 
+@lru_cache(maxsize=100_000)
 def sound_key(word: str) -> str:
     """A transliteration-proof key of one name word: the skeleton with every vowel run folded to
     one vowel and a final vowel dropped, so that spellings and Russian case endings agree
@@ -145,6 +147,7 @@ def slug(text: str) -> str:
 # The gazetteer's unqualified names are the Russian bodies ("Минобороны", "the Defense Ministry"), so a
 # name qualified by this country ("Тихоокеанский флот России") is the gazetteer's unqualified one.
 HOME_COUNTRY = "russia"
+CACHE_SIZE = 200_000  # names whose reading and key are kept
 
 
 @dataclass
@@ -164,6 +167,7 @@ class Gazetteer:
     given_names: frozenset[str] = frozenset()  # skeletons of known given names
     bags: dict[frozenset[str], str | None] = field(default_factory=dict)
     _reads: dict[tuple[str, str], list[tuple[str, bool]]] = field(default_factory=dict)
+    keys: dict[tuple[str, str, str], str | None] = field(default_factory=dict)  # entity_key's cache
 
     @classmethod
     def load(
@@ -200,6 +204,8 @@ class Gazetteer:
             return []
         k = (name, lang)
         if k not in self._reads:
+            if len(self._reads) >= CACHE_SIZE:
+                self._reads.clear()
             self._reads[k] = self.words.read(fold_name(name))
         return self._reads[k]
 
@@ -230,6 +236,17 @@ _INITIAL = re.compile(r"^[A-ZА-ЯЁ]\.\s*[A-ZА-ЯЁ][a-zа-яё]")
 
 
 def entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | None:
+    """The same key for the same person, organization or place in Russian and in English (cached
+    per gazetteer; see `_entity_key`)."""
+    k = (label, norm, lang)
+    if k not in gazetteer.keys:
+        if len(gazetteer.keys) >= CACHE_SIZE:
+            gazetteer.keys.clear()
+        gazetteer.keys[k] = _entity_key(label, norm, lang, gazetteer)
+    return gazetteer.keys[k]
+
+
+def _entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str | None:
     """The same key for the same person, organization or place in Russian and in English.
 
     A name the gazetteer knows gets its key ("org:csto"). Any other name gets a `name:` key built
