@@ -161,3 +161,21 @@ def test_a_kind_of_organization_is_left_out_of_a_name_with_its_own_word(gazettee
     assert entity_key("ORG", "Otkritie Bank", "en", gazetteer) == entity_key("ORG", "Открытие", "ru", gazetteer)
     assert entity_key("ORG", "World Bank", "en", gazetteer) == "org:worldbank"
     assert entity_key("ORG", "Central Bank", "en", gazetteer) != entity_key("ORG", "Central", "en", gazetteer)
+
+
+@pytest.mark.parametrize(
+    ("ru", "en"),
+    [
+        ("МИД Казахстана", "Ministry of Foreign Affairs of Kazakhstan"),  # an abbreviation of two concepts
+        ("Минфин США", "US Finance Ministry"),
+        ("Минобороны Армении", "Armenian Defence Ministry"),
+    ],
+)
+def test_ministry_abbreviations_name_their_words(gazetteer, ru, en):
+    key = entity_key("ORG", ru, "ru", gazetteer)
+    assert key == entity_key("ORG", en, "en", gazetteer) and key.startswith("name:")
+
+
+def test_an_unqualified_ministry_is_the_gazetteers(gazetteer):
+    assert entity_key("ORG", "МИДа", "ru", gazetteer) == entity_key("ORG", "Foreign Ministry", "en", gazetteer)
+    assert entity_key("ORG", "Foreign Ministry", "en", gazetteer) == "org:mfa-ru"

@@ -91,7 +91,7 @@ class NameWords:
             for n in range(min(self.longest, len(tokens) - i), 0, -1):
                 concept = self.phrases.get(tuple(tokens[i : i + n]))
                 if concept:
-                    out.append((concept, True))
+                    out.extend((part, True) for part in concept.split("+"))  # "мид": ministry, foreign affairs
                     i += n
                     break
             else:
