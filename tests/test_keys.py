@@ -140,9 +140,22 @@ def test_another_countrys_body_is_not_the_gazetteers(gazetteer):
     )
 
 
-@pytest.mark.parametrize(("ru", "en"), [("Элизабет", "Elizabeth"), ("Гитлер", "Hitler"), ("Юта", "Utah")])
+@pytest.mark.parametrize(
+    ("ru", "en"),
+    [
+        ("Элизабет", "Elizabeth"),
+        ("Гитлер", "Hitler"),
+        ("Юта", "Utah"),
+        ("Джонс", "Jones"),
+        ("Тимбервулвз", "Timberwolves"),
+    ],
+)
 def test_english_spellings_russian_writes_by_sound(ru, en):
     assert sound_key(ru) == sound_key(en)
+
+
+def test_a_pronounced_final_es_stays():
+    assert sound_key("Mercedes") == sound_key("Мерседес") and sound_key("Torres") == sound_key("Торрес")
 
 
 def test_an_initial_and_a_surname_name_a_person(gazetteer):

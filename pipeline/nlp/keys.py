@@ -113,8 +113,9 @@ _SOUND_RULES = [
 ]
 
 
-# "th" read as "т" ("Elizabeth", "Элизабет"), a final "h" after a vowel silent ("Utah", "Юта").
-_LATIN_SOUNDS = re.compile(r"th|(?<=[aeiouAEIOU])h$", re.I)
+# "th" read as "т" ("Elizabeth", "Элизабет"), a final "h" after a vowel silent ("Utah", "Юта"), and
+# the "e" of a final "-es" after a consonant that is not a sibilant, d, t or r ("Jones", "Джонс").
+_LATIN_SOUNDS = re.compile(r"th|(?<=[aeiou])h$|(?<=[bvmnlkpfw])e(?=s$)", re.I)
 
 
 @lru_cache(maxsize=100_000)
