@@ -129,6 +129,7 @@ def test_a_day_of_the_week_picks_the_year_near_the_context(text, lang, before, i
         ("25-го июля", "ru", "2019-07-25"),
         ("конца января", "ru", "2019-01"),
         ("July 19, the day after the fire", "en", "2019-07-19"),  # read up to the comma
+        ("November 10 and December 8", "en", "2019-11-10"),  # two dates in one span: the first
     ],
 )
 def test_year_ranges_ordinals_and_run_on_extents(text, lang, iso):

@@ -246,7 +246,8 @@ def parse_date(text: str, lang: str, before: str = "") -> PartialDate | None:
     """Parse one date expression (a DATE entity's text) into its parts; None if not a date.
 
     `before` is the document's text just before the expression, read for a day of the week.
-    An English expression that runs on after a comma ("July 19, the day after") is read up to it.
+    An English expression that runs on after a comma or "and" ("July 19, the day after", "November 10
+    and December 8") is read up to it: its first date.
     """
     parsed = _parse(" ".join(text.split()), lang)
     if parsed is None or parsed.day is None or parsed.year is not None:
@@ -273,7 +274,7 @@ def _parse(t: str, lang: str) -> PartialDate | None:
     while prev != t:
         prev, t = t, _EN_LEADING.sub("", t)
     t = t.rstrip(".,")
-    for candidate in (t, t.split(",")[0]) if "," in t else (t,):
+    for candidate in dict.fromkeys((t, t.split(",")[0], t.split(" and ")[0])):  # read up to a comma or "and"
         for rx in _EN_COMPILED:
             m = rx.match(candidate.strip())
             if m:
