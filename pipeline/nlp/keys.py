@@ -113,9 +113,10 @@ _SOUND_RULES = [
 ]
 
 
-# "th" read as "т" ("Elizabeth", "Элизабет"), a final "h" after a vowel silent ("Utah", "Юта"), and
+# "th" read as "т" ("Elizabeth", "Элизабет"), a final "h" after a vowel silent ("Utah", "Юта"), so the
+# "h" of "ohn" ("John", "Джон"), and
 # the "e" of a final "-es" after a consonant that is not a sibilant, d, t or r ("Jones", "Джонс").
-_LATIN_SOUNDS = re.compile(r"th|(?<=[aeiou])h$|(?<=[bvmnlkpfw])e(?=s$)", re.I)
+_LATIN_SOUNDS = re.compile(r"th|(?<=[aeiou])h$|(?<=o)h(?=n)|(?<=[bvmnlkpfw])e(?=s$)", re.I)
 
 
 @lru_cache(maxsize=100_000)
@@ -268,6 +269,9 @@ def _entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str |
         if any(is_concept for _, is_concept in items):
             known = gazetteer.lookup_words(items)
             return known or f"name:{'-'.join(sorted(set(name_parts(items))))}"
+        known = gazetteer.lookup(" ".join(value for value, _ in items), lang) if items else None
+        if known:
+            return known  # the name without its kind word ("Telegram-канал": Telegram)
         acronym = len(norm) > 1 and norm.isupper() and " " not in norm
         keys = [k for k in name_parts(items) if k]
         if keys and not acronym:
