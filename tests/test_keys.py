@@ -148,6 +148,7 @@ def test_another_countrys_body_is_not_the_gazetteers(gazetteer):
         ("Юта", "Utah"),
         ("Джонс", "Jones"),
         ("Тимбервулвз", "Timberwolves"),
+        ("Джонсон", "Johnson"),
     ],
 )
 def test_english_spellings_russian_writes_by_sound(ru, en):
@@ -168,6 +169,11 @@ def test_a_span_that_ran_over_a_persons_name_is_that_person(gazetteer):
     assert entity_key("ORG", "Panchenko Forward Kirill Panchenko", "en", gazetteer) == person
     nixon = entity_key("PERSON", "Richard Nixon", "en", gazetteer)
     assert entity_key("ORG", "Presidential Library of Richard Nixon", "en", gazetteer) != nixon  # named after him
+
+
+def test_a_channel_is_a_mention_of_its_platform(gazetteer):
+    assert entity_key("ORG", "Telegram-канал", "ru", gazetteer) == entity_key("ORG", "Telegram", "en", gazetteer)
+    assert entity_key("ORG", "Youtube-канал", "ru", gazetteer) == "org:youtube"
 
 
 def test_a_kind_of_organization_is_left_out_of_a_name_with_its_own_word(gazetteer):
