@@ -98,15 +98,15 @@ def pair_coverage(tmp_path_factory):
 
 def test_translation_pairs_share_keys_and_dates(pair_coverage):
     """Micro-averaged over the 65 true pairs, in both directions: of the PERSON/ORG keys and DATE
-    values of one side, the share the other side names (as any entity). Measured before the name-word
-    lexicon, day-of-week years and date ranges: ru->en 0.653, en->ru 0.639; now ru->en 0.745
-    (316/424), en->ru 0.728 (329/452). The issue asks 0.75, which is NOT reached yet; this guards the
-    level reached."""
+    values of one side, the share the other side names (as any entity). Before the name-word lexicon,
+    the sound and date rules: ru->en 0.653, en->ru 0.639; now ru->en 0.757 (320/423), en->ru 0.735
+    (333/453). The issue asks 0.75 in both directions: reached ru->en; en->ru is NOT reached yet (its
+    misses are mostly English model errors, see the report of issue 4), so it guards the level reached."""
     coverage, _ = pair_coverage
     for direction in ("ru_in_en", "en_in_ru"):
         assert coverage[direction]["total"] > 300
-    assert coverage["ru_in_en"]["coverage"] >= 0.74, coverage
-    assert coverage["en_in_ru"]["coverage"] >= 0.72, coverage
+    assert coverage["ru_in_en"]["coverage"] >= 0.75, coverage
+    assert coverage["en_in_ru"]["coverage"] >= 0.73, coverage
 
 
 def test_key_coverage_misses_add_up(pair_coverage):
