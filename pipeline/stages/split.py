@@ -218,8 +218,16 @@ class _Splitter:
             yield self.current
             self.current = None
 
+    def _needs_language(self, p: Paragraph) -> bool:
+        """Whether this paragraph's language can change anything: it may open a document, name
+        the language of one still undetermined, or (in the same script) be long enough to cut."""
+        cur = self.current
+        if cur is None or not cur.body or cur.lang == UNDETERMINED or _script(p.text) != cur.script:
+            return True
+        return _has_letters(p.text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS)
+
     def _body(self, p: Paragraph) -> Iterator[DocumentSpan]:
-        lang, prob, script = self._guess(p.text)
+        lang, prob, script = self._guess(p.text) if self._needs_language(p) else (UNDETERMINED, 0.0, "")
         cur = self.current
         if cur is None or (cur.body and _switches(cur, lang, prob, script, p.text)):
             yield from self._close()
