@@ -45,9 +45,11 @@ def split_by_script(docs: list[str]) -> tuple[list[str], list[str]]:
 
 def _slovnet_worker(texts: list[str]) -> int:
     from natasha import NewsEmbedding, NewsNERTagger
+    from threadpoolctl import threadpool_limits
 
     tagger = NewsNERTagger(NewsEmbedding())
-    return sum(len(m.spans) for m in tagger.map(texts))
+    with threadpool_limits(limits=1, user_api="blas"):  # as the pipeline's workers: 2 processes on 2 cores
+        return sum(len(m.spans) for m in tagger.map(texts))
 
 
 def bare_models(en: list[str], ru: list[str]) -> float:
