@@ -41,7 +41,7 @@ def documents_from_spans(
     """Document records from split spans, each with the language of its body."""
     for ordinal, span in enumerate(spans):
         title, body = span.title_text, span.body_text
-        guess = detect(body)
+        guess = span.reliable_guess or detect(body)
         yield DocumentRecord(
             doc_id=content_id(title, body),
             dump_id=dump_id,

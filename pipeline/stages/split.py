@@ -58,6 +58,8 @@ class DocumentSpan:
     body: list[Paragraph] = field(default_factory=list)
     lang: str = UNDETERMINED
     script: str = ""
+    # the guess of a first paragraph long enough to speak for the whole document (None: detect the body)
+    reliable_guess: LanguageGuess | None = None
 
     @property
     def start(self) -> int:
@@ -235,6 +237,8 @@ class _Splitter:
         cur.body.append(p)
         if cur.lang == UNDETERMINED:
             cur.lang, cur.script = lang, script
+            if lang != UNDETERMINED and len(cur.body) == 1 and _has_letters(p.text, SAME_SCRIPT_SWITCH_LETTERS):
+                cur.reliable_guess = LanguageGuess(lang, prob)
 
     def _end_block(self) -> Iterator[DocumentSpan]:
         if self.held is not None:
