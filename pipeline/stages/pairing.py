@@ -127,22 +127,43 @@ def embed_documents(documents: list[DocumentRecord], config: PairingConfig = DEF
     chunks = [sentence_chunks(t, config.max_chunk_chars, config.max_chunks) for t in texts]
     flat = embed_texts([c for cs in chunks for c in cs])
     offsets = np.cumsum([0] + [len(cs) for cs in chunks])
-    doc_vectors = np.zeros((len(documents), schemas.EMBEDDING_DIM), dtype=np.float32)
-    for i in range(len(documents)):
-        mean = flat[offsets[i] : offsets[i + 1]].mean(axis=0)
+    return embeddings_table(
+        [d.doc_id for d in documents],
+        [d.lang for d in documents],
+        [len(t) for t in texts],
+        flat,
+        offsets,
+        [sorted(numbers_in(t)) for t in texts],
+    )
+
+
+def embeddings_table(
+    doc_ids: list[str],
+    langs: list[str],
+    n_chars: list[int],
+    sentence_vectors: np.ndarray,
+    offsets: np.ndarray,
+    numbers: list[list[str]],
+) -> pa.Table:
+    """The `embeddings` table from the sentence vectors of each document (rows offsets[i]:offsets[i+1]);
+    the document vector is their normalized mean."""
+    doc_vectors = np.zeros((len(doc_ids), schemas.EMBEDDING_DIM), dtype=np.float32)
+    for i in range(len(doc_ids)):
+        mean = sentence_vectors[offsets[i] : offsets[i + 1]].mean(axis=0)
         doc_vectors[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
     dim = schemas.EMBEDDING_DIM
     sentence_lists = pa.ListArray.from_arrays(
-        pa.array(offsets, pa.int32()), pa.FixedSizeListArray.from_arrays(pa.array(flat.reshape(-1)), dim)
+        pa.array(offsets, pa.int32()),
+        pa.FixedSizeListArray.from_arrays(pa.array(sentence_vectors.reshape(-1), pa.float32()), dim),
     )
     return pa.Table.from_arrays(
         [
-            pa.array([d.doc_id for d in documents], pa.string()),
-            pa.array([d.lang for d in documents], pa.string()).dictionary_encode(),
-            pa.array([len(t) for t in texts], pa.int32()),
+            pa.array(doc_ids, pa.string()),
+            pa.array(langs, pa.string()).dictionary_encode(),
+            pa.array(n_chars, pa.int32()),
             pa.FixedSizeListArray.from_arrays(pa.array(doc_vectors.reshape(-1), pa.float32()), dim),
             sentence_lists,
-            pa.array([sorted(numbers_in(t)) for t in texts], pa.list_(pa.string())),
+            pa.array(numbers, pa.list_(pa.string())),
         ],
         schema=schemas.EMBEDDINGS,
     )
