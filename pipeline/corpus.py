@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline import schemas
 from pipeline.manifest import ok_dump_ids
@@ -36,54 +38,82 @@ class RunSummary:
 
 
 def pairing_sides(store: Store, dump_ids: list[str]) -> dict[str, PairingSide]:
-    """The stored pairing features of every distinct Russian and English document, by doc_id."""
-    emb = store.read_table(
-        "embeddings", dump_ids, ["doc_id", "lang", "n_chars", "vector", "sentence_vectors", "numbers"]
-    )
-    emb = emb.sort_by([("doc_id", "ascending"), ("dump_id", "ascending")])
-    doc_ids = emb.column("doc_id").to_pylist()
-    first = [i for i, d in enumerate(doc_ids) if i == 0 or d != doc_ids[i - 1]]  # a document seen in two dumps
-    emb = emb.take(pa.array(first, pa.int64()))
+    """The stored pairing features of every distinct Russian and English document, by doc_id.
+
+    Memory stays about the size of the vectors themselves: a first pass reads the small columns
+    (and how many sentence vectors each document has), a second pass copies the vectors part file
+    by part file into arrays allocated once."""
+    parts = [(dump_id, f) for dump_id in dump_ids for f in store.part_files("embeddings", dump_id)]
+    rows: list[tuple] = []  # (doc_id, dump_id, lang, n_chars, numbers, n_sentences, part, row)
+    for part, (dump_id, path) in enumerate(parts):
+        t = pq.read_table(path, columns=["doc_id", "lang", "n_chars", "numbers", "sentence_vectors"])
+        n_sentences = pc.list_value_length(t.column("sentence_vectors")).to_pylist()
+        columns = (t.column(c).to_pylist() for c in ("doc_id", "lang", "n_chars", "numbers"))
+        for r, (doc_id, lang, n_chars, numbers) in enumerate(zip(*columns)):
+            rows.append((doc_id, dump_id, str(lang), n_chars, numbers, n_sentences[r], part, r))
+        del t
+    rows.sort(key=lambda x: (x[0], x[1]))
+    rows = [x for i, x in enumerate(rows) if i == 0 or x[0] != rows[i - 1][0]]  # a document seen in two dumps
     keys, dates = _entity_evidence(store, dump_ids)
-    langs = [str(x) for x in emb.column("lang").to_pylist()]
-    sides = {}
+    sides: dict[str, PairingSide] = {}
+    destination: dict[tuple[int, int], tuple[PairingSide, int]] = {}  # (part, row) -> where its vectors go
     for lang in ("ru", "en"):
-        t = emb.filter(pa.array([x == lang for x in langs], pa.bool_()))
-        sides[lang] = _side(t, keys, dates)
+        selected = [x for x in rows if x[2] == lang]
+        sides[lang] = _empty_side(selected, keys, dates)
+        destination.update({(x[6], x[7]): (sides[lang], i) for i, x in enumerate(selected)})
+    for part, (_, path) in enumerate(parts):
+        t = pq.read_table(path, columns=["vector", "sentence_vectors"])
+        vectors = _fixed_size_rows(t.column("vector").combine_chunks())
+        sentences = t.column("sentence_vectors").combine_chunks()
+        offsets = sentences.offsets.to_numpy()
+        flat = _fixed_size_rows(sentences.values)
+        for r in range(t.num_rows):
+            if (part, r) in destination:
+                side, i = destination[(part, r)]
+                side.vectors[i] = vectors[r]
+                side.sentences[side.offsets[i] : side.offsets[i + 1]] = flat[offsets[r] : offsets[r + 1]]
+        del t, vectors, sentences, flat
     return sides
 
 
+def _fixed_size_rows(array: pa.FixedSizeListArray) -> np.ndarray:
+    """A fixed-size list array of float32 as a 2-d numpy array (rows x list size)."""
+    values = array.flatten().to_numpy(zero_copy_only=False)
+    return values.reshape(-1, array.type.list_size)
+
+
 def _entity_evidence(store: Store, dump_ids: list[str]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """Entity keys (people, organizations) and ISO dates named by each document."""
-    ents = store.read_table("entities", dump_ids, ["doc_id", "label", "norm", "entity_key"])
+    """Entity keys (people, organizations) and ISO dates named by each document, part by part."""
     keys: dict[str, set[str]] = defaultdict(set)
     dates: dict[str, set[str]] = defaultdict(set)
-    columns = (ents.column(c).to_pylist() for c in ("doc_id", "label", "norm", "entity_key"))
-    for doc_id, label, norm, key in zip(*columns):
-        if label == "DATE" and norm:
-            dates[doc_id].add(norm)
-        elif key and label in ("PERSON", "ORG"):
-            keys[doc_id].add(key)
+    for dump_id in dump_ids:
+        for path in store.part_files("entities", dump_id):
+            t = pq.read_table(path, columns=["doc_id", "label", "norm", "entity_key"])
+            label = t.column("label").cast(pa.string())
+            is_date = pc.and_(pc.equal(label, "DATE"), pc.is_valid(t.column("norm")))
+            is_name = pc.and_(pc.is_in(label, pa.array(["PERSON", "ORG"])), pc.is_valid(t.column("entity_key")))
+            for target, mask, column in ((dates, is_date, "norm"), (keys, is_name, "entity_key")):
+                kept = t.filter(pc.fill_null(mask, False))
+                for doc_id, value in zip(kept.column("doc_id").to_pylist(), kept.column(column).to_pylist()):
+                    if value:
+                        target[doc_id].add(value)
     return keys, dates
 
 
-def _side(t: pa.Table, keys: dict[str, set[str]], dates: dict[str, set[str]]) -> PairingSide:
+def _empty_side(rows: list[tuple], keys: dict[str, set[str]], dates: dict[str, set[str]]) -> PairingSide:
+    """A side with its small columns filled and its vector arrays allocated (filled by the caller)."""
     dim = schemas.EMBEDDING_DIM
-    doc_ids = t.column("doc_id").to_pylist()
-    sentences = t.column("sentence_vectors").combine_chunks()
-    if not doc_ids:
-        offsets, flat = np.zeros(1, np.int64), np.zeros((0, dim), np.float32)
-    else:
-        offsets = sentences.offsets.to_numpy().astype(np.int64)
-        flat = sentences.values.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+    doc_ids = [x[0] for x in rows]
+    offsets = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum([x[5] for x in rows], out=offsets[1:])
     return PairingSide(
         doc_ids=doc_ids,
-        dump_ids=t.column("dump_id").to_pylist(),
-        n_chars=t.column("n_chars").to_numpy(),
-        vectors=t.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False).reshape(-1, dim),
-        sentences=flat[offsets[0] :],
-        offsets=offsets - offsets[0],
-        numbers=[set(x) for x in t.column("numbers").to_pylist()],
+        dump_ids=[x[1] for x in rows],
+        n_chars=np.array([x[3] for x in rows], dtype=np.int64),
+        vectors=np.zeros((len(rows), dim), np.float32),
+        sentences=np.zeros((int(offsets[-1]), dim), np.float32),
+        offsets=offsets,
+        numbers=[set(x[4] or ()) for x in rows],
         keys=[keys.get(d, set()) for d in doc_ids],
         dates=[dates.get(d, set()) for d in doc_ids],
     )
@@ -103,7 +133,13 @@ def summarize(store: Store, summary: RunSummary) -> RunSummary:
     ids = ok_dump_ids(store)
     docs = store.read_table("documents", ids, ["lang"])
     ents = store.read_table("entities", ids, ["label"])
-    summary.documents_by_lang = Counter(map(str, docs.column("lang").to_pylist()))
-    summary.entities_by_label = Counter(map(str, ents.column("label").to_pylist()))
+    summary.documents_by_lang = _value_counts(docs.column("lang"))
+    summary.entities_by_label = _value_counts(ents.column("label"))
     summary.n_pairs = store.read_pairs().num_rows
     return summary
+
+
+def _value_counts(column: pa.ChunkedArray) -> Counter:
+    """How often each value occurs, counted in Arrow (no Python object per row)."""
+    counts = pc.value_counts(column.cast(pa.string()))
+    return Counter(dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())))

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+from threadpoolctl import threadpool_limits
 
 from pipeline import schemas
 from pipeline.manifest import manifest_row
@@ -99,12 +100,16 @@ def _size(path: Path) -> int:
 
 
 def analyze_batch(documents: list[DocumentRecord], settings: Settings) -> BatchAnalysis:
-    """Entities (per language, spaCy) and sentence embeddings of one batch of documents."""
+    """Entities (per language, spaCy) and sentence embeddings of one batch of documents.
+
+    One BLAS thread: batches run one process per core (and beside the reader), so more threads per
+    process only contend; OpenBLAS's spinning threads made the embeddings 3 times slower."""
     models_dir = settings.models_dir.resolve()
-    entities = extract_entities(
-        documents, lambda lang: load_language_model(models_dir, lang), settings.batch_size, settings.n_process
-    )
-    return BatchAnalysis(entities, embed_documents(documents))
+    with threadpool_limits(limits=1, user_api="blas"):
+        entities = extract_entities(
+            documents, lambda lang: load_language_model(models_dir, lang), settings.batch_size, settings.n_process
+        )
+        return BatchAnalysis(entities, embed_documents(documents))
 
 
 class DumpWriter:

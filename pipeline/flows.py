@@ -129,6 +129,7 @@ def run_pipeline(settings: Settings) -> RunSummary:
                 summary.new_dumps += 1
                 logger.info("processed %s: %d documents", row.path, row.n_documents)
         store.write_fingerprints(plan.fingerprints)
+        shutdown_local_pools()  # the analysis is over: the workers' models leave memory before pairing
         key = corpus_key(ok_dump_ids(store), current_version())
         if store.pairs_key() != key:
             pair_corpus_task(settings)

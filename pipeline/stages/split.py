@@ -58,6 +58,8 @@ class DocumentSpan:
     body: list[Paragraph] = field(default_factory=list)
     lang: str = UNDETERMINED
     script: str = ""
+    # the guess of a first paragraph long enough to speak for the whole document (None: detect the body)
+    reliable_guess: LanguageGuess | None = None
 
     @property
     def start(self) -> int:
@@ -218,8 +220,16 @@ class _Splitter:
             yield self.current
             self.current = None
 
+    def _needs_language(self, p: Paragraph) -> bool:
+        """Whether this paragraph's language can change anything: it may open a document, name
+        the language of one still undetermined, or (in the same script) be long enough to cut."""
+        cur = self.current
+        if cur is None or not cur.body or cur.lang == UNDETERMINED or _script(p.text) != cur.script:
+            return True
+        return _has_letters(p.text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS)
+
     def _body(self, p: Paragraph) -> Iterator[DocumentSpan]:
-        lang, prob, script = self._guess(p.text)
+        lang, prob, script = self._guess(p.text) if self._needs_language(p) else (UNDETERMINED, 0.0, "")
         cur = self.current
         if cur is None or (cur.body and _switches(cur, lang, prob, script, p.text)):
             yield from self._close()
@@ -227,6 +237,8 @@ class _Splitter:
         cur.body.append(p)
         if cur.lang == UNDETERMINED:
             cur.lang, cur.script = lang, script
+            if lang != UNDETERMINED and len(cur.body) == 1 and _has_letters(p.text, SAME_SCRIPT_SWITCH_LETTERS):
+                cur.reliable_guess = LanguageGuess(lang, prob)
 
     def _end_block(self) -> Iterator[DocumentSpan]:
         if self.held is not None:
