@@ -103,7 +103,7 @@ def analyze_batch(documents: list[DocumentRecord], settings: Settings) -> BatchA
     """Entities (per language, spaCy) and sentence embeddings of one batch of documents.
 
     One BLAS thread: batches run one process per core (and beside the reader), so more threads per
-    process only contend; OpenBLAS's spinning threads made the embeddings 3 times slower."""
+    process only contend (OpenBLAS's spinning threads made the embeddings 4 to 6 times slower)."""
     models_dir = settings.models_dir.resolve()
     with threadpool_limits(limits=1, user_api="blas"):
         entities = extract_entities(
