@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -105,11 +106,19 @@ def analyze_batch(documents: list[DocumentRecord], settings: Settings) -> BatchA
     One BLAS thread: batches run one process per core (and beside the reader), so more threads per
     process only contend (OpenBLAS's spinning threads made the embeddings 4 to 6 times slower)."""
     models_dir = settings.models_dir.resolve()
-    with threadpool_limits(limits=1, user_api="blas"):
-        entities = extract_entities(
-            documents, lambda lang: load_language_model(models_dir, lang), settings.batch_size, settings.n_process
-        )
-        return BatchAnalysis(entities, embed_documents(documents))
+    use_one_blas_thread()
+    entities = extract_entities(
+        documents, lambda lang: load_language_model(models_dir, lang), settings.batch_size, settings.n_process
+    )
+    return BatchAnalysis(entities, embed_documents(documents))
+
+
+@lru_cache(maxsize=1)
+def use_one_blas_thread() -> None:
+    """One BLAS thread for the rest of this process. Set once, not scoped: batches analyzed in
+    concurrent threads would undo each other's scoped limit, and a product computed with another
+    number of threads sums in another order (vectors would differ between runs)."""
+    threadpool_limits(limits=1, user_api="blas")
 
 
 class DumpWriter:
