@@ -118,9 +118,55 @@ def test_a_given_name_alone_takes_the_key_of_its_full_name():
         ("Михаилом Лазаревым", "PERSON", "Михаил Лазарев"),
         ("Юта Джаз", "ORG", "Юта Джаз"),  # a dictionary form stays, not read as the genitive of "ют"
         ("Юты", "LOC", "Юта"),
+        ("Абдулманап Нурмагомедов", "PERSON", "Абдулманап Нурмагомедов"),  # not a plural of "Нурмагомед"
     ],
 )
 def test_russian_norms_of_unknown_surnames_and_dictionary_forms(text, label, norm):
     from pipeline.nlp.russian_names import nominative
 
     assert nominative(text, label) == norm
+
+
+NOT_NAMES_TEXT = (
+    "Warships under the flag will sail. The warships left port. "
+    "US Secretary of State Mike Pompeo spoke on COVID-19 with the Treasury. "
+    "A man was found outside of Belgorod A woman in the Belgorod Region admitted it. "
+    "Khabib Nurmagomedov trained. Abdulmanap Nurmagomedov, his father, coached him."
+)
+
+
+@pytest.fixture(scope="module")
+def english_rules():
+    return run_entity_stage([{"id": "en", "lang": "en", "text": NOT_NAMES_TEXT}])
+
+
+def test_common_words_diseases_and_post_titles_are_not_names(english_rules):
+    names = {e.text for e in english_rules if e.label in ("PERSON", "ORG")}
+    assert "Mike Pompeo" in names
+    assert not names & {"Warships", "State", "COVID-19", "COVID"}, names
+
+
+def test_a_capitalized_article_inside_a_name_starts_a_sentence(english_rules):
+    texts = {e.text for e in english_rules}
+    assert "Belgorod" in texts and not any(t.endswith(" A") for t in texts), texts
+
+
+def test_a_name_ending_in_a_surname_of_the_document_is_a_person(english_rules):
+    (father,) = _find(english_rules, "en", "Abdulmanap Nurmagomedov")
+    (son,) = _find(english_rules, "en", "Khabib Nurmagomedov")
+    assert father.label == "PERSON" and father.entity_key == son.entity_key
+
+
+def test_a_one_word_country_or_city_is_a_place_whatever_the_model_said():
+    from pipeline.nlp.loaders import load_gazetteer
+    from pipeline.records import EntityRecord
+    from pipeline.settings import Settings
+    from pipeline.stages.entities import harmonize_labels
+
+    gazetteer = load_gazetteer(Settings.from_env().models_dir.resolve())
+    found = [
+        EntityRecord("d", "x", "ORG", "Russian", 0, 7, "Russian", None, "en"),
+        EntityRecord("d", "x", "PERSON", "Tbilisi", 8, 15, "Tbilisi", None, "en"),
+        EntityRecord("d", "x", "ORG", "Brightwater", 14, 25, "Brightwater", None, "en"),
+    ]
+    assert [e.label for e in harmonize_labels(found, gazetteer)] == ["GPE", "GPE", "ORG"]

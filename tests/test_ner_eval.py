@@ -99,14 +99,14 @@ def pair_coverage(tmp_path_factory):
 def test_translation_pairs_share_keys_and_dates(pair_coverage):
     """Micro-averaged over the 65 true pairs, in both directions: of the PERSON/ORG keys and DATE
     values of one side, the share the other side names (as any entity). Before the name-word lexicon,
-    the sound and date rules: ru->en 0.653, en->ru 0.639; now ru->en 0.757 (320/423), en->ru 0.735
-    (333/453). The issue asks 0.75 in both directions: reached ru->en; en->ru is NOT reached yet (its
-    misses are mostly English model errors, see the report of issue 4), so it guards the level reached."""
+    the sound and date rules: ru->en 0.653, en->ru 0.639; after them 0.757 and 0.735; with the English
+    non-name rules (common words, post titles, listed terms, sentence starts, family names, one-word
+    places): ru->en 0.758 (320/422), en->ru 0.755 (332/440)."""
     coverage, _ = pair_coverage
     for direction in ("ru_in_en", "en_in_ru"):
         assert coverage[direction]["total"] > 300
     assert coverage["ru_in_en"]["coverage"] >= 0.75, coverage
-    assert coverage["en_in_ru"]["coverage"] >= 0.73, coverage
+    assert coverage["en_in_ru"]["coverage"] >= 0.75, coverage
 
 
 def test_key_coverage_misses_add_up(pair_coverage):

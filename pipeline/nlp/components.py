@@ -16,6 +16,7 @@ from spacy.util import filter_spans
 
 from pipeline.nlp.dates import find_russian_dates
 from pipeline.nlp.keys import is_acronym_of, skeleton
+from pipeline.nlp.name_words import ORG_WORDS, singular
 from pipeline.nlp.russian_names import morph_vocab, nominative
 
 if not Doc.has_extension("norms"):
@@ -145,7 +146,9 @@ def _is_separator(token, split: set[str], split_numbers: bool) -> bool:
     return split_numbers and any(c.isdigit() for c in token.text) and not any(c.isalpha() for c in token.text)
 
 
-def _pieces(doc: Doc, ent: Span, split: set[str], edges: set[str], split_numbers: bool = False) -> list[Span]:
+def _pieces(
+    doc: Doc, ent: Span, split: set[str], edges: set[str], split_numbers: bool = False, require_capital: bool = False
+) -> list[Span]:
     """Parts of `ent` between separator tokens, without separators at their edges."""
     out, start = [], ent.start
     for i in range(ent.start, ent.end + 1):
@@ -160,7 +163,13 @@ def _pieces(doc: Doc, ent: Span, split: set[str], edges: set[str], split_numbers
                 and not (doc[e - 1].text == "." and e - 1 > s and len(doc[e - 2].text) <= 2)
             ):
                 e -= 1
-            if e > s and any(t.is_alpha or t.is_digit for t in doc[s:e]):
+            while require_capital and e - s > 1 and doc[s].is_lower and doc[s].text.endswith("."):
+                s += 1  # a unit or abbreviation before a sentence ("m/s. Atmospheric")
+            if (
+                e > s
+                and any(t.is_alpha or t.is_digit for t in doc[s:e])
+                and (not require_capital or any(c.isupper() for c in doc[s:e].text))
+            ):
                 out.append(Span(doc, s, e, label=ent.label_, kb_id=ent.kb_id_))
             start = i + 1
     return out
@@ -199,7 +208,7 @@ def make_split_entities(
                 any(t.text in edge for t in (ent[0], ent[-1]))
                 or any(_is_separator(t, split, split_numbers) for t in ent)
             ):
-                ents.extend(_pieces(doc, ent, split, edge, split_numbers))
+                ents.extend(_pieces(doc, ent, split, edge, split_numbers, require_capital))
             else:
                 ents.append(ent)
         doc.ents = filter_spans(ents)
@@ -347,41 +356,18 @@ def _recurring(doc: Doc, ents: list[Span], best: dict[str, str], wanted: set[str
     return found
 
 
-ORG_WORDS = (
-    "bank",
-    "bureau",
-    "center",
-    "centre",
-    "church",
-    "club",
-    "committee",
-    "company",
-    "corporation",
-    "council",
-    "court",
-    "department",
-    "fleet",
-    "forces",
-    "fund",
-    "group",
-    "institute",
-    "league",
-    "ministry",
-    "museum",
-    "office",
-    "party",
-    "service",
-    "society",
-    "team",
-    "union",
-    "university",
-)
+@lru_cache(maxsize=8)
+def _word_list(path: str) -> tuple[str, ...]:
+    """The words of a list file in models/ (one a line, `#` comments); none for no file."""
+    if not path:
+        return ()
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return tuple(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
 
 @lru_cache(maxsize=4)
 def _given_name_keys(path: str) -> frozenset[str]:
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return frozenset(skeleton(w) for w in lines if w and not w.startswith("#"))
+    return frozenset(skeleton(w) for w in _word_list(path))
 
 
 @Language.factory(
@@ -427,3 +413,34 @@ def make_head_word_labels(nlp: Language, name: str, heads: dict[str, str], label
         return doc
 
     return head_word_labels
+
+
+@Language.factory("non_names", default_config={"labels": ["PERSON", "ORG"], "names_file": "", "titles": []})
+def make_non_names(nlp: Language, name: str, labels: list[str], names_file: str, titles: list[str]):
+    """Drop PERSON/ORG spans that are not names: a one-word name the same document also writes in
+    lower case ("Warships under the flag" beside "warships"), a term listed in `names_file` (what
+    the model takes for a name: "COVID-19"), and the one-word end of a post title in `titles`
+    ("Secretary of State", "Secretary of the Treasury"). Gazetteer matches (which carry an id) stay."""
+    wanted, posts = set(labels), {t.lower() for t in titles}
+    listed = {w.lower() for w in _word_list(names_file)}
+
+    def is_title_end(e: Span) -> bool:
+        before = [t.lower_ for t in e.doc[max(0, e.start - 3) : e.start]]
+        if before[-1:] == ["the"]:
+            before.pop()
+        return len(before) >= 2 and before[-1] == "of" and before[-2] in posts
+
+    def non_names(doc: Doc) -> Doc:
+        lower = {singular(t.text) for t in doc if t.is_lower and t.is_alpha}
+        keep = []
+        for e in doc.ents:
+            if e.label_ in wanted and not e.ent_id_:
+                if e.text.lower() in listed:
+                    continue
+                if len(e) == 1 and e[0].is_title and (singular(e[0].lower_) in lower or is_title_end(e)):
+                    continue
+            keep.append(e)
+        doc.ents = keep
+        return doc
+
+    return non_names

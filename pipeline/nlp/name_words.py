@@ -17,6 +17,11 @@ from pathlib import Path
 STOP_WORDS = frozenset(
     "of the and for on in at to by with de du des la le и в во на по при для с со о об от из к у".split()
 )
+# Words that end an organization's name, in English ("Kapan Medical Center", "Democratic Party").
+ORG_WORDS = tuple(
+    "bank bureau center centre church club committee company corporation council court department fleet forces"
+    " fund group institute league ministry museum office party service society team union university".split()
+)
 _SPLIT = re.compile(r"[\s-]+")
 _CYRILLIC = re.compile("[а-яё]")
 

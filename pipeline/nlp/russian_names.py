@@ -42,7 +42,9 @@ def _inflect(parse, number: str | None) -> str | None:
 
 
 def _person_readings(word: str) -> list:
-    parses = morph_vocab().parse(word.lower())
+    # One person's name is singular: a plural reading ("Нурмагомедов" as the genitive plural of a
+    # given name "Нурмагомед") is not one.
+    parses = [p for p in morph_vocab().parse(word.lower()) if p.tag.number != "plur"]
     named = [p for p in parses if any(g in p.tag for g in _NAME_GRAMS)]
     return named or [p for p in parses if p.tag.POS == "NOUN"]
 

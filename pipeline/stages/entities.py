@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from pipeline.nlp.dates import parse_date
 from pipeline.nlp.keys import Gazetteer, entity_key, fold_name, is_acronym_of, sound_key
+from pipeline.nlp.name_words import ORG_WORDS
 from pipeline.records import DocumentRecord, EntityRecord
 
 
@@ -90,15 +91,40 @@ def harmonize_labels(
             continue
         name = fold_name(e.norm or e.text)
         label = e.label
+        words = name.split()
         if gazetteer.lookup(e.norm or e.text, e.lang):
             label = "ORG"
-        elif len(name.split()) == 1 and name in surnames[e.doc_id]:
+        elif len(words) == 1 and name in surnames[e.doc_id]:
+            label = "PERSON"
+        elif _is_place_word(name, gazetteer):
+            label = "GPE" if e.lang == "en" else "LOC"
+        elif e.label == "ORG" and _family_name(e.text, words, surnames[e.doc_id]):
             label = "PERSON"
         elif len(name.split()) > 1:
             counts = votes.get((e.lang, name)) or Counter({e.label: 1})
             label = min(counts, key=lambda lab: (-counts[lab], _TIE_ORDER[lab]))
         out.append(e if label == e.label else replace(e, label=label))
     return out
+
+
+def _is_place_word(name: str, gazetteer: Gazetteer) -> bool:
+    """A one-word name that the name words know as a country, city or its adjective ("Russian", "Minsk")."""
+    words = gazetteer.words
+    if words is None or len(name.split()) != 1:
+        return False
+    read = words.read(name)
+    return len(read) == 1 and read[0][1] and read[0][0] in words.places
+
+
+def _family_name(text: str, words: list[str], surnames: set[str]) -> bool:
+    """A two- or three-word name in capitals that ends in the surname of a person of the same
+    document ("Abdulmanap Nurmagomedov" beside "Khabib Nurmagomedov") and in no organization word."""
+    return (
+        2 <= len(words) <= 3
+        and words[-1] in surnames
+        and words[-1] not in ORG_WORDS
+        and all(w[:1].isupper() for w in text.split())
+    )
 
 
 DATELINE_CHARS = 120
