@@ -58,18 +58,23 @@ def analyze_batch_task(documents: list[DocumentRecord], settings: Settings) -> B
 
 
 _POOL: dict[int, ProcessPoolExecutor] = {}
+_POOL_LOCK = threading.Lock()
 
 
 def local_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of worker processes for the default run, started once; each loads the models once."""
-    if workers not in _POOL:
-        _POOL[workers] = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=exit_with_parent,
-            initargs=(os.getpid(),),
-        )
-    return _POOL[workers]
+    """A pool of worker processes for the default run, started once; each loads the models once.
+
+    Locked: the first batch tasks ask for it at the same time from their threads, and each would
+    otherwise start a pool of its own (6 model-loading processes on 2 cores were measured)."""
+    with _POOL_LOCK:
+        if workers not in _POOL:
+            _POOL[workers] = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+        return _POOL[workers]
 
 
 def exit_with_parent(parent_pid: int, poll_s: float = 1.0) -> None:
@@ -84,8 +89,11 @@ def exit_with_parent(parent_pid: int, poll_s: float = 1.0) -> None:
 
 
 def shutdown_local_pools() -> None:
-    while _POOL:
-        _POOL.popitem()[1].shutdown(wait=True, cancel_futures=True)
+    with _POOL_LOCK:
+        pools = list(_POOL.values())
+        _POOL.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @task(name="pair-corpus", cache_policy=NO_CACHE)

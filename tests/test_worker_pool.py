@@ -1,0 +1,28 @@
+"""The default run's worker pool: one per run, however many batch tasks ask for it at once."""
+
+from __future__ import annotations
+
+import threading
+
+from pipeline.flows import local_pool, shutdown_local_pools
+
+
+def test_batch_threads_asking_at_once_share_one_pool():
+    pools, start = [], threading.Barrier(8)
+
+    def ask() -> None:
+        start.wait()
+        pools.append(local_pool(2))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(pools) == 8 and len({id(p) for p in pools}) == 1
+        assert pools[0].submit(sum, [1, 2, 3]).result(timeout=120) == 6
+    finally:
+        shutdown_local_pools()
+    assert local_pool(2) is not pools[0]  # a new run starts a new pool
+    shutdown_local_pools()
