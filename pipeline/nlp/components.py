@@ -431,14 +431,17 @@ def make_non_names(nlp: Language, name: str, labels: list[str], names_file: str,
         return len(before) >= 2 and before[-1] == "of" and before[-2] in posts
 
     def non_names(doc: Doc) -> Doc:
-        lower = {singular(t.text) for t in doc if t.is_lower and t.is_alpha}
+        lower: set[str] | None = None  # the document's lower-case words, read once when needed
         keep = []
         for e in doc.ents:
             if e.label_ in wanted and not e.ent_id_:
                 if e.text.lower() in listed:
                     continue
-                if len(e) == 1 and e[0].is_title and (singular(e[0].lower_) in lower or is_title_end(e)):
-                    continue
+                if len(e) == 1 and e[0].is_title:
+                    if lower is None:
+                        lower = {singular(t.text) for t in doc if t.is_lower and t.is_alpha}
+                    if singular(e[0].lower_) in lower or is_title_end(e):
+                        continue
             keep.append(e)
         doc.ents = keep
         return doc
