@@ -170,3 +170,21 @@ def test_a_one_word_country_or_city_is_a_place_whatever_the_model_said():
         EntityRecord("d", "x", "ORG", "Brightwater", 14, 25, "Brightwater", None, "en"),
     ]
     assert [e.label for e in harmonize_labels(found, gazetteer)] == ["GPE", "GPE", "ORG"]
+
+
+def test_slovnet_in_length_order_gives_each_document_its_own_entities():
+    from pipeline.nlp.loaders import load_language_model
+    from pipeline.settings import Settings
+
+    nlp = load_language_model(Settings.from_env().models_dir.resolve(), "ru").nlp
+    texts = [
+        RU_TEXT,
+        "Сергей Лавров прибыл в Минск.",
+        "Владимир Путин и Касым-Жомарт Токаев обсудили работу ЕАЭС в Астане. " * 3,
+        "ООН.",
+        "Мария Захарова выступила в Москве.",
+    ]
+    slovnet = nlp.get_pipe("slovnet_ner")
+    batched = [[(e.start, e.end, e.label_) for e in d.ents] for d in slovnet.pipe(nlp.make_doc(t) for t in texts)]
+    single = [[(e.start, e.end, e.label_) for e in slovnet(nlp.make_doc(t)).ents] for t in texts]
+    assert batched == single and all(batched[:3])
