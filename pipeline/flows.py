@@ -13,13 +13,9 @@ process each inside them); in the default run each batch task hands its batch to
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -35,6 +31,7 @@ from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
 from pipeline.stages.readers import DumpSource
 from pipeline.store import Store, corpus_key
+from pipeline.workers import local_pool, shutdown_local_pools
 
 
 def in_dask_worker() -> bool:
@@ -55,45 +52,6 @@ def analyze_batch_task(documents: list[DocumentRecord], settings: Settings) -> B
     if settings.local_workers > 1:
         return local_pool(settings.local_workers).submit(analyze_batch, documents, settings.with_(n_process=1)).result()
     return analyze_batch(documents, settings)
-
-
-_POOL: dict[int, ProcessPoolExecutor] = {}
-_POOL_LOCK = threading.Lock()
-
-
-def local_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of worker processes for the default run, started once; each loads the models once.
-
-    Locked: the first batch tasks ask for it at the same time from their threads, and each would
-    otherwise start a pool of its own (6 model-loading processes on 2 cores were measured)."""
-    with _POOL_LOCK:
-        if workers not in _POOL:
-            _POOL[workers] = ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=exit_with_parent,
-                initargs=(os.getpid(),),
-            )
-        return _POOL[workers]
-
-
-def exit_with_parent(parent_pid: int, poll_s: float = 1.0) -> None:
-    """In a pool worker: end this process when the run that started it is gone (killed outright)."""
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(poll_s)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def shutdown_local_pools() -> None:
-    with _POOL_LOCK:
-        pools = list(_POOL.values())
-        _POOL.clear()
-    for pool in pools:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @task(name="pair-corpus", cache_policy=NO_CACHE)

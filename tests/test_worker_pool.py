@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
-from pipeline.flows import local_pool, shutdown_local_pools
+from pipeline.workers import local_pool, shutdown_local_pools
 
 
 def test_batch_threads_asking_at_once_share_one_pool():
@@ -26,3 +27,15 @@ def test_batch_threads_asking_at_once_share_one_pool():
         shutdown_local_pools()
     assert local_pool(2) is not pools[0]  # a new run starts a new pool
     shutdown_local_pools()
+
+
+def _prefect_loaded() -> bool:
+    return "prefect" in sys.modules
+
+
+def test_a_worker_does_not_import_prefect():
+    """The pool's initializer lives outside `pipeline.flows`: a worker pays for analysis imports only."""
+    try:
+        assert local_pool(2).submit(_prefect_loaded).result(timeout=120) is False
+    finally:
+        shutdown_local_pools()

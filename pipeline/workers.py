@@ -1,0 +1,52 @@
+"""The default run's pool of worker processes (one per core), which analyze the batches.
+
+Kept apart from `pipeline.flows` so that a spawned worker imports only what analysis needs: the
+pool's initializer is pickled by reference, and importing the flows module would import Prefect
+in every worker (about 2 s of CPU each, for nothing).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+_POOL: dict[int, ProcessPoolExecutor] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def local_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of worker processes for the default run, started once; each loads the models once.
+
+    Locked: the first batch tasks ask for it at the same time from their threads, and each would
+    otherwise start a pool of its own (6 model-loading processes on 2 cores were measured)."""
+    with _POOL_LOCK:
+        if workers not in _POOL:
+            _POOL[workers] = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+        return _POOL[workers]
+
+
+def exit_with_parent(parent_pid: int, poll_s: float = 1.0) -> None:
+    """In a pool worker: end this process when the run that started it is gone (killed outright)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def shutdown_local_pools() -> None:
+    with _POOL_LOCK:
+        pools = list(_POOL.values())
+        _POOL.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
