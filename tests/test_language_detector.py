@@ -43,3 +43,19 @@ def test_same_answers_as_langdetect():
     for text in texts[:40]:
         expected = [(x.lang, x.prob) for x in langdetect.detect_langs(text)]
         assert [(x.lang, x.prob) for x in detect_langs(text)] == expected, text
+
+
+def test_the_first_trial_rules_out_a_switch_only_when_the_full_run_cannot_make_one():
+    from pipeline.stages.language import detect_language, rules_out_other_language
+
+    texts = _texts()[:200]
+    ruled_out = 0
+    for text in texts:
+        for lang in ("en", "ru"):
+            if rules_out_other_language(text, lang, 0.95):
+                ruled_out += 1
+                full = detect_language(text)
+                assert full.lang in (lang, "und") or full.prob < 0.95, (text, lang, full)
+    assert ruled_out >= len(texts) * 0.8  # most paragraphs are ruled out for their own language
+    german = "Die Bundesregierung hat am Dienstag in Berlin neue Maßnahmen zur Energieversorgung beschlossen."
+    assert not rules_out_other_language(german * 3, "en", 0.95)

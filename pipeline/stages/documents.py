@@ -9,30 +9,40 @@ from datetime import date
 from functools import partial
 
 from pipeline.records import DocumentRecord, EntityRecord
-from pipeline.stages.language import LanguageGuess, bounded_sample, detect_language
+from pipeline.stages.language import LanguageGuess, bounded_sample, detect_language, rules_out_other_language
 from pipeline.stages.split import DocumentSpan, content_id, split_lines
 
 # "ООН, 26 июля - РИА Новости." / "MOSCOW, July 26 (Reuters) -": a place, a date, a dash.
 _DATELINE_MAX = 80
 
 
-def language_detector(lang_sample_chars: int = 500, lang_min_prob: float = 0.70) -> Callable[[str], LanguageGuess]:
+class LanguageDetector:
     """langdetect with these settings, remembering its last answers by the sample it read: a
     document's body starts with its first paragraph, so when that paragraph fills the sample the
     body is not detected again."""
-    detect = partial(detect_language, max_chars=lang_sample_chars, min_prob=lang_min_prob)
-    recent: dict[str, LanguageGuess] = {}
 
-    def remembering(text: str) -> LanguageGuess:
-        sample = bounded_sample(text, lang_sample_chars)
-        guess = recent.get(sample)
+    def __init__(self, lang_sample_chars: int = 500, lang_min_prob: float = 0.70) -> None:
+        self.sample_chars = lang_sample_chars
+        self.detect = partial(detect_language, max_chars=lang_sample_chars, min_prob=lang_min_prob)
+        self.recent: dict[str, LanguageGuess] = {}
+
+    def __call__(self, text: str) -> LanguageGuess:
+        sample = bounded_sample(text, self.sample_chars)
+        guess = self.recent.get(sample)
         if guess is None:
-            guess = recent[sample] = detect(sample)
-            if len(recent) > 8:
-                del recent[next(iter(recent))]
+            guess = self.recent[sample] = self.detect(sample)
+            if len(self.recent) > 8:
+                del self.recent[next(iter(self.recent))]
         return guess
 
-    return remembering
+    def rules_out_other_language(self, text: str, lang: str, min_prob: float) -> bool:
+        """Whether detecting this text could not name another language than `lang` with
+        `min_prob` (see `language.rules_out_other_language`)."""
+        return rules_out_other_language(text, lang, min_prob, self.sample_chars)
+
+
+def language_detector(lang_sample_chars: int = 500, lang_min_prob: float = 0.70) -> LanguageDetector:
+    return LanguageDetector(lang_sample_chars, lang_min_prob)
 
 
 def documents_from_spans(

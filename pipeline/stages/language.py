@@ -120,12 +120,36 @@ class ArrayDetector(Detector):
         return float(prob.max())
 
 
-def detect_langs(text: str) -> list:
-    """langdetect's `detect_langs`, on `ArrayDetector`."""
+TRIALS = 7  # langdetect's own number of random trials, averaged into its probabilities
+
+
+def detect_langs(text: str, trials: int = TRIALS) -> list:
+    """langdetect's `detect_langs`, on `ArrayDetector`; `trials` below 7 runs only the first ones."""
     factory.init_factory()
     detector = ArrayDetector(factory._factory)
+    detector.n_trial = trials
     detector.append(text)
     return detector.get_probabilities()
+
+
+def rules_out_other_language(text: str, lang: str, min_prob: float, max_chars: int = 500) -> bool:
+    """Whether langdetect's full run on this text's sample cannot give any language but `lang` a
+    probability of `min_prob` or more, judged from its first trial alone.
+
+    The full run averages 7 trials, the first of which is exactly this one (same seed, same
+    random sequence). Another language gets at most (1 - p + 6) / 7 when the first trial gives
+    `lang` the probability p; below `min_prob`, no answer of the full run can be another language
+    that sure. One trial costs 1/7 of the run's random walk."""
+    sample = bounded_sample(text, max_chars)
+    if _letters(sample) < MIN_LETTERS:
+        return True  # the full run answers `und`
+    DetectorFactory.seed = 0
+    try:
+        first = detect_langs(sample, trials=1)
+    except LangDetectException:
+        return True
+    p = sum(x.prob for x in first if x.lang.split("-")[0] == lang)
+    return (1 - p + TRIALS - 1) / TRIALS < min_prob - 1e-9
 
 
 def detect_language(text: str, max_chars: int = 500, min_prob: float = 0.70) -> LanguageGuess:

@@ -222,11 +222,15 @@ class _Splitter:
 
     def _needs_language(self, p: Paragraph) -> bool:
         """Whether this paragraph's language can change anything: it may open a document, name
-        the language of one still undetermined, or (in the same script) be long enough to cut."""
+        the language of one still undetermined, or (in the same script) be long enough to cut and
+        not be ruled out as its document's language by the detector's first trial."""
         cur = self.current
         if cur is None or not cur.body or cur.lang == UNDETERMINED or _script(p.text) != cur.script:
             return True
-        return _has_letters(p.text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS)
+        if not _has_letters(p.text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS):
+            return False
+        rules_out = getattr(self.detect, "rules_out_other_language", None)
+        return rules_out is None or not rules_out(p.text, cur.lang, SAME_SCRIPT_SWITCH_PROB)
 
     def _body(self, p: Paragraph) -> Iterator[DocumentSpan]:
         lang, prob, script = self._guess(p.text) if self._needs_language(p) else (UNDETERMINED, 0.0, "")
