@@ -348,10 +348,11 @@ def _recurring(doc: Doc, ents: list[Span], best: dict[str, str], wanted: set[str
     for key in sorted(names, key=len, reverse=True):
         if len(key) not in lengths[key[0]]:
             lengths[key[0]].append(len(key))
+    words = [doc.vocab.strings[h] for h in doc.to_array("ORTH").tolist()]  # no Token object per word
     found, i = [], 0
-    while i < len(doc):
-        for n in lengths.get(doc[i].text, ()):
-            key = tuple(t.text for t in doc[i : i + n])
+    while i < len(words):
+        for n in lengths.get(words[i], ()):
+            key = tuple(words[i : i + n])
             if key in names and not any(j in covered for j in range(i, i + n)):
                 found.append(Span(doc, i, i + n, label=names[key]))
                 i += n
