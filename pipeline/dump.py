@@ -36,7 +36,7 @@ from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
 from pipeline.stages.documents import assign_published
 from pipeline.stages.entities import extract_entities, harmonize_labels, normalize_entities, year_counts
-from pipeline.stages.pairing import embed_documents
+from pipeline.stages.pairing import embed_documents, sentence_encoder
 from pipeline.stages.readers import DumpSource, open_dump
 from pipeline.store import Store
 
@@ -111,6 +111,17 @@ def analyze_batch(documents: list[DocumentRecord], settings: Settings) -> BatchA
         documents, lambda lang: load_language_model(models_dir, lang), settings.batch_size, settings.n_process
     )
     return BatchAnalysis(entities, embed_documents(documents))
+
+
+def load_analysis_models(settings: Settings) -> None:
+    """Load what `analyze_batch` needs (both spaCy pipelines, the gazetteer, the sentence encoder)
+    ahead of the first batch: a worker can do it while the first batches are still being read."""
+    models_dir = settings.models_dir.resolve()
+    use_one_blas_thread()
+    load_gazetteer(models_dir)
+    for lang in ("en", "ru"):
+        load_language_model(models_dir, lang)
+    sentence_encoder()
 
 
 @lru_cache(maxsize=1)

@@ -16,14 +16,24 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.corpus import RunSummary, pair_corpus, summarize
-from pipeline.dump import BatchAnalysis, DumpWriter, analyze_batch, iter_batches, open_source, rejected_row
+from pipeline.dump import (
+    BatchAnalysis,
+    DumpWriter,
+    analyze_batch,
+    iter_batches,
+    load_analysis_models,
+    open_source,
+    rejected_row,
+)
 from pipeline.manifest import Candidate, current_version, ok_dump_ids, plan_run, record_dumps
 from pipeline.progress import current as current_progress
 from pipeline.records import DocumentRecord, DumpRecord
@@ -69,6 +79,19 @@ def process_raw_folder(raw_dir: str = "raw", out_dir: str = "processed", lock_ti
         shutdown_local_pools()
 
 
+def runs_on_threads() -> bool:
+    """Whether this flow run's tasks run on local threads (the default runner), which hand their
+    batches to the local pool; on a Dask runner the Dask workers analyze them."""
+    context = FlowRunContext.get()
+    return context is not None and isinstance(context.task_runner, ThreadPoolTaskRunner)
+
+
+def warm_local_pool(settings: Settings) -> list[Future]:
+    """Start the workers and load their models now, while the first batches are read."""
+    pool = local_pool(settings.local_workers)
+    return [pool.submit(load_analysis_models, settings) for _ in range(settings.local_workers)]
+
+
 def run_pipeline(settings: Settings) -> RunSummary:
     logger = get_run_logger()
     store = Store(settings.out_dir)
@@ -80,6 +103,8 @@ def run_pipeline(settings: Settings) -> RunSummary:
         summary.skipped_dumps = len(plan.unchanged)
         if sum(c.size_bytes for c in plan.todo) < settings.pool_min_bytes:
             settings = settings.with_(local_workers=1)  # a small run: the models load once, here
+        elif settings.local_workers > 1 and runs_on_threads():
+            warm_local_pool(settings)
         record_dumps(store, plan.rejected)
         for row in plan.rejected:
             summary.rejected.append((row.path, row.error))
