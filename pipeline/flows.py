@@ -8,7 +8,8 @@ last. After the dumps, pair over the whole corpus when it changed.
 
 Both cores: on a Dask task runner (`run --workers N`) the batches spread over the Dask workers (one
 process each inside them); in the default run each batch task hands its batch to a pool of
-`local_workers` processes started once per run, each loading the models once.
+`local_workers` processes (`pipeline/workers.py`) started once per run, at its start, each loading
+the models once while the first batches are read.
 """
 
 from __future__ import annotations
