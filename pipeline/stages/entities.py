@@ -96,11 +96,11 @@ def harmonize_labels(
             label = "ORG"
         elif len(words) == 1 and name in surnames[e.doc_id]:
             label = "PERSON"
-        elif _is_place_word(name, gazetteer):
+        elif len(words) == 1 and _is_place_word(name, gazetteer):
             label = "GPE" if e.lang == "en" else "LOC"
         elif e.label == "ORG" and _family_name(e.text, words, surnames[e.doc_id]):
             label = "PERSON"
-        elif len(name.split()) > 1:
+        elif len(words) > 1:
             counts = votes.get((e.lang, name)) or Counter({e.label: 1})
             label = min(counts, key=lambda lab: (-counts[lab], _TIE_ORDER[lab]))
         out.append(e if label == e.label else replace(e, label=label))
@@ -110,7 +110,7 @@ def harmonize_labels(
 def _is_place_word(name: str, gazetteer: Gazetteer) -> bool:
     """A one-word name that the name words know as a country, city or its adjective ("Russian", "Minsk")."""
     words = gazetteer.words
-    if words is None or len(name.split()) != 1:
+    if words is None:
         return False
     read = words.read(name)
     return len(read) == 1 and read[0][1] and read[0][0] in words.places

@@ -132,6 +132,19 @@ def detect_langs(text: str, trials: int = TRIALS) -> list:
     return detector.get_probabilities()
 
 
+def _sample_probabilities(text: str, max_chars: int, trials: int = TRIALS) -> list:
+    """langdetect's languages and probabilities on the bounded sample of a text, best first;
+    none when the sample has too few letters or no n-gram langdetect knows."""
+    sample = bounded_sample(text, max_chars)
+    if _letters(sample) < MIN_LETTERS:
+        return []
+    DetectorFactory.seed = 0
+    try:
+        return detect_langs(sample, trials)
+    except LangDetectException:
+        return []
+
+
 def rules_out_other_language(text: str, lang: str, min_prob: float, max_chars: int = 500) -> bool:
     """Whether langdetect's full run on this text's sample cannot give any language but `lang` a
     probability of `min_prob` or more, judged from its first trial alone.
@@ -140,28 +153,19 @@ def rules_out_other_language(text: str, lang: str, min_prob: float, max_chars: i
     random sequence). Another language gets at most (1 - p + 6) / 7 when the first trial gives
     `lang` the probability p; below `min_prob`, no answer of the full run can be another language
     that sure. One trial costs 1/7 of the run's random walk."""
-    sample = bounded_sample(text, max_chars)
-    if _letters(sample) < MIN_LETTERS:
+    first = _sample_probabilities(text, max_chars, trials=1)
+    if not first:
         return True  # the full run answers `und`
-    DetectorFactory.seed = 0
-    try:
-        first = detect_langs(sample, trials=1)
-    except LangDetectException:
-        return True
     p = sum(x.prob for x in first if x.lang.split("-")[0] == lang)
     return (1 - p + TRIALS - 1) / TRIALS < min_prob - 1e-9
 
 
 def detect_language(text: str, max_chars: int = 500, min_prob: float = 0.70) -> LanguageGuess:
     """ISO 639-1 code and probability; `und` when the text is too short or langdetect unsure."""
-    sample = bounded_sample(text, max_chars)
-    if _letters(sample) < MIN_LETTERS:
+    found = _sample_probabilities(text, max_chars)
+    if not found:
         return LanguageGuess(UNDETERMINED, 0.0)
-    DetectorFactory.seed = 0
-    try:
-        best = detect_langs(sample)[0]
-    except LangDetectException:
-        return LanguageGuess(UNDETERMINED, 0.0)
+    best = found[0]
     lang = best.lang.split("-")[0]
     if best.prob < min_prob:
         return LanguageGuess(UNDETERMINED, round(float(best.prob), 4))
