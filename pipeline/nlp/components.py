@@ -30,7 +30,11 @@ def natasha_models():
     """Natasha's Slovnet NER (with its Navec embeddings) and morphology, shipped in the wheel (offline)."""
     from natasha import NewsEmbedding, NewsNERTagger
 
-    return {"ner": NewsNERTagger(NewsEmbedding()), "vocab": morph_vocab()}
+    from pipeline.nlp.slovnet_conv import use_fast_convolutions
+
+    tagger = NewsNERTagger(NewsEmbedding())
+    use_fast_convolutions(tagger.infer.model)
+    return {"ner": tagger, "vocab": morph_vocab()}
 
 
 def _set_ents(doc: Doc, spans: list[Span]) -> None:

@@ -137,12 +137,13 @@ def sound_key(word: str) -> str:
     return s[:-1] if len(s) > 3 and s.endswith("a") else s
 
 
+@lru_cache(maxsize=200_000)
 def fold_name(text: str) -> str:
     """Case-, quote- and punctuation-insensitive form of a name, for lookups."""
     t = _QUOTES.sub("", text).replace("ё", "е").replace("Ё", "Е")
     t = _NON_WORD.sub(" ", t.casefold())
     t = _SPACES.sub(" ", t).strip()
-    return re.sub(r"^the ", "", t)
+    return t[4:] if t.startswith("the ") else t
 
 
 def slug(text: str) -> str:
