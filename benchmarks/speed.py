@@ -1,6 +1,6 @@
 """Speed and memory of the pipeline against the bare models and a naive script, in one run.
 
-    python -m benchmarks.speed [--mb 3] [--memory-mb 10 100] [--skip-memory]
+    python -m benchmarks.speed [--mb 3] [--repeat 3] [--memory-mb 10 100] [--skip-memory]
 
 Measures on the same generated dump (benchmarks/corpus.py):
   - bare models: spaCy English NER (`nlp.pipe`, other components excluded, 2 processes) on the
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -148,6 +149,7 @@ def main() -> None:
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--skip-speed", action="store_true", help="only the memory runs")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of the speed measurement (medians are printed)")
     ap.add_argument("--api-url", help="a running Prefect server's API: also measure the fixed cost with it")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -160,7 +162,8 @@ def main() -> None:
 
 
 def measure_speed(a: argparse.Namespace, tmp: Path) -> None:
-    """Pipeline, its fixed cost, the bare models and the naive script on one corpus of `a.mb` MB."""
+    """Pipeline, its fixed cost, the bare models and the naive script on one corpus of `a.mb` MB,
+    `a.repeat` times in turn (the machine is noisy): each round's ratios, then their medians."""
     raw = tmp / "raw"
     raw.mkdir()
     n_docs = write_dump(raw / "bench.txt", a.mb)
@@ -175,25 +178,36 @@ def measure_speed(a: argparse.Namespace, tmp: Path) -> None:
         "The CSTO Secretary General met the press in Moscow.\n\n\nГенсек ОДКБ встретился с прессой в Москве.\n",
         encoding="utf-8",
     )
-    fixed, _, _ = run_pipeline(tiny, tmp / "out-tiny")
-    if a.api_url:
-        served, _, _ = run_pipeline(tiny, tmp / "out-tiny-served", a.api_url)
-        print(f"fixed cost: {fixed:.1f} s with a temporary Prefect server, {served:.1f} s with a running one")
-    total, peak, line = run_pipeline(raw, tmp / "out")
-    beyond = total - fixed
-    print(f"pipeline: {total:.1f} s end to end, fixed cost {fixed:.1f} s, beyond fixed {beyond:.1f} s")
-    print(f"  peak RSS {peak / 2**20:.0f} MiB on the {a.mb:g} MB corpus; load average {os.getloadavg()}")
-    print(f"  {line}")
-    bare = bare_models(en, ru)
-    print(f"bare models (spaCy NER x2 + Slovnet x2): {bare:.1f} s")
-    print(f"  pipeline throughput / bare models throughput = {bare / beyond:.2f} (target >= 0.8)")
-    if not a.skip_naive:
-        (tmp / "naive").mkdir()
-        naive = naive_script(docs, tmp / "naive")
-        print(f"naive script: {naive:.1f} s (load average {os.getloadavg()})")
-        print(f"  pipeline throughput / naive throughput = {naive / beyond:.2f} (target >= 2)")
-        print(f"  bare models / naive = {bare / naive:.2f} of the time")
-    print(f"  words per second: pipeline {words / beyond:.0f}, bare {words / bare:.0f}")
+    rounds: list[dict[str, float]] = []
+    for r in range(a.repeat):
+        print(f"round {r + 1} of {a.repeat}")
+        fixed, _, _ = run_pipeline(tiny, tmp / f"out-tiny-{r}")
+        if a.api_url:
+            served, _, _ = run_pipeline(tiny, tmp / f"out-tiny-served-{r}", a.api_url)
+            print(f"  fixed cost: {fixed:.1f} s with a temporary Prefect server, {served:.1f} s with a running one")
+        total, peak, line = run_pipeline(raw, tmp / f"out-{r}")
+        beyond = total - fixed
+        print(f"  pipeline: {total:.1f} s end to end, fixed cost {fixed:.1f} s, beyond fixed {beyond:.1f} s")
+        print(f"    peak RSS {peak / 2**20:.0f} MiB; load average {os.getloadavg()}")
+        print(f"    {line}")
+        bare = bare_models(en, ru)
+        result = {"beyond": beyond, "bare": bare, "bare_ratio": bare / beyond}
+        print(f"  bare models (spaCy NER x2 + Slovnet x2): {bare:.1f} s")
+        print(f"    pipeline throughput / bare models throughput = {bare / beyond:.2f} (target >= 0.8)")
+        if not a.skip_naive:
+            (tmp / f"naive-{r}").mkdir()
+            naive = naive_script(docs, tmp / f"naive-{r}")
+            result.update(naive=naive, naive_ratio=naive / beyond)
+            print(f"  naive script: {naive:.1f} s (load average {os.getloadavg()})")
+            print(f"    pipeline throughput / naive throughput = {naive / beyond:.2f} (target >= 2)")
+        print(f"    words per second: pipeline {words / beyond:.0f}, bare {words / bare:.0f}")
+        rounds.append(result)
+    if len(rounds) > 1:
+        print(f"medians of {len(rounds)} rounds:")
+        for key in ("beyond", "bare", "naive", "bare_ratio", "naive_ratio"):
+            values = [r[key] for r in rounds if key in r]
+            if values:
+                print(f"  {key}: {statistics.median(values):.2f}  (rounds: {', '.join(f'{v:.2f}' for v in values)})")
 
 
 def measure_memory(a: argparse.Namespace, tmp: Path) -> None:
