@@ -59,3 +59,19 @@ def test_the_first_trial_rules_out_a_switch_only_when_the_full_run_cannot_make_o
     assert ruled_out >= len(texts) * 0.8  # most paragraphs are ruled out for their own language
     german = "Die Bundesregierung hat am Dienstag in Berlin neue Maßnahmen zur Energieversorgung beschlossen."
     assert not rules_out_other_language(german * 3, "en", 0.95)
+
+
+def test_threads_detecting_at_once_get_the_answers_of_one_thread(monkeypatch):
+    """The n-gram rows are shared by the threads of a process: a new n-gram gets its row once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.stages import language
+
+    texts = _texts()[:160]
+    expected = [[(x.lang, x.prob) for x in detect_langs(text)] for text in texts]
+    monkeypatch.setattr(language, "_GRAMS", language._GramProfiles())
+    monkeypatch.setattr(language, "_WORD_NGRAMS", {})
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda t: [(x.lang, x.prob) for x in detect_langs(t)], texts))
+    assert got == expected
+    assert len(language._GRAMS.ids) == len(set(language._GRAMS.ids.values()))

@@ -10,6 +10,7 @@ compares them on the eval texts); it is about 3 times faster.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,17 +66,23 @@ class _GramProfiles:
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
         self.rows = np.empty((0, 0))
+        self._lock = threading.Lock()
 
     def id_of(self, gram: str, known: dict) -> int:
         found = self.ids.get(gram)
-        if found is None:
-            found = self.ids[gram] = len(self.ids)
-            if found >= len(self.rows):
-                grown = np.empty((max(1024, 2 * len(self.rows)), len(known[gram])))
-                if len(self.rows):
-                    grown[: len(self.rows)] = self.rows
-                self.rows = grown
-            self.rows[found] = known[gram]
+        if found is not None:
+            return found
+        with self._lock:  # a new n-gram: its row is written before its id is visible
+            found = self.ids.get(gram)
+            if found is None:
+                found = len(self.ids)
+                if found >= len(self.rows):
+                    grown = np.empty((max(1024, 2 * len(self.rows)), len(known[gram])))
+                    if len(self.rows):
+                        grown[: len(self.rows)] = self.rows
+                    self.rows = grown
+                self.rows[found] = known[gram]
+                self.ids[gram] = found
         return found
 
 
