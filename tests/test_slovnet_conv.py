@@ -44,3 +44,9 @@ def test_the_tagger_finds_the_same_spans():
     spans = [[(s.start, s.stop, s.type) for s in m.spans] for m in fast.map(texts)]
     assert spans == [[(s.start, s.stop, s.type) for s in m.spans] for m in reference.map(texts)]
     assert sum(map(len, spans)) > 500
+
+
+def test_the_pipeline_tagger_uses_the_fast_convolutions():
+    from pipeline.nlp.components import natasha_models
+
+    assert use_fast_convolutions(natasha_models()["ner"].infer.model) == 0  # switched when it was loaded
