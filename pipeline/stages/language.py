@@ -5,7 +5,7 @@ its hot loops done faster: the per-character normalization is memoized, the n-gr
 computed once per word (as rows of one array of their language probabilities), and the random walk
 updates the 55 probabilities as numpy arrays, five draws at a time. Every operation is the same
 floating-point operation in the same order, so the answers are langdetect's exactly (a test
-compares them on the eval texts); it is about 3 times faster.
+compares them on the eval texts); it is about 2.5 times faster than langdetect.
 """
 
 from __future__ import annotations
