@@ -94,10 +94,6 @@ class Store:
     def partition_dir(self, table: str, dump_id: str) -> Path:
         return self.root / table / f"dump_id={dump_id}"
 
-    def partition_file(self, table: str, dump_id: str) -> Path:
-        """The first part file of a partition."""
-        return self.partition_dir(table, dump_id) / _PART.format(0)
-
     @property
     def manifest_path(self) -> Path:
         return self.root / "dumps.parquet"
@@ -263,6 +259,10 @@ class Store:
         """The part files of one dump's partition, in part order."""
         part_dir = self.partition_dir(name, dump_id)
         return sorted(part_dir.glob("part-*.parquet")) if part_dir.is_dir() else []
+
+    def count_rows(self, name: str, dump_id: str) -> int:
+        """Rows of one dump's partition, over all its part files (from the files' metadata)."""
+        return sum(pq.ParquetFile(f).metadata.num_rows for f in self.part_files(name, dump_id))
 
     def read_table(self, name: str, dump_ids: list[str], columns: list[str] | None = None) -> pa.Table:
         """Concatenate the partitions of the given dumps, with a `dump_id` column added."""

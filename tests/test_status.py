@@ -182,3 +182,25 @@ def test_run_command_prints_no_progress_when_not_a_terminal(prefect_harness, tmp
     assert "1 rejected" in captured.out
     for text in (captured.out, captured.err):
         assert "docs/s" not in text and "\x1b[K" not in text
+
+
+def test_status_and_report_count_every_part_file(prefect_harness, tmp_path, monkeypatch):
+    """Batches of 2 documents: the sample's dump gets several part files, and status counts them all."""
+    from pipeline.flows import process_raw_folder
+    from pipeline.reporting.html import build_report
+    from pipeline.store import Store
+
+    monkeypatch.setenv("PIPELINE_BATCH_SIZE", "2")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(SAMPLE_DUMP, raw / SAMPLE_DUMP.name)
+    out = tmp_path / "processed"
+    process_raw_folder(raw_dir=str(raw), out_dir=str(out))
+    (dump_id,) = pd.read_parquet(out / "dumps.parquet").dump_id
+    assert len(Store(out).part_files("entities", dump_id)) == 3
+    n_entities = pq.read_table(out / "entities").num_rows
+    (dump,) = load_overview(out).dumps
+    assert dump.n_entities == n_entities > 0
+    done = _status(out, "--json")
+    assert json.loads(done.stdout)["totals"]["entities"] == n_entities
+    assert f"<b>{n_entities}</b><span>entity mentions</span>" in build_report(out)

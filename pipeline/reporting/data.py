@@ -11,7 +11,6 @@ from pathlib import Path, PurePath
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipeline.store import Store
 
@@ -99,8 +98,7 @@ def load_overview(out_dir: Path | str) -> Overview:
         if d.status == "ok":
             langs = store.read_partition("documents", d.dump_id, ["lang"]).column("lang").to_pylist()
             d.docs_by_lang = Counter(map(str, langs))
-            ents = store.partition_file("entities", d.dump_id)
-            d.n_entities = pq.ParquetFile(ents).metadata.num_rows if ents.exists() else 0
+            d.n_entities = store.count_rows("entities", d.dump_id)
         dumps.append(d)
     return Overview(Path(out_dir), dumps, store.read_pairs().num_rows)
 
