@@ -8,6 +8,7 @@ a file whose fingerprint is unchanged is not read again; any change sends it bac
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from dataclasses import dataclass, field
@@ -19,8 +20,11 @@ import pyarrow.compute as pc
 
 from pipeline import PIPELINE_VERSION, schemas
 from pipeline.records import DumpRecord
+from pipeline.settings import Settings
 from pipeline.stages.decode import dump_id_of_file
 from pipeline.store import Store
+
+MODELS_DIR = Settings().models_dir
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,19 @@ class Plan:
     fingerprints: dict[str, dict] = field(default_factory=dict)
 
 
-def current_version() -> str:
-    """The pipeline version recorded in, and compared with, the manifest."""
-    return PIPELINE_VERSION
+def current_version(models_dir: Path | None = None) -> str:
+    """The pipeline version recorded in, and compared with, the manifest: the package version and a
+    digest of the model assets (`models/`), so a model or gazetteer change reprocesses the dumps."""
+    return f"{PIPELINE_VERSION}+models.{models_digest(Path(models_dir or MODELS_DIR))}"
+
+
+def models_digest(models_dir: Path) -> str:
+    """12 hex digits of sha256 over every file of `models/` (relative path and bytes, in path order)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in models_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(models_dir).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
 
 
 def discover_dumps(raw_dir: Path) -> list[Path]:

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 import pipeline.manifest as manifest_mod
-from pipeline import PIPELINE_VERSION
 from pipeline.cli import main as cli_main
 from pipeline.manifest import hash_file
 from pipeline.store import Store
@@ -97,13 +96,15 @@ def test_version_bump_reprocesses_and_a_removed_dump_keeps_its_rows(ab_run, tmp_
     raw = tmp_path / "raw"
     shutil.copytree(raw_ab, raw)
     (raw / "wmt21_head.txt").unlink()
+    old_version = manifest_mod.current_version()
     monkeypatch.setattr(manifest_mod, "PIPELINE_VERSION", "99.0.0")
+    assert manifest_mod.current_version().startswith("99.0.0+models.")
 
     summary = run_flow(raw, out)
     assert (summary["new_dumps"], summary["skipped_dumps"]) == (1, 0)
     m = pd.read_parquet(out / "dumps.parquet").set_index("path")
     versions = {Path(p).name: v for p, v in m["pipeline_version"].items()}
-    assert versions == {"csto_news_2024-07.txt": "99.0.0", "wmt21_head.txt": PIPELINE_VERSION}
+    assert versions == {"csto_news_2024-07.txt": manifest_mod.current_version(), "wmt21_head.txt": old_version}
     before, after = read_tables(clean), read_tables(out)
     for name in ("documents", "entities", "embeddings", "pairs"):
         pd.testing.assert_frame_equal(after[name], before[name], obj=name)
@@ -111,6 +112,22 @@ def test_version_bump_reprocesses_and_a_removed_dump_keeps_its_rows(ab_run, tmp_
 
     again = run_flow(raw, out)
     assert (again["new_dumps"], again["skipped_dumps"]) == (0, 1)
+
+
+def test_a_model_asset_change_reprocesses(a_run, tmp_path, monkeypatch):
+    """The version key holds a digest of models/: an edited gazetteer line sends the dump back."""
+    raw, clean = a_run
+    out = tmp_path / "out"
+    shutil.copytree(clean, out)
+    models = tmp_path / "models"
+    shutil.copytree(manifest_mod.MODELS_DIR, models)
+    before = manifest_mod.current_version(models)
+    orgs = models / "gazetteer" / "organizations.tsv"
+    orgs.write_text(orgs.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert manifest_mod.current_version(models) != before
+    assert run_flow(raw, out)["new_dumps"] == 0
+    monkeypatch.setattr(manifest_mod, "MODELS_DIR", models)
+    assert run_flow(raw, out)["new_dumps"] == 1
 
 
 def test_forget_removes_exactly_one_dump(a_run, ab_run, tmp_path, capsys):
