@@ -77,15 +77,17 @@ def test_layouts_a_reader_sees():
     dump = (
         f"\n{EN1}\n\n{EN2}\n\n\n"  # one document of two paragraphs
         f"CSTO chief speaks at the UN\n\n{RU1}\n\n{RU2}\n\n{EN1}\n\n{EN2}\n\n\n"  # titled RU, then its EN translation
-        f"First headline line\n\nSecond headline line\n\n{EN1}\n\n\n"  # two headlines: only the second heads
+        f"First headline line\n\nSecond headline line\n\n{EN1}\n\n\n"  # a second headline line stays in its article
+        f"{EN2}\n\nUN adopts a resolution on the CSTO\n\n{RU1}\n\n\n"  # a headline followed by a switch heads the new one
         f"A headline that heads nothing\n"  # a lone headline at the end of a block stays a body
     )
     assert _docs(dump) == [
         (None, f"{EN1}\n\n{EN2}", "en", 2),
         ("CSTO chief speaks at the UN", f"{RU1}\n\n{RU2}", "ru", 2),
         (None, f"{EN1}\n\n{EN2}", "en", 2),
-        (None, "First headline line", UNDETERMINED, 1),
-        ("Second headline line", EN1, "en", 1),
+        ("First headline line", f"Second headline line\n\n{EN1}", "en", 2),
+        (None, EN2, "en", 1),
+        ("UN adopts a resolution on the CSTO", RU1, "ru", 1),
         (None, "A headline that heads nothing", UNDETERMINED, 1),
     ]
 

@@ -1,4 +1,4 @@
-"""`pipeline evaluate ner|pairs|keys`: accuracy against gold data in the format of ../shared/eval."""
+"""`pipeline evaluate ner|pairs|split|keys`: accuracy against gold data in the format of ../shared/eval."""
 
 from __future__ import annotations
 
@@ -14,10 +14,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     ner.add_argument("--predictions", help="write the predictions as JSON Lines here")
     ner.set_defaults(func=_ner)
     pairs = kinds.add_parser("pairs", help="RU/EN pairing through the real flow: precision, recall, F1 (JSON)")
-    pairs.add_argument("dump", help="plain-text dump")
-    pairs.add_argument("records", help="JSON Lines records, the k-th is the k-th document of the dump")
-    pairs.add_argument("gold", help="TSV ru_id<TAB>en_id of the true pairs")
+    pairs.add_argument(
+        "dump", help="plain-text dump, or a pairing set: NAME for NAME.dump.txt, NAME.jsonl, NAME.gold.tsv"
+    )
+    pairs.add_argument("records", nargs="?", help="JSON Lines records, the k-th is the k-th document of the dump")
+    pairs.add_argument("gold", nargs="?", help="TSV ru_id<TAB>en_id of the true pairs")
     pairs.set_defaults(func=_pairs)
+    split = kinds.add_parser(
+        "split", help="document boundaries of a plain-text dump: precision, recall, F1, exact documents (JSON)"
+    )
+    split.add_argument("dump", help="plain-text dump")
+    split.add_argument("gold", help="JSON Lines records {text, lang?}, the documents of the dump in order")
+    split.set_defaults(func=_split)
     keys = kinds.add_parser(
         "keys", help="cross-lingual keys: share of PERSON/ORG keys and DATE values both sides of true pairs name"
     )
@@ -35,6 +43,12 @@ def _ner(args: argparse.Namespace) -> int:
 
 def _pairs(args: argparse.Namespace) -> int:
     from pipeline.evaluation.pairs import main
+
+    return main(args)
+
+
+def _split(args: argparse.Namespace) -> int:
+    from pipeline.evaluation.split import main
 
     return main(args)
 

@@ -1,4 +1,5 @@
-"""`pipeline evaluate pairs DUMP RECORDS GOLD`: RU/EN pairing through the real flow, scored on gold.
+"""`pipeline evaluate pairs DUMP RECORDS GOLD` (or `pipeline evaluate pairs SET`, a set of
+../shared/eval/pairing named by its prefix): RU/EN pairing through the real flow, scored on gold.
 
 The dump is copied into a temporary raw folder and processed by the real Prefect flow into a
 temporary output folder. Output documents map to record ids by position (the k-th document of
@@ -134,7 +135,18 @@ def evaluate(dump: Path, records_path: Path, gold_path: Path, workdir: Path) -> 
     return score_output(run_flow_on_dump(dump, workdir), records, gold)
 
 
+def set_files(name: str) -> tuple[Path, Path, Path]:
+    """The dump, records and gold of a pairing set named by its prefix (`.../wmt23_ruen`) or its dump."""
+    base = str(name).removesuffix(".dump.txt")
+    return Path(base + ".dump.txt"), Path(base + ".jsonl"), Path(base + ".gold.tsv")
+
+
 def main(args: argparse.Namespace) -> int:
+    if not getattr(args, "records", None) or not getattr(args, "gold", None):
+        if getattr(args, "records", None) or getattr(args, "gold", None):
+            print("error: give the dump, the records and the gold, or a pairing set's name alone")
+            return 2
+        args = argparse.Namespace(**dict(zip(("dump", "records", "gold"), map(str, set_files(args.dump)))))
     for name in ("dump", "records", "gold"):
         if not Path(getattr(args, name)).is_file():
             print(f"error: {name} file not found: {getattr(args, name)}")

@@ -8,12 +8,20 @@ from dataclasses import replace
 from datetime import date
 from functools import partial
 
+from pipeline.nlp.dates import DAY, MONTH_EN, MONTH_RU, YEAR
 from pipeline.records import DocumentRecord, EntityRecord
 from pipeline.stages.language import LanguageGuess, bounded_sample, detect_language, rules_out_other_language
 from pipeline.stages.split import DocumentSpan, content_id, split_lines
 
 # "ООН, 26 июля - РИА Новости." / "MOSCOW, July 26 (Reuters) -": a place, a date, a dash.
 _DATELINE_MAX = 80
+# A dateline or byline line of an article's head: a full date that opens a short line, or follows a
+# colon (a headline's time stamp), with or without a time: "11 февраля 2023, 15:12 Елена Соколова",
+# "February 11, 2023, 15:12", "...на МКС: 12 Февраля 2023, 00:12".
+_FULL_DATE = rf"(?:{DAY}\s+(?:{MONTH_RU}|{MONTH_EN})\s+{YEAR}|{MONTH_EN}\s+{DAY},?\s+{YEAR})"
+_HEAD_DATE = re.compile(rf"(?:^|:\s+)(?P<date>{_FULL_DATE})(?:\s*г(?:ода|\.))?(?=$|[\s,.;|])", re.I)
+HEAD_LINES = 4  # the title and the first body paragraphs
+HEAD_LINE_MAX_CHARS = 120
 
 
 class LanguageDetector:
@@ -45,6 +53,21 @@ def language_detector(lang_sample_chars: int = 500, lang_min_prob: float = 0.70)
     return LanguageDetector(lang_sample_chars, lang_min_prob)
 
 
+def head_date(lines: Iterable[str]) -> date | None:
+    """The date of the first dateline or byline among these head lines (None when there is none)."""
+    for line in lines:
+        m = _HEAD_DATE.search(line) if len(line) <= HEAD_LINE_MAX_CHARS else None
+        if m:
+            import dateparser  # loaded only for a dump with datelines
+
+            parsed = dateparser.parse(
+                m["date"], languages=["ru", "en"], settings={"REQUIRE_PARTS": ["day", "month", "year"]}
+            )
+            if parsed:
+                return parsed.date()
+    return None
+
+
 def documents_from_spans(
     spans: Iterable[DocumentSpan], dump_id: str, detect: Callable[[str], LanguageGuess]
 ) -> Iterator[DocumentRecord]:
@@ -52,6 +75,7 @@ def documents_from_spans(
     for ordinal, span in enumerate(spans):
         title, body = span.title_text, span.body_text
         guess = span.reliable_guess or detect(body)
+        head = ([title] if title else []) + [p.text for p in span.body[: HEAD_LINES - bool(title)]]
         yield DocumentRecord(
             doc_id=content_id(title, body),
             dump_id=dump_id,
@@ -63,6 +87,7 @@ def documents_from_spans(
             n_paragraphs=len(span.body),
             start=span.start,
             end=span.end,
+            published=head_date(head),
         )
 
 

@@ -1,23 +1,39 @@
 """Splitting a decoded dump into documents as a reader sees them, as a stream.
 
-A dump is paragraphs (runs of non-blank lines). Two or more blank lines end a block; inside a
-block, a headline (a short line with no final punctuation that heads a body, as a paragraph of
-its own or as the first line of its body's paragraph) starts a new document and becomes its
-title, and a switch of language between paragraphs starts a new document too (a Russian
-article followed by its English translation).
+A dump is paragraphs (runs of non-blank lines); runs of two or more blank lines end a block.
+Boundaries come from evidence, in this order:
 
-Everything works on a stream of lines: a document is held only until the next one starts, so
-memory follows the largest document, not the dump. Offsets are global into the decoded text.
+- the dump's own layout: once the dump has shown a run of 2+ blank lines between blocks (learned
+  from its first block, with a bounded look-ahead), a block is one article and a single blank
+  line inside it is a paragraph break;
+- a switch of language between paragraphs (a Russian article followed by its English
+  translation); the headline-shaped lines just before the switch head the new document;
+- where the layout gives no answer (a dump without block separators, or a first block longer
+  than the look-ahead): topic continuity, TextTiling with embeddings (Hearst 1997): the cosine
+  of the mean multilingual sentence embedding of the paragraphs before and after a gap, a
+  boundary where it is a local minimum under a threshold that depends on the shape of the
+  paragraph after the gap (a headline, a one-sentence lead, a paragraph); never right after a
+  headline-shaped line (standfirst, rubric, dateline, byline and captions follow their headline).
+
+A document's title is its first paragraph when that is a headline followed by more text;
+rubric, dateline, byline and credit lines stay in the body, offsets intact.
+
+Everything works on a stream of lines: a document is held only until the next one starts and
+the look-ahead is a few paragraphs, so memory follows the largest document, not the dump.
+Offsets are global into the decoded text.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from pipeline.stages.language import UNDETERMINED, LanguageGuess
+import numpy as np
+
+from pipeline.stages.language import UNDETERMINED, LanguageGuess, bounded_sample
 
 _FINAL_PUNCT = ".!?…:;,"
 _CLOSERS = "\"'”»’)]"
@@ -178,6 +194,24 @@ def glued_title(p: Paragraph, headline_max_chars: int = 200) -> tuple[Paragraph,
     return title, body
 
 
+# Layout and topic: a first block of more paragraphs than this is not read as one article.
+LAYOUT_LOOKAHEAD = 24
+# TextTiling window: paragraphs on each side of a gap (the look-ahead of a split without layout).
+TOPIC_WINDOW = 3
+MIN_TOPIC_SIDE = 2  # one paragraph against one is too little evidence to cut
+# Cosine under which the paragraphs around a gap talk about different things, by the shape of
+# the paragraph after the gap; set on one half of a held-out design (see the issue note), rounded.
+TOPIC_SHIFT = {"headline": 0.325, "sentence": 0.225, "paragraph": 0.175, "caption": 0.175}
+EMBED_CHARS = 600
+MAX_HEAD_LINES = 3  # headline-shaped lines before a language switch that move to the new document
+LEAD_MAX_CHARS = 140
+# "Фото: ...", "Video caption: ...", "Photo credit: ...": a label of one or two words and a colon.
+_LABEL = re.compile(r"^[^\W\d_]+(?:[ -][^\W\d_]+)?:\s")
+_SENTENCE_END = re.compile(r"[.!?…][\"'»”)]?\s+[\"'«“(]?[^\W_a-zа-яё]")
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
 def _script(text: str) -> str:
     """The dominant script of the start of a text: `Cyrl`, `Latn` or empty (neither)."""
     sample = text[:_SCRIPT_SAMPLE_CHARS]
@@ -185,29 +219,87 @@ def _script(text: str) -> str:
     return "Cyrl" if cyrillic > latin else "Latn" if latin > cyrillic else ""
 
 
-def _switches(doc: DocumentSpan, lang: str, prob: float, script: str, text: str) -> bool:
+def _switches(lang: str, doc_lang: str, script: str, doc_script: str, prob: float, text: str) -> bool:
     """A paragraph in another language than its document's starts a new document.
 
     Within one script (Russian read as Bulgarian, English as Dutch: langdetect's usual slips on a
     short paragraph) only a confident guess on a long paragraph counts.
     """
-    if UNDETERMINED in (lang, doc.lang) or lang == doc.lang:
+    if UNDETERMINED in (lang, doc_lang) or lang == doc_lang:
         return False
-    if script != doc.script:
+    if script != doc_script:
         return True
     return prob >= SAME_SCRIPT_SWITCH_PROB and _has_letters(text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS)
 
 
-class _Splitter:
-    """The state of a split: the open document and a headline waiting for what follows it."""
+def paragraph_shape(text: str, headline_max_chars: int = 200) -> str:
+    """`headline`, `caption` (a labelled short line), `sentence` (a one-sentence lead) or `paragraph`."""
+    if is_headline(text, headline_max_chars):
+        return "caption" if _LABEL.match(text) else "headline"
+    if len(text) <= LEAD_MAX_CHARS and "\n" not in text and not _SENTENCE_END.search(text):
+        return "sentence"
+    return "paragraph"
 
-    def __init__(self, detect: Callable[[str], LanguageGuess], headline_max_chars: int) -> None:
+
+def default_embed(texts: list[str]) -> np.ndarray:
+    """The pipeline's multilingual sentence encoder (USE v3), loaded on first use."""
+    from pipeline.stages.pairing import embed_texts
+
+    return embed_texts(texts)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+@dataclass
+class _Item:
+    """A paragraph on its way through the splitter."""
+
+    p: Paragraph
+    shape: str
+    vec: np.ndarray | None = None
+
+    @property
+    def heads(self) -> bool:
+        """Headline-shaped (captions too): what follows it belongs to the same article."""
+        return self.shape in ("headline", "caption")
+
+
+@dataclass
+class _Open:
+    """The document being built: its paragraphs (title not yet set apart) and its language."""
+
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    long_guesses: list[LanguageGuess | None] = field(default_factory=list)
+    lang: str = UNDETERMINED
+    script: str = ""
+
+    def span(self, headline_max_chars: int) -> DocumentSpan:
+        ps = self.paragraphs
+        titled = len(ps) > 1 and is_headline(ps[0].text, headline_max_chars)
+        body = ps[1:] if titled else ps
+        reliable = self.long_guesses[1 if titled else 0]
+        return DocumentSpan(ps[0] if titled else None, list(body), self.lang, self.script, reliable)
+
+
+class _Splitter:
+    """The state of a split: the layout learned so far, the open document, the look-ahead."""
+
+    def __init__(self, detect: Callable[[str], LanguageGuess], headline_max_chars: int, embed: Embed | None) -> None:
         self.detect = detect
         self.headline_max_chars = headline_max_chars
-        self.current: DocumentSpan | None = None
-        self.held: Paragraph | None = None
+        self.embed = embed or default_embed
+        self.separated = False  # the dump has shown a run of 2+ blank lines between blocks
         self.block: int | None = None
+        self.mode: str | None = None  # of the current block: "layout", "topic" or None (still learning)
+        self.pending: deque[_Item] = deque()
+        self.current: _Open | None = None
+        self.recent: deque[np.ndarray] = deque(maxlen=TOPIC_WINDOW)  # vectors before the next gap
+        self.last: _Item | None = None  # the paragraph before the next gap, in this block
+        self.last_margin: float | None = None
 
+    # ---- language -------------------------------------------------------------------------
     def _guess(self, text: str) -> tuple[str, float, str]:
         """(language, probability, script) of a paragraph; `und` when it has too few letters."""
         if not _has_letters(text[:_SWITCH_SAMPLE_CHARS], MIN_SWITCH_LETTERS):
@@ -215,66 +307,136 @@ class _Splitter:
         guess = self.detect(text)  # the detector samples a bounded part itself
         return guess.lang, guess.prob, _script(text)
 
-    def _close(self) -> Iterator[DocumentSpan]:
-        if self.current is not None:
-            yield self.current
-            self.current = None
-
     def _needs_language(self, p: Paragraph) -> bool:
         """Whether this paragraph's language can change anything: it may open a document, name
         the language of one still undetermined, or (in the same script) be long enough to cut and
         not be ruled out as its document's language by the detector's first trial."""
         cur = self.current
-        if cur is None or not cur.body or cur.lang == UNDETERMINED or _script(p.text) != cur.script:
+        if cur is None or cur.lang == UNDETERMINED or _script(p.text) != cur.script:
             return True
         if not _has_letters(p.text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS):
             return False
         rules_out = getattr(self.detect, "rules_out_other_language", None)
         return rules_out is None or not rules_out(p.text, cur.lang, SAME_SCRIPT_SWITCH_PROB)
 
-    def _body(self, p: Paragraph) -> Iterator[DocumentSpan]:
+    # ---- topic ----------------------------------------------------------------------------
+    def _vectors(self, items: Iterable[_Item]) -> None:
+        todo = [it for it in items if it.vec is None]
+        if todo:
+            vecs = self.embed([bounded_sample(it.p.text, EMBED_CHARS) for it in todo])
+            for it, v in zip(todo, vecs):
+                it.vec = np.asarray(v, dtype=np.float32)
+
+    def _similarity(self, before: list[np.ndarray], after: list[np.ndarray]) -> float | None:
+        if not before or not after:
+            return None
+        return float(_unit(np.mean(before, axis=0)) @ _unit(np.mean(after, axis=0)))
+
+    def _margin(
+        self, before: list[np.ndarray], previous: _Item | None, item: _Item, after: list[_Item]
+    ) -> float | None:
+        """How far under its shape's threshold the similarity across the gap before `item` falls
+        (negative: a topic shift), or None when the gap is no candidate: right after a headline-
+        shaped line, or with fewer than MIN_TOPIC_SIDE paragraphs on a side."""
+        vectors = [item.vec, *(it.vec for it in after[: TOPIC_WINDOW - 1])]
+        if previous is None or previous.heads or min(len(before), len(vectors)) < MIN_TOPIC_SIDE:
+            return None
+        sim = self._similarity(before, vectors)
+        return None if sim is None else sim - TOPIC_SHIFT[item.shape]
+
+    def _topic_gap(self, item: _Item) -> tuple[bool, float | None]:
+        """(a topic boundary before this paragraph, its margin): under the threshold and a local
+        minimum of the margins of the gaps beside it (TextTiling's valleys)."""
+        ahead = list(self.pending)
+        margin = self._margin(list(self.recent), self.last, item, ahead)
+        if margin is None or margin >= 0 or (self.last_margin is not None and self.last_margin < margin):
+            return False, margin
+        if not ahead:
+            return True, margin
+        following = self._margin([*list(self.recent)[1 - TOPIC_WINDOW :], item.vec], item, ahead[0], ahead[1:])
+        return following is None or following >= margin, margin
+
+    # ---- documents ------------------------------------------------------------------------
+    def _close(self) -> Iterator[DocumentSpan]:
+        if self.current is not None and self.current.paragraphs:
+            yield self.current.span(self.headline_max_chars)
+        self.current = None
+
+    def _head_lines(self, cur: _Open) -> list[Paragraph]:
+        """The headline-shaped lines that end the open document (they head the next one)."""
+        k = 0
+        while k < min(MAX_HEAD_LINES, len(cur.paragraphs)) and is_headline(
+            cur.paragraphs[-1 - k].text, self.headline_max_chars
+        ):
+            k += 1
+        if not k:
+            return []
+        moved = cur.paragraphs[-k:]
+        del cur.paragraphs[-k:], cur.long_guesses[-k:]
+        return moved
+
+    def _place(self, item: _Item) -> Iterator[DocumentSpan]:
+        p = item.p
         lang, prob, script = self._guess(p.text) if self._needs_language(p) else (UNDETERMINED, 0.0, "")
         cur = self.current
-        if cur is None or (cur.body and _switches(cur, lang, prob, script, p.text)):
+        moved: list[Paragraph] = []
+        boundary = cur is None
+        if not boundary and _switches(lang, cur.lang, script, cur.script, prob, p.text):
+            boundary, moved = True, self._head_lines(cur)
+        if self.mode == "topic":
+            topic, self.last_margin = self._topic_gap(item)
+            boundary = boundary or topic
+            self.recent.append(item.vec)
+        self.last = item
+        if boundary:
             yield from self._close()
-            self.current = cur = DocumentSpan(title=None)
-        cur.body.append(p)
+            self.current = cur = _Open(moved, [None] * len(moved))
+        cur.paragraphs.append(p)
+        long = lang != UNDETERMINED and _has_letters(p.text, SAME_SCRIPT_SWITCH_LETTERS)
+        cur.long_guesses.append(LanguageGuess(lang, prob) if long else None)
         if cur.lang == UNDETERMINED:
             cur.lang, cur.script = lang, script
-            if lang != UNDETERMINED and len(cur.body) == 1 and _has_letters(p.text, SAME_SCRIPT_SWITCH_LETTERS):
-                cur.reliable_guess = LanguageGuess(lang, prob)
+
+    def _drain(self, final: bool) -> Iterator[DocumentSpan]:
+        if self.mode is None:
+            return
+        keep = 0 if final or self.mode == "layout" else TOPIC_WINDOW
+        while len(self.pending) > keep:
+            yield from self._place(self.pending.popleft())
+
+    def _set_mode(self, mode: str) -> None:
+        self.mode = mode
+        if mode == "topic":
+            self._vectors(self.pending)
 
     def _end_block(self) -> Iterator[DocumentSpan]:
-        if self.held is not None:
-            held, self.held = self.held, None
-            yield from self._body(held)
+        if self.block is None:
+            return
+        if self.mode is None:
+            self._set_mode("layout" if self.separated else "topic")
+        yield from self._drain(final=True)
         yield from self._close()
+        self.recent.clear()
+        self.last = self.last_margin = None
 
     def feed(self, p: Paragraph) -> Iterator[DocumentSpan]:
         glued = glued_title(p, self.headline_max_chars)
-        if glued is None:
-            yield from self._feed(p)
-        else:
-            for part in glued:
-                yield from self._feed(part)
+        for part in glued or (p,):
+            yield from self._feed(part)
 
     def _feed(self, p: Paragraph) -> Iterator[DocumentSpan]:
-        if self.block is not None and p.block != self.block:
+        if p.block != self.block:
+            if self.block is not None:
+                self.separated = True
             yield from self._end_block()
-        self.block = p.block
-        head = is_headline(p.text, self.headline_max_chars)
-        if self.held is not None:
-            held, self.held = self.held, None
-            if not head:
-                yield from self._close()
-                self.current = DocumentSpan(title=held)
-                yield from self._body(p)
-                return
-            yield from self._body(held)
-        if head:
-            self.held = p
-        else:
-            yield from self._body(p)
+            self.block, self.mode = p.block, ("layout" if self.separated else None)
+        item = _Item(p, paragraph_shape(p.text, self.headline_max_chars))
+        self.pending.append(item)
+        if self.mode is None and len(self.pending) > LAYOUT_LOOKAHEAD:
+            self._set_mode("topic")
+        elif self.mode == "topic":
+            self._vectors([item])
+        yield from self._drain(final=False)
 
     def finish(self) -> Iterator[DocumentSpan]:
         yield from self._end_block()
@@ -284,9 +446,10 @@ def split_paragraphs(
     paragraphs: Iterable[Paragraph],
     detect: Callable[[str], LanguageGuess],
     headline_max_chars: int = 200,
+    embed: Embed | None = None,
 ) -> Iterator[DocumentSpan]:
-    """Stream documents from a stream of paragraphs."""
-    splitter = _Splitter(detect, headline_max_chars)
+    """Stream documents from a stream of paragraphs (`embed`: texts -> unit vectors, for topic)."""
+    splitter = _Splitter(detect, headline_max_chars, embed)
     for p in paragraphs:
         yield from splitter.feed(p)
     yield from splitter.finish()
@@ -296,18 +459,20 @@ def split_lines(
     lines: Iterable[str],
     detect: Callable[[str], LanguageGuess],
     headline_max_chars: int = 200,
+    embed: Embed | None = None,
 ) -> Iterator[DocumentSpan]:
     """Stream the documents of a dump given as decoded lines (without their `\\n`)."""
-    return split_paragraphs(iter_paragraphs(lines), detect, headline_max_chars)
+    return split_paragraphs(iter_paragraphs(lines), detect, headline_max_chars, embed)
 
 
 def split_dump(
     text: str,
     detect: Callable[[str], LanguageGuess],
     headline_max_chars: int = 200,
+    embed: Embed | None = None,
 ) -> Iterator[DocumentSpan]:
     """Stream the documents of a decoded dump held in memory, in order."""
-    return split_lines(text.split("\n"), detect, headline_max_chars)
+    return split_lines(text.split("\n"), detect, headline_max_chars, embed)
 
 
 def content_id(title: str | None, body: str, chunk: int = _HASH_CHUNK) -> str:
