@@ -78,7 +78,8 @@ def build_dump(path: Path, size_bytes: int, seed: int = 0) -> int:
     """Write a dump of about `size_bytes` from the real records; returns the number of documents."""
     records = []
     for jsonl in sorted(EVAL_PAIRING.glob("*.jsonl")):
-        records += [json.loads(line)["text"] for line in jsonl.read_text(encoding="utf-8").splitlines()]
+        rows = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+        records += [row["text"] for row in rows if "text" in row]  # not the gold alignments (segments.jsonl)
     rng = random.Random(seed)
     written = n = 0
     with open(path, "w", encoding="utf-8", newline="\n") as f:

@@ -54,3 +54,18 @@ def test_wmt23_pairs_through_the_real_flow(wmt23):
     assert precision >= 0.99, scores
     assert recall >= 0.98, scores
     assert scores.precision >= 0.99 and scores.true_positives == len(gold) - 1  # the scorer agrees
+
+
+def test_evaluate_pairs_takes_any_pairing_set_by_name(capsys):
+    from argparse import Namespace
+
+    from pipeline.evaluation.pairs import main, set_files
+
+    for name in sorted(PAIRING.glob("*.dump.txt")):
+        dump, records, gold = set_files(str(name).removesuffix(".dump.txt"))
+        assert dump == name and records.is_file() and gold.is_file()
+        assert set_files(str(name)) == (dump, records, gold)
+    assert main(Namespace(dump=str(PAIRING / "wmt23_ruen"), records=str(RECORDS), gold=None)) == 2
+    assert "or a pairing set's name alone" in capsys.readouterr().out
+    assert main(Namespace(dump=str(PAIRING / "no_such_set"), records=None, gold=None)) == 2
+    assert "not found" in capsys.readouterr().out

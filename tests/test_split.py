@@ -78,7 +78,7 @@ def test_layouts_a_reader_sees():
         f"\n{EN1}\n\n{EN2}\n\n\n"  # one document of two paragraphs
         f"CSTO chief speaks at the UN\n\n{RU1}\n\n{RU2}\n\n{EN1}\n\n{EN2}\n\n\n"  # titled RU, then its EN translation
         f"First headline line\n\nSecond headline line\n\n{EN1}\n\n\n"  # a second headline line stays in its article
-        f"{EN2}\n\nUN adopts a resolution on the CSTO\n\n{RU1}\n\n\n"  # a headline followed by a switch heads the new one
+        f"{EN2}\n\nUN adopts a resolution on the CSTO\n\n{RU1}\n\n\n"  # a headline, then a switch: it heads the new one
         f"A headline that heads nothing\n"  # a lone headline at the end of a block stays a body
     )
     assert _docs(dump) == [
