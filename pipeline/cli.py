@@ -33,7 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from pydantic import ValidationError
+
+    try:
+        args = build_parser().parse_args(argv)
+    except ValidationError as exc:  # a PIPELINE_* variable that does not parse
+        problems = "; ".join(f"PIPELINE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        print(f"pipeline: bad setting: {problems}", file=sys.stderr)
+        return 1
     return args.func(args)
 
 
