@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -11,10 +12,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import schemas
-from pipeline.manifest import ok_dump_ids
+from pipeline.manifest import current_version, ok_dump_ids
 from pipeline.settings import Settings
 from pipeline.stages.pairing import DEFAULT_CONFIG, PairingSide, pair_documents
-from pipeline.store import Store
+from pipeline.store import Store, corpus_key
 
 
 @dataclass
@@ -126,6 +127,18 @@ def pair_corpus(store: Store, settings: Settings) -> int:
     pairs = pair_documents(sides["ru"], sides["en"], config)
     store.write_pairs(schemas.to_table(pairs, schemas.PAIRS))
     return len(pairs)
+
+
+def refresh_pairs(store: Store, settings: Settings, pair: Callable[[Settings], int] | None = None) -> int | None:
+    """Pair over the whole corpus when its set of dumps or the pipeline version changed since the
+    last pairing (the one rule, for runs and `forget`); returns the number of pairs, or None when
+    the pairs were up to date. `pair` lets the flow run the pairing as a task."""
+    key = corpus_key(ok_dump_ids(store), current_version())
+    if store.pairs_key() == key:
+        return None
+    n_pairs = pair(settings) if pair is not None else pair_corpus(store, settings)
+    store.write_pairs_key(key)
+    return n_pairs
 
 
 def summarize(store: Store, summary: RunSummary) -> RunSummary:

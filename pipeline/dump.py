@@ -14,13 +14,16 @@ current batch, and a multi-word name takes the majority label of its mentions so
 `DumpContext.max_names` names are remembered). Batches are written in order, so the output is
 deterministic for a given batch size.
 
-`process_dump` chains the steps in one process.
+`process_dump` chains the steps: in this process by default, or as tasks when the flow passes
+its own `opener` and `submit`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
+import contextlib
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -173,18 +176,48 @@ class DumpWriter:
         shutil.rmtree(self.staging.dir, ignore_errors=True)
 
 
-def process_dump(path: Path, settings: Settings, store: Store, dump_id: str | None = None) -> DumpRecord:
-    """Read, analyze and write one dump in this process, batch by batch; returns its manifest row."""
+def process_dump(
+    path: Path,
+    settings: Settings,
+    store: Store,
+    dump_id: str | None = None,
+    opener: Callable[[Path, Settings], DumpSource] | None = None,
+    submit: Callable[[list[DocumentRecord]], Future] | None = None,
+) -> DumpRecord:
+    """One dump, the one path every run takes: open (read, decode, split: streaming), analyze its
+    batches (at most `batches_in_flight` submitted at once), write each analyzed batch in order,
+    switch the partitions in; returns the manifest row (the caller records it, last).
+
+    `opener` and `submit` let the orchestrator run the steps as tasks (pipeline/flows.py); by
+    default they run here, in this process."""
+    opener = opener or open_source
+    submit = submit or (lambda batch: _completed(analyze_batch(batch, settings)))
     dump_id = dump_id or "path:" + Path(path).name
     try:
-        source = open_source(Path(path), settings)
+        source = opener(Path(path), settings)
     except (OSError, DumpRejected) as exc:
         return rejected_row(Path(path), dump_id, exc)
     writer = DumpWriter(source, settings, store)
+    in_flight: deque[tuple[list[DocumentRecord], Future]] = deque()
     try:
         for batch in iter_batches(source, settings.batch_size):
-            writer.write_batch(batch, analyze_batch(batch, settings))
+            in_flight.append((batch, submit(batch)))
+            while len(in_flight) >= max(1, settings.batches_in_flight):
+                done, future = in_flight.popleft()
+                writer.write_batch(done, future.result())
+        while in_flight:
+            done, future = in_flight.popleft()
+            writer.write_batch(done, future.result())
     except (OSError, DumpRejected) as exc:
+        for _, future in in_flight:  # let the batches being analyzed finish before the staging goes
+            with contextlib.suppress(Exception):
+                future.result()
         writer.abort()
         return rejected_row(Path(path), source.dump_id, exc)
     return writer.finish()
+
+
+def _completed(value: BatchAnalysis) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future

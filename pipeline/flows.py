@@ -1,21 +1,23 @@
 """Prefect flows: orchestration only. Every step is a plain function (manifest, dump, corpus, store).
 
 One run: take the output lock, drop what an interrupted run left behind, plan from the manifest,
-then per dump, streaming: open it (retried: it may sit on a network share), cut its documents into
-batches of a few hundred, analyze each batch as a task (at most `batches_in_flight` at once), write
-each analyzed batch's part files in order, switch the partitions in and record the manifest row
+then each new dump takes the one path of `pipeline.dump.process_dump`, with its open as a task
+(retried on I/O errors: a dump may sit on a network share) and each batch of a few hundred
+documents analyzed as a task (at most `batches_in_flight` at once); the manifest row is recorded
 last. After the dumps, pair over the whole corpus when it changed.
 
 Both cores: on a Dask task runner (`run --workers N`) the batches spread over the Dask workers (one
 process each inside them); in the default run each batch task hands its batch to a pool of
 `local_workers` processes (`pipeline/workers.py`) started once per run, at its start, each loading
-the models once while the first batches are read.
+the models once while the first batches are read. The flow decides which, once per run.
+
+This is the only module that imports Prefect: the commands call `run_flow` and `serve_flow`.
 """
 
 from __future__ import annotations
 
-import time
-from collections import deque
+import contextlib
+import os
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -25,43 +27,32 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipeline.corpus import RunSummary, pair_corpus, summarize
-from pipeline.dump import (
-    BatchAnalysis,
-    DumpWriter,
-    analyze_batch,
-    iter_batches,
-    load_analysis_models,
-    open_source,
-    rejected_row,
-)
-from pipeline.manifest import Candidate, current_version, ok_dump_ids, plan_run, record_dumps
+from pipeline.corpus import RunSummary, pair_corpus, refresh_pairs, summarize
+from pipeline.dump import analyze_batch, load_analysis_models, open_source, process_dump
+from pipeline.manifest import ok_dump_ids, plan_run, record_dumps
 from pipeline.progress import current as current_progress
-from pipeline.records import DocumentRecord, DumpRecord
+from pipeline.records import DocumentRecord
 from pipeline.settings import Settings
-from pipeline.stages.decode import DumpRejected
-from pipeline.stages.readers import DumpSource
-from pipeline.store import Store, corpus_key
+from pipeline.store import Store
 from pipeline.workers import local_pool, shutdown_local_pools
 
 
-def in_dask_worker() -> bool:
-    """Whether this code runs inside a Dask worker (daemonic: no child processes there)."""
-    try:
-        from distributed import get_worker
+def _on_io_error(task, task_run, state) -> bool:
+    """Retry an open only when the file system failed (not when the content was rejected)."""
+    return isinstance(getattr(state, "data", None), OSError)
 
-        get_worker()
-    except (ImportError, ValueError):
-        return False
-    return True
+
+open_dump_task = task(
+    open_source, name="open-dump", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2,
+    retry_condition_fn=_on_io_error,
+)
 
 
 @task(name="analyze-batch", cache_policy=NO_CACHE)
-def analyze_batch_task(documents: list[DocumentRecord], settings: Settings) -> BatchAnalysis:
-    if in_dask_worker():
-        return analyze_batch(documents, settings.with_(n_process=1))
+def analyze_batch_task(documents: list[DocumentRecord], settings: Settings):
+    """One batch of documents -> entities and embeddings, here or in the run's local worker pool."""
     if settings.local_workers > 1:
-        return local_pool(settings.local_workers).submit(analyze_batch, documents, settings.with_(n_process=1)).result()
+        return local_pool(settings.local_workers).submit(analyze_batch, documents, settings).result()
     return analyze_batch(documents, settings)
 
 
@@ -87,6 +78,17 @@ def runs_on_threads() -> bool:
     return context is not None and isinstance(context.task_runner, ThreadPoolTaskRunner)
 
 
+def analysis_settings(settings: Settings, todo_bytes: int) -> Settings:
+    """Where this run's batches are analyzed, decided once: in a Dask worker (one process, no
+    pool: Dask workers are daemonic), in this process (a small run: the models load once, here),
+    or in the local pool."""
+    if not runs_on_threads():
+        return settings.with_(local_workers=1, n_process=1)
+    if todo_bytes < settings.pool_min_bytes or settings.local_workers <= 1:
+        return settings.with_(local_workers=1)
+    return settings.with_(n_process=1)
+
+
 def warm_local_pool(settings: Settings) -> list[Future]:
     """Start the workers and load their models now, while the first batches are read."""
     pool = local_pool(settings.local_workers)
@@ -102,16 +104,19 @@ def run_pipeline(settings: Settings) -> RunSummary:
         drop_uncommitted(store)
         plan = plan_run(settings.raw_dir, store)
         summary.skipped_dumps = len(plan.unchanged)
-        if sum(c.size_bytes for c in plan.todo) < settings.pool_min_bytes:
-            settings = settings.with_(local_workers=1)  # a small run: the models load once, here
-        elif settings.local_workers > 1 and runs_on_threads():
+        settings = analysis_settings(settings, sum(c.size_bytes for c in plan.todo))
+        if settings.local_workers > 1:
             warm_local_pool(settings)
         record_dumps(store, plan.rejected)
         for row in plan.rejected:
             summary.rejected.append((row.path, row.error))
             logger.warning("rejected %s: %s", row.path, row.error)
         current_progress().start(len(plan.todo))
-        for row in process_dumps(plan.todo, settings):
+        for cand in plan.todo:
+            row = process_dump(
+                Path(cand.path), settings, store, cand.dump_id, opener=open_dump_task,
+                submit=lambda batch, s=settings: analyze_batch_task.submit(batch, s),
+            )
             record_dumps(store, [row])
             current_progress().advance(row.n_documents, dumps=1, label=Path(row.path).name)
             if row.status == "rejected":
@@ -122,56 +127,9 @@ def run_pipeline(settings: Settings) -> RunSummary:
                 logger.info("processed %s: %d documents", row.path, row.n_documents)
         store.write_fingerprints(plan.fingerprints)
         shutdown_local_pools()  # the analysis is over: the workers' models leave memory before pairing
-        key = corpus_key(ok_dump_ids(store), current_version())
-        if store.pairs_key() != key:
-            pair_corpus_task(settings)
-            store.write_pairs_key(key)
+        refresh_pairs(store, settings, pair=pair_corpus_task)
         summarize(store, summary)
     return summary
-
-
-def process_dumps(todo: list[Candidate], settings: Settings) -> Iterator[DumpRecord]:
-    """Yield the manifest row of each dump, in order."""
-    for cand in todo:
-        yield process_one_dump(cand, settings)
-
-
-def open_with_retries(path: Path, settings: Settings, attempts: int = 3, delay_s: float = 2.0) -> DumpSource:
-    """Open a dump, retrying I/O errors (it may sit on a network share)."""
-    for attempt in range(attempts):
-        try:
-            return open_source(path, settings)
-        except OSError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(delay_s)
-    raise AssertionError("unreachable")
-
-
-def process_one_dump(cand: Candidate, settings: Settings) -> DumpRecord:
-    """Stream one dump: batches are read, analyzed as tasks (a bounded number in flight) and
-    written in order; the partitions are switched in at the end and the row returned."""
-    try:
-        source = open_with_retries(Path(cand.path), settings)
-    except (OSError, DumpRejected) as exc:
-        return rejected_row(Path(cand.path), cand.dump_id, exc)
-    writer = DumpWriter(source, settings, Store(settings.out_dir))
-    in_flight: deque = deque()
-    try:
-        for batch in iter_batches(source, settings.batch_size):
-            in_flight.append((batch, analyze_batch_task.submit(batch, settings)))
-            while len(in_flight) >= max(1, settings.batches_in_flight):
-                done, future = in_flight.popleft()
-                writer.write_batch(done, future.result())
-        while in_flight:
-            done, future = in_flight.popleft()
-            writer.write_batch(done, future.result())
-    except (OSError, DumpRejected) as exc:
-        for _, future in in_flight:
-            future.wait()
-        writer.abort()
-        return rejected_row(Path(cand.path), source.dump_id, exc)
-    return writer.finish()
 
 
 def drop_uncommitted(store: Store) -> None:
@@ -179,3 +137,77 @@ def drop_uncommitted(store: Store) -> None:
     committed = set(ok_dump_ids(store))
     for dump_id in sorted(store.partition_dump_ids() - committed):
         store.remove_partitions(dump_id)
+
+
+# ---- entry points: the task runner and the Prefect API of a run, the schedule of a deployment ----
+
+
+def run_flow(
+    raw_dir: str, out_dir: str, lock_timeout_s: float | None = None, workers: int | None = None,
+    dask_address: str | None = None,
+) -> dict:
+    """One flow run, on the default thread runner, a local Dask cluster of `workers` processes, or
+    the Dask cluster at `dask_address`."""
+    chosen = process_raw_folder
+    if workers is not None or dask_address:
+        chosen = process_raw_folder.with_options(task_runner=dask_runner(workers, dask_address))
+    with prefect_api_for_workers(workers is not None):
+        return chosen(raw_dir=raw_dir, out_dir=out_dir, lock_timeout_s=lock_timeout_s)
+
+
+def dask_runner(workers: int | None, address: str | None):
+    """A DaskTaskRunner on an existing cluster, or on a local cluster of `workers` processes."""
+    from prefect_dask import DaskTaskRunner
+
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(
+        cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
+    )
+
+
+@contextlib.contextmanager
+def prefect_api_for_workers(local_cluster: bool) -> Iterator[None]:
+    """Give local Dask workers one Prefect API to report to.
+
+    Without PREFECT_API_URL every process would start its own temporary server: the flow's
+    process and each worker. Here one temporary server is started for the run, and its URL is
+    set in the environment that the worker processes inherit.
+    """
+    if not local_cluster or os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    server = SubprocessASGIServer()
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        server.stop()
+
+
+def check_cron(cron: str, timezone: str) -> None:
+    """Raise ValueError when `cron` is not a valid cron expression."""
+    from prefect.client.schemas.schedules import CronSchedule
+
+    CronSchedule(cron=cron, timezone=timezone)
+
+
+def serve_flow(name: str, cron: str, timezone: str, parameters: dict) -> None:
+    """Serve the flow as a deployment on a cron schedule (needs a Prefect server; blocks)."""
+    from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
+
+    check_cron(cron, timezone)
+    process_raw_folder.serve(
+        name=name,
+        schedule=Cron(cron, timezone=timezone),
+        parameters=parameters,
+        description="Process every new dump of the raw folder into the Parquet dataset.",
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )

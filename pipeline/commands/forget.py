@@ -19,9 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def forget(args: argparse.Namespace) -> int:
-    from pipeline.corpus import pair_corpus
-    from pipeline.manifest import current_version, ok_dump_ids
-    from pipeline.store import LockTimeout, Store, corpus_key
+    from pipeline.corpus import refresh_pairs
+    from pipeline.store import LockTimeout, Store
 
     settings = Settings.from_env(out_dir=args.out)
     store = Store(settings.out_dir)
@@ -32,8 +31,8 @@ def forget(args: argparse.Namespace) -> int:
             if not store.remove_dump(args.dump_id):
                 print(f"pipeline forget: no dump {args.dump_id} in {store.root}", file=sys.stderr)
                 return 1
-            n_pairs = pair_corpus(store, settings)
-            store.write_pairs_key(corpus_key(ok_dump_ids(store), current_version()))
+            refresh_pairs(store, settings)
+            n_pairs = store.read_pairs().num_rows
     except LockTimeout as exc:
         print(f"pipeline forget: {exc}", file=sys.stderr)
         return 3

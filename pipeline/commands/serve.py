@@ -37,26 +37,17 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    from prefect.client.schemas.schedules import CronSchedule
-    from prefect.schedules import Cron
-    from prefect.types.entrypoint import EntrypointType
-
-    from pipeline.flows import process_raw_folder
+    from pipeline.flows import check_cron, serve_flow
 
     try:
-        CronSchedule(cron=args.cron, timezone=args.timezone)
+        check_cron(args.cron, args.timezone)
     except ValueError as exc:
         print(f"pipeline serve: invalid --cron {args.cron!r}: {exc}", file=sys.stderr)
         return 1
-    process_raw_folder.serve(
-        name=args.name,
-        schedule=Cron(args.cron, timezone=args.timezone),
-        parameters={
-            "raw_dir": os.path.abspath(args.raw),
-            "out_dir": os.path.abspath(args.out),
-            "lock_timeout_s": args.lock_timeout,
-        },
-        description="Process every new dump of the raw folder into the Parquet dataset.",
-        entrypoint_type=EntrypointType.MODULE_PATH,
-    )
+    parameters = {
+        "raw_dir": os.path.abspath(args.raw),
+        "out_dir": os.path.abspath(args.out),
+        "lock_timeout_s": args.lock_timeout,
+    }
+    serve_flow(args.name, args.cron, args.timezone, parameters)
     return 0
