@@ -1,4 +1,4 @@
-"""A one-line console progress display for long runs: dumps done, documents, documents per second.
+"""The console progress display of a run (tqdm): dumps done, documents, documents per second.
 
 It draws only when its stream is a terminal, so nothing reaches logs or pipes. The run command
 activates one (`with progress.console(): ...`); the flow reports to `progress.current()`, which is a
@@ -14,85 +14,83 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
-BAR_WIDTH = 24
+from tqdm import tqdm
+
+BAR_FORMAT = "[{bar:24}] {n_fmt}/{total_fmt} dumps | {docs} docs | {docs_rate:.1f} docs/s | {elapsed}{label}"
+
+
+class _DumpBar(tqdm):
+    """tqdm counting dumps, with the documents, their rate and the latest dump's name on the line."""
+
+    documents = 0
+    label = ""
+
+    @property
+    def format_dict(self) -> dict:
+        values = super().format_dict
+        elapsed = values.get("elapsed") or 0
+        values.update(
+            docs=self.documents,
+            docs_rate=self.documents / elapsed if elapsed > 0 else 0.0,
+            label=f" | {self.label}" if self.label else "",
+        )
+        return values
 
 
 class Progress:
-    """Counts dumps and documents and redraws one status line at most every `min_interval_s`."""
+    """Counts dumps and documents on a tqdm line, redrawn at most every `min_interval_s`."""
 
     def __init__(
         self,
         stream: TextIO | None = None,
         enabled: bool | None = None,
         min_interval_s: float = 0.1,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ):
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = _is_tty(self.stream) if enabled is None else enabled
         self.min_interval_s = min_interval_s
         self.clock = clock
-        self.total_dumps: int | None = None
-        self.dumps = 0
-        self.documents = 0
-        self.label = ""
-        self._started = clock()
-        self._drawn_at: float | None = None
+        self.bar: _DumpBar | None = None
         self._lock = threading.Lock()
 
     def start(self, total_dumps: int | None) -> None:
         """A run begins with `total_dumps` dumps to process (None when unknown)."""
         with self._lock:
-            self.total_dumps, self.dumps, self.documents, self.label = total_dumps, 0, 0, ""
-            self._started = self.clock()
-            self._draw(force=True)
+            self._close()
+            if not self.enabled:
+                return
+            self.bar = _DumpBar(
+                total=total_dumps, file=self.stream, bar_format=BAR_FORMAT, ascii="-#", mininterval=0,
+                miniters=1, dynamic_ncols=False, leave=True, delay=0,
+            )
+            self.bar._time = self.clock
+            self.bar.start_t = self.bar.last_print_t = self.clock()
+            self.bar.refresh()
 
     def advance(self, documents: int = 0, dumps: int = 0, label: str = "") -> None:
         """`documents` more documents (and `dumps` more dumps) are done; `label` names the latest."""
         with self._lock:
-            self.documents += documents
-            self.dumps += dumps
-            self.label = label or self.label
-            self._draw()
+            if self.bar is None:
+                return
+            self.bar.documents += documents
+            self.bar.label = label or self.bar.label
+            self.bar.n += dumps
+            if self.clock() - self.bar.last_print_t >= self.min_interval_s:
+                self.bar.refresh()
+                self.bar.last_print_t = self.clock()
 
     def finish(self) -> None:
         """Draw the final state and end the line."""
         with self._lock:
-            if self.enabled and self._drawn_at is not None:
-                self._write("\r\x1b[K" + self.line() + "\n")
-            self._drawn_at = None
+            self._close()
 
-    def rate(self) -> float:
-        """Documents per second since the start."""
-        elapsed = self.clock() - self._started
-        return self.documents / elapsed if elapsed > 0 else 0.0
-
-    def line(self) -> str:
-        elapsed = int(self.clock() - self._started)
-        if self.total_dumps:
-            done = min(self.dumps, self.total_dumps)
-            filled = round(BAR_WIDTH * done / self.total_dumps)
-            head = f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {done}/{self.total_dumps} dumps"
-        else:
-            head = f"{self.dumps} dumps"
-        parts = [head, f"{self.documents} docs", f"{self.rate():.1f} docs/s", f"{elapsed // 60:02d}:{elapsed % 60:02d}"]
-        if self.label:
-            parts.append(self.label)
-        return " | ".join(parts)
-
-    def _draw(self, force: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = self.clock()
-        if not force and self._drawn_at is not None and now - self._drawn_at < self.min_interval_s:
-            return
-        self._drawn_at = now
-        # Clear the line, draw, and return to column 0 so that a log line printed next overwrites it.
-        self._write("\r\x1b[K" + self.line() + "\r")
-
-    def _write(self, text: str) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.stream.write(text)
-            self.stream.flush()
+    def _close(self) -> None:
+        if self.bar is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self.bar.refresh()
+                self.bar.close()
+            self.bar = None
 
 
 def _is_tty(stream: TextIO) -> bool:
