@@ -21,6 +21,7 @@ COMMANDS = [
     "status",
     "report",
     "schema",
+    "export",
 ]
 
 

@@ -4,7 +4,8 @@ One run: take the output lock, drop what an interrupted run left behind, plan fr
 then each new dump takes the one path of `pipeline.dump.process_dump`, with its open as a task
 (retried on I/O errors: a dump may sit on a network share) and each batch of a few hundred
 documents analyzed as a task (at most `batches_in_flight` at once); the manifest row is recorded
-last. After the dumps, pair over the whole corpus when it changed.
+last. After the dumps, pair over the whole corpus when it changed, then align the sentences of
+the pairs that are new (the bitext table).
 
 Both cores: on a Dask task runner (`run --workers N`) the batches spread over the Dask workers (one
 process each inside them); in the default run each batch task hands its batch to a pool of
@@ -27,6 +28,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from pipeline.bitext import sync_bitext
 from pipeline.corpus import RunSummary, pair_corpus, refresh_pairs, summarize
 from pipeline.dump import analyze_batch, load_analysis_models, open_source, process_dump
 from pipeline.manifest import ok_dump_ids, plan_run, record_dumps
@@ -59,6 +61,11 @@ def analyze_batch_task(documents: list[DocumentRecord], settings: Settings):
 @task(name="pair-corpus", cache_policy=NO_CACHE)
 def pair_corpus_task(settings: Settings) -> int:
     return pair_corpus(Store(settings.out_dir), settings)
+
+
+@task(name="align-pairs", cache_policy=NO_CACHE)
+def bitext_task(settings: Settings) -> int:
+    return sync_bitext(Store(settings.out_dir)).units
 
 
 @flow(name="process-raw-folder", task_runner=ThreadPoolTaskRunner(max_workers=4))
@@ -128,6 +135,7 @@ def run_pipeline(settings: Settings) -> RunSummary:
         store.write_fingerprints(plan.fingerprints)
         shutdown_local_pools()  # the analysis is over: the workers' models leave memory before pairing
         refresh_pairs(store, settings, pair=pair_corpus_task)
+        bitext_task(settings)  # in step with the pairs: rewrites only partitions whose pairs changed
         summarize(store, summary)
     return summary
 

@@ -167,6 +167,45 @@ PAIRS = _schema(
     "Russian documents paired with their English translations, with the evidence.",
 )
 
+BITEXT = _schema(
+    [
+        _col("ru_doc_id", pa.string(), "the Russian document of the pair (`pairs.ru_doc_id`)", nullable=False),
+        _col("en_doc_id", pa.string(), "the English document of the pair (`pairs.en_doc_id`)", nullable=False),
+        _col("unit", pa.int32(), "position of the unit in the pair, from 0 (both documents' order)", nullable=False),
+        _col(
+            "kind",
+            _dict,
+            "Russian and English sentences in the unit: `1-1`, `1-2`, `2-1`, `2-2`, ... up to 3 a side;"
+            " `1-0` a Russian sentence with no English counterpart, `0-1` the reverse",
+            nullable=False,
+        ),
+        _col("ru_text", pa.string(), "the Russian sentences of the unit, as in the document; null for `0-1`"),
+        _col("en_text", pa.string(), "the English sentences of the unit, as in the document; null for `1-0`"),
+        _col(
+            "ru_start",
+            pa.int32(),
+            "start of `ru_text` in the Russian document read as one string: its title, a blank line"
+            " (`\\n\\n`) and its text, or its text alone when it has no title; null for `0-1`",
+        ),
+        _col("ru_end", pa.int32(), "end (exclusive) of `ru_text` in the same string; null for `0-1`"),
+        _col("en_start", pa.int32(), "start of `en_text` in the English document, read as `ru_start`; null for `1-0`"),
+        _col("en_end", pa.int32(), "end (exclusive) of `en_text`; null for `1-0`"),
+        _col(
+            "ru_paragraph",
+            pa.int32(),
+            "paragraph of the unit's first Russian sentence (0 is the title when there is one); null for `0-1`",
+        ),
+        _col("en_paragraph", pa.int32(), "paragraph of the unit's first English sentence; null for `1-0`"),
+        _col(
+            "score",
+            pa.float32(),
+            "cosine of the multilingual embeddings of both sides (about 0.3 loose, 0.8 close); null for `1-0`/`0-1`",
+        ),
+    ],
+    "Aligned sentences of every RU/EN pair: monotone units in the documents' order, partitioned by"
+    " the Russian document's dump.",
+)
+
 DUMPS = _schema(
     [
         _col(
@@ -216,12 +255,23 @@ PARTITION_KEY = _col(
     "dump_id", pa.string(), "the dump (`dumps.dump_id`); from the partition folder `dump_id=<id>`", nullable=False
 )
 
+# Tables computed over the whole corpus but partitioned by dump (the Russian document's, for bitext).
+CORPUS_PARTITIONED = {"bitext": BITEXT}
+BITEXT_KEY = _col(
+    "dump_id",
+    pa.string(),
+    "the Russian document's dump (`pairs.ru_dump_id`); from the folder `dump_id=<id>`",
+    nullable=False,
+)
+PARTITION_KEYS = {**dict.fromkeys(PARTITIONED, PARTITION_KEY), "bitext": BITEXT_KEY}
+
 # Every table of the dataset: name -> (schema, path pattern under the output folder).
 TABLES = {
     "documents": (DOCUMENTS, "documents/dump_id=<id>/part-*.parquet"),
     "entities": (ENTITIES, "entities/dump_id=<id>/part-*.parquet"),
     "embeddings": (EMBEDDINGS, "embeddings/dump_id=<id>/part-*.parquet"),
     "pairs": (PAIRS, "pairs/part-0.parquet"),
+    "bitext": (BITEXT, "bitext/dump_id=<id>/part-*.parquet"),
     "dumps": (DUMPS, "dumps.parquet"),
 }
 

@@ -174,6 +174,73 @@ class Store:
     def write_pairs(self, table: pa.Table) -> None:
         self.write_file(table.cast(schemas.PAIRS), self.pairs_path)
 
+    # ---- corpus-wide tables partitioned by dump (bitext) -------------------------------
+    def write_corpus_partition(self, name: str, dump_id: str, table: pa.Table) -> None:
+        """Replace one partition of a corpus table (bitext) by one part file, in one rename.
+
+        The part file is written under `_tmp/`, then its folder is exchanged with the partition,
+        so a reader sees the old units of that dump or the new ones, never a mix."""
+        expected = schemas.CORPUS_PARTITIONED[name]
+        if not table.schema.equals(expected, check_metadata=False):
+            raise ValueError(f"{name}: schema mismatch:\n{table.schema}\nexpected:\n{expected}")
+        staged = self.tmp_dir / f"stage-{name}-{dump_id}-{uuid.uuid4().hex[:8]}"
+        meta = {**(expected.metadata or {}), **(table.schema.metadata or {})}
+        self.write_file(table.replace_schema_metadata(meta), staged / _PART.format(0))
+        _fsync_dir(staged)
+        final = self.partition_dir(name, dump_id)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if not final.exists():
+            os.replace(staged, final)
+        elif _exchange(staged, final):
+            shutil.rmtree(staged, ignore_errors=True)
+        else:
+            trash = self.tmp_dir / f"old-{uuid.uuid4().hex}"
+            os.replace(final, trash)
+            os.replace(staged, final)
+            shutil.rmtree(trash, ignore_errors=True)
+        _fsync_dir(final.parent)
+
+    def remove_corpus_partition(self, name: str, dump_id: str) -> None:
+        """Drop one partition of a corpus table (moved out of the table first, then removed)."""
+        part = self.partition_dir(name, dump_id)
+        if part.exists():
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+            trash = self.tmp_dir / f"old-{uuid.uuid4().hex}"
+            os.replace(part, trash)
+            _fsync_dir(part.parent)
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def corpus_partition_ids(self, name: str) -> list[str]:
+        """Dump ids that have a partition of a corpus table, sorted."""
+        table_dir = self.root / name
+        if not table_dir.is_dir():
+            return []
+        return sorted(p.name.split("=", 1)[1] for p in table_dir.iterdir() if p.name.startswith("dump_id="))
+
+    def read_corpus_partition(self, name: str, dump_id: str, columns: list[str] | None = None) -> pa.Table:
+        """One partition of a corpus table (empty when it has none)."""
+        files = self.part_files(name, dump_id)
+        if not files:
+            schema = schemas.CORPUS_PARTITIONED[name]
+            return schema.empty_table().select(columns or schema.names)
+        return pa.concat_tables([pq.read_table(f, columns=columns) for f in files])
+
+    def corpus_partition_metadata(self, name: str, dump_id: str) -> dict[bytes, bytes]:
+        """The schema metadata of a corpus partition's first part file ({} when it has none)."""
+        files = self.part_files(name, dump_id)
+        return dict(pq.read_schema(files[0]).metadata or {}) if files else {}
+
+    def read_bitext(self, columns: list[str] | None = None) -> pa.Table:
+        """Every partition of the bitext table, with the `dump_id` of each."""
+        parts = []
+        for dump_id in self.corpus_partition_ids("bitext"):
+            t = self.read_corpus_partition("bitext", dump_id, columns)
+            parts.append(t.append_column("dump_id", pa.array([dump_id] * t.num_rows, pa.string())))
+        if not parts:
+            t = schemas.BITEXT.empty_table().select(columns or schemas.BITEXT.names)
+            return t.append_column("dump_id", pa.array([], pa.string()))
+        return pa.concat_tables(parts, promote_options="permissive")
+
     @property
     def pairs_key_path(self) -> Path:
         return self.root / "_state" / "pairs.key"

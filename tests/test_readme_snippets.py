@@ -40,7 +40,14 @@ def truth(sample_run):
     named = ents[ents.label.isin(["PERSON", "ORG"])]
     text = dict(zip(docs.doc_id, docs.text))
     pairs = pd.read_parquet(sample_run / "pairs")
+    units = pd.read_parquet(sample_run / "bitext")
+    both_sides = units[units.ru_text.notna() & units.en_text.notna()]
     return {
+        "units": list(zip(both_sides.ru_text, both_sides.en_text)),
+        "shares": (
+            units.ru_text.str.len().where(units.en_text.notna()).sum() / units.ru_text.str.len().sum(),
+            units.en_text.str.len().where(units.ru_text.notna()).sum() / units.en_text.str.len().sum(),
+        ),
         "mentions": named.groupby("entity_key").size().to_dict(),
         "tasmagambetov": set(named[named.text.str.contains("Tasmagambetov")].entity_key),
         "pairs": {(text[r], text[e]) for r, e in zip(pairs.ru_doc_id, pairs.en_doc_id)},
@@ -55,7 +62,7 @@ def in_analyst_folder(sample_run, tmp_path, monkeypatch):
 
 
 def test_the_section_has_snippets_for_every_library():
-    assert [_library(code) for code in SNIPPETS] == ["pandas", "pandas", "duckdb", "polars"]
+    assert [_library(code) for code in SNIPPETS] == ["pandas", "pandas", "duckdb", "polars", "pandas", "duckdb"]
 
 
 @pytest.mark.parametrize("code", SNIPPETS, ids=[f"{i}-{_library(c)}" for i, c in enumerate(SNIPPETS)])
@@ -63,7 +70,7 @@ def test_readme_snippet_runs_and_is_true(code, in_analyst_folder, truth, capsys)
     namespace: dict = {"__name__": "__readme__"}
     exec(compile(code, "README.md snippet", "exec"), namespace)
     assert capsys.readouterr().out.strip()  # it shows something
-    results = {name: _frame(namespace[name]) for name in ("top", "both") if name in namespace}
+    results = {name: _frame(namespace[name]) for name in ("top", "both", "tm", "shares") if name in namespace}
     assert results
     if "top" in results:
         top = results["top"]
@@ -75,3 +82,8 @@ def test_readme_snippet_runs_and_is_true(code, in_analyst_folder, truth, capsys)
     if "both" in results:
         both = results["both"]
         assert set(zip(both.ru_text, both.en_text)) == truth["pairs"]
+    if "tm" in results:  # the bitext: every unit with both sides, in the pair's order, and the aligned shares
+        tm = results["tm"]
+        assert list(zip(tm.ru_text, tm.en_text)) == truth["units"] and len(tm) >= 4
+        shares = results["shares"]
+        assert (shares.ru_share.item(), shares.en_share.item()) == pytest.approx(truth["shares"])

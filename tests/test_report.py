@@ -108,7 +108,7 @@ def test_report_shows_the_sample(sample_report, sample_run):
     text = " ".join(parse(page).text)
     assert "Tasmagambetov" in text and "ОДКБ" in text
     assert "CSTO / ОДКБ" in text  # one organization, named in both languages
-    for section in ("documents", "people", "organizations", "dates", "pairs", "rejected", "dumps"):
+    for section in ("documents", "people", "organizations", "dates", "pairs", "bitext", "rejected", "dumps"):
         assert f'<section id="{section}">' in page
     charts = re.findall(r'<svg class="chart"', page)
     assert len(charts) == 4  # documents per dump, people, organizations, dates
@@ -118,6 +118,13 @@ def test_report_shows_the_sample(sample_report, sample_run):
     assert ru.splitlines()[0][:60] in text  # the pair's Russian side, its first line
     assert "2024-07-26" in text and "26 июля" in text
     assert "None: every dump could be read." in text
+    units = pd.read_parquet(sample_run / "bitext")
+    for sentence in units.ru_text.dropna().tolist() + units.en_text.dropna().tolist():  # side by side, all of it
+        assert sentence in text
+    lonely = units.ru_text.isna() | units.en_text.isna()
+    assert page.count('class="u alone"') == lonely.sum() > 0  # the units without counterpart are marked
+    ru_share = units.ru_text.str.len().where(units.en_text.notna()).sum() / units.ru_text.str.len().sum()
+    assert f"Russian {ru_share:.0%} aligned · English 100% aligned" in text
 
 
 def test_report_loads_nothing_from_the_network(sample_report):
@@ -163,6 +170,14 @@ def hostile_dataset(tmp_path) -> Path:
     store.write_partition("documents", dump_id, schemas.to_table(docs, schemas.DOCUMENTS))
     store.write_partition("entities", dump_id, schemas.to_table(ents, schemas.ENTITIES))
     store.write_pairs(schemas.to_table([PairRecord("d_ru", "d_en", 0.9, 0.8, 0.9, 1.0, ["org:<csto>"])], schemas.PAIRS))
+    unit = {"ru_doc_id": "d_ru", "en_doc_id": "d_en", "unit": 0, "kind": "1-1", "score": 0.9, "ru_start": 0,
+            "ru_end": 9, "en_start": 0, "en_end": 9, "ru_paragraph": 0, "en_paragraph": 0}  # fmt: skip
+    units = [
+        {**unit, "ru_text": ru_text, "en_text": en_text},
+        {**unit, "unit": 1, "kind": "1-0", "score": None, "ru_text": f"<u>{HOSTILE}</u>", "en_text": None,
+         "en_start": None, "en_end": None, "en_paragraph": None},
+    ]  # fmt: skip
+    store.write_corpus_partition("bitext", dump_id, schemas.to_table(units, schemas.BITEXT))
     at = datetime(2024, 8, 1, 12, 0, tzinfo=UTC)
     rows = [
         DumpRecord(dump_id, "/raw/<ok>.txt", 100, "utf-8", 2, "ok", None, PIPELINE_VERSION, at),
@@ -185,6 +200,7 @@ def test_scraped_markup_is_escaped_everywhere(hostile_dataset):
     assert "<b>CSTO</b> / <i>ОДКБ</i>" in text  # the chart label, decoded back to the scraped text
     assert f"unreadable: {HOSTILE}" in text  # the rejected dump and its reason
     assert "1 mention(s) without an ISO date are left out" in text
+    assert f"<u>{HOSTILE}</u>" in text and page.count('class="u alone"') == 1  # the bitext, as text
 
 
 def test_date_helpers():

@@ -116,16 +116,21 @@ def test_files_carry_the_explicit_schemas(sample_run):
         assert f.metadata.row_group(0).column(0).compression == "ZSTD"
     assert pq.read_schema(sample_run / "dumps.parquet").equals(schemas.DUMPS, check_metadata=False)
     assert pq.read_schema(sample_run / "pairs" / "part-0.parquet").equals(schemas.PAIRS, check_metadata=False)
+    (bitext,) = (sample_run / "bitext").glob("dump_id=*/part-*.parquet")
+    assert pq.read_schema(bitext).equals(schemas.BITEXT, check_metadata=False)
 
 
 def test_second_run_adds_and_changes_nothing(sample_run, prefect_harness):
     from pipeline.flows import process_raw_folder
 
-    before = {n: pd.read_parquet(sample_run / n) for n in ("documents", "entities", "pairs")}
+    before = {n: pd.read_parquet(sample_run / n) for n in ("documents", "entities", "pairs", "bitext")}
     manifest = pd.read_parquet(sample_run / "dumps.parquet")
+    (bitext,) = (sample_run / "bitext").glob("dump_id=*/part-*.parquet")
+    written = bitext.stat().st_mtime_ns
     raw = sample_run.parent / "raw"
     result = process_raw_folder(raw_dir=str(raw), out_dir=str(sample_run))
     assert result["new_dumps"] == 0 and result["skipped_dumps"] == 1
     for name, table in before.items():
         pd.testing.assert_frame_equal(pd.read_parquet(sample_run / name), table)
     pd.testing.assert_frame_equal(pd.read_parquet(sample_run / "dumps.parquet"), manifest)
+    assert bitext.stat().st_mtime_ns == written  # the bitext of unchanged pairs is not rewritten

@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def forget(args: argparse.Namespace) -> int:
+    from pipeline.bitext import sync_bitext
     from pipeline.corpus import refresh_pairs
     from pipeline.store import LockTimeout, Store
 
@@ -32,6 +33,7 @@ def forget(args: argparse.Namespace) -> int:
                 print(f"pipeline forget: no dump {args.dump_id} in {store.root}", file=sys.stderr)
                 return 1
             refresh_pairs(store, settings)
+            sync_bitext(store)  # the units of the pairs that went (or came) with the dump
             n_pairs = store.read_pairs().num_rows
     except LockTimeout as exc:
         print(f"pipeline forget: {exc}", file=sys.stderr)

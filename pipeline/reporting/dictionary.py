@@ -45,13 +45,14 @@ def _cell(text: str) -> str:
 def table_markdown(name: str) -> str:
     schema, path = schemas.TABLES[name]
     fields = list(schema)
-    if name in schemas.PARTITIONED:
-        fields.insert(1, schemas.PARTITION_KEY)
+    key = schemas.PARTITION_KEYS.get(name)
+    if key is not None:
+        fields.insert(1, key)
     doc = (schema.metadata or {}).get(b"doc", b"").decode()
     lines = [f"## {name}", "", f"`processed/{path}`: {doc}", ""]
     lines += ["| column | type | nullable | meaning |", "|---|---|---|---|"]
     for f in fields:
-        kind = type_name(f.type) + (", partition key" if f is schemas.PARTITION_KEY else "")
+        kind = type_name(f.type) + (", partition key" if f is key else "")
         lines.append(f"| `{f.name}` | {kind} | {'yes' if f.nullable else 'no'} | {_cell(schemas.description_of(f))} |")
     return "\n".join(lines)
 

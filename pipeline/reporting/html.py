@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.reporting.bitext import BITEXT_STYLE, aligned_pairs, bitext_section
 from pipeline.reporting.data import (
     DateMentions,
     NamedEntity,
@@ -25,7 +26,8 @@ from pipeline.store import Store
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 MAX_DUMPS_CHARTED = 60
 
-STYLE = """
+STYLE = (
+    """
 body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; color: #1a202c; margin: 0; background: #f7fafc; }
 main { max-width: 1000px; margin: 0 auto; padding: 24px 20px 48px; }
 h1 { font-size: 24px; margin: 0 0 4px; }
@@ -45,6 +47,8 @@ td.err { color: #9b2c2c; }
 code { font-size: 12px; background: #edf2f7; padding: 0 3px; border-radius: 3px; }
 .ok { color: #276749; } .rejected { color: #9b2c2c; font-weight: bold; }
 """
+    + BITEXT_STYLE
+)
 
 
 def _when(ts: datetime | None) -> str:
@@ -228,6 +232,7 @@ def render_report(
     unparsed: int,
     pairs: list[PairView],
     top: int = 15,
+    aligned: str = "",
 ) -> str:
     """The whole page as a string."""
     timeline = date_timeline(dates)
@@ -240,6 +245,7 @@ def render_report(
         _entities_section(entities, "ORG", "Most named organizations", top),
         _dates_section(timeline, dates, unparsed),
         _pairs_section(pairs, overview.n_pairs),
+        aligned,
         _rejected_section(overview),
         _status_section(overview),
     ]
@@ -253,11 +259,19 @@ def render_report(
     )
 
 
-def build_report(out_dir: Path | str, top: int = 15, max_pairs: int = 200) -> str:
-    """Read the dataset under `out_dir` and render its report."""
+def _heading(p: PairView) -> str:
+    return f"{p.ru_title or p.ru_first_line} / {p.en_title or p.en_first_line}"
+
+
+def build_report(out_dir: Path | str, top: int = 15, max_pairs: int = 200, max_aligned: int = 50) -> str:
+    """Read the dataset under `out_dir` and render its report (`max_aligned` pairs shown side by side)."""
     overview = load_overview(out_dir)
     store = Store(out_dir)
     ok_ids = sorted(d.dump_id for d in overview.ok)
     ents = store.read_table("entities", ok_ids)
     dates, unparsed = date_mentions(ents)
-    return render_report(overview, named_entities(ents), dates, unparsed, pair_views(store, ok_ids, max_pairs), top)
+    pairs = pair_views(store, ok_ids, max_pairs)
+    listed = [(p.ru_doc_id, p.en_doc_id, _heading(p)) for p in pairs[:max_aligned]]
+    units = aligned_pairs(store, [(r, e) for r, e, _ in listed])
+    aligned = bitext_section(listed, units, overview.n_pairs)
+    return render_report(overview, named_entities(ents), dates, unparsed, pairs, top, aligned)

