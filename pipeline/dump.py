@@ -167,6 +167,7 @@ class DumpWriter:
         src = self.source
         row = manifest_row(Path(src.path), src.dump_id, src.size_bytes, src.encoding, self.n_documents, None)
         row.error = "; ".join(src.problems) or None
+        row.n_without_article = src.n_without_article
         return row
 
     def abort(self) -> None:

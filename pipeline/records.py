@@ -74,3 +74,4 @@ class DumpRecord:
     error: str | None
     pipeline_version: str
     processed_at: object
+    n_without_article: int | None = None

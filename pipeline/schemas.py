@@ -40,7 +40,8 @@ DOCUMENTS = _schema(
         _col(
             "text",
             pa.string(),
-            "the body, paragraphs separated by a blank line, exactly as in the dump",
+            "the body, paragraphs separated by a blank line, exactly as in the dump; web pages: the article"
+            " text extracted from the page (trafilatura, then news cleanups)",
             nullable=False,
         ),
         _col("lang", _dict, "ISO 639-1 language code (`en`, `ru`, ...), or `und` when unsure", nullable=False),
@@ -53,7 +54,10 @@ DOCUMENTS = _schema(
         _col(
             "n_paragraphs",
             pa.int32(),
-            ("number of paragraphs in the body (JSON Lines: blank-line separated runs, else lines)"),
+            (
+                "number of paragraphs in the body (JSON Lines: blank-line separated runs, else lines;"
+                " web pages: the article's blocks)"
+            ),
             nullable=False,
         ),
         _col(
@@ -61,18 +65,33 @@ DOCUMENTS = _schema(
             pa.int64(),
             (
                 "start of title and body in the decoded dump text (character offset; line"
-                " ends `\\n`, NFC); JSON Lines: start of the record's line"
+                " ends `\\n`, NFC); JSON Lines: start of the record's line; web pages (WARC, saved"
+                " page): byte offset of the page's record in the file as stored (for `.warc.gz` its gzip"
+                " member, as a CDX index gives it), 0 for a saved page"
             ),
             nullable=False,
         ),
-        _col("end", pa.int64(), "end (exclusive) of title and body in the decoded dump text", nullable=False),
+        _col(
+            "end",
+            pa.int64(),
+            "end (exclusive) of title and body in the decoded dump text; web pages: byte offset where the"
+            " page's record ends (a saved page: the file's size)",
+            nullable=False,
+        ),
         _col(
             "published",
             pa.date32(),
-            ("publication date: a JSON Lines record's ISO `date`, else the document's dateline, when it has one"),
+            (
+                "publication date: a JSON Lines record's ISO `date`, a web page's own date (its markup or URL,"
+                " never the crawl date), else the document's dateline, when it has one"
+            ),
         ),
-        _col("source_id", pa.string(), "the record's id, from JSON Lines dumps"),
-        _col("url", pa.string(), "the record's URL, from JSON Lines dumps"),
+        _col("source_id", pa.string(), "the record's id: a JSON Lines `id`, a WARC record's `WARC-Record-ID`"),
+        _col(
+            "url",
+            pa.string(),
+            "the page's URL: a JSON Lines `url`, a WARC record's `WARC-Target-URI`, a saved page's canonical link",
+        ),
     ],
     "One row per document of a dump, in dump order.",
 )
@@ -224,7 +243,8 @@ DUMPS = _schema(
             pa.string(),
             (
                 "the text encoding found (`utf-8`, `utf-8-sig`, `utf-16`, `cp1251`,"
-                " `koi8-r`, ..., or `utf-8 (invalid bytes replaced)`)"
+                " `koi8-r`, ..., or `utf-8 (invalid bytes replaced)`); web dumps: the charsets their pages"
+                " were read in, most used first"
             ),
         ),
         _col("n_documents", pa.int32(), "documents found in the dump (0 when rejected)", nullable=False),
@@ -244,6 +264,12 @@ DUMPS = _schema(
             nullable=False,
         ),
         _col("processed_at", pa.timestamp("us", tz="UTC"), "when the dump was processed (UTC)", nullable=False),
+        _col(
+            "n_without_article",
+            pa.int32(),
+            "pages of a WARC or saved-page dump that gave no document (a listing, no article text);"
+            " null for text dumps",
+        ),
     ],
     "The manifest: one row per dump seen, ok or rejected.",
 )

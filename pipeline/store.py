@@ -311,7 +311,11 @@ class Store:
     def read_manifest(self) -> pa.Table:
         if not self.manifest_path.exists():
             return schemas.DUMPS.empty_table()
-        return pq.read_table(self.manifest_path)
+        table = pq.read_table(self.manifest_path)
+        for f in schemas.DUMPS:  # a column added since the manifest was written: null for its rows
+            if f.name not in table.column_names and f.nullable:
+                table = table.append_column(f, pa.nulls(table.num_rows, f.type))
+        return table.select(schemas.DUMPS.names)
 
     def read_partition(self, name: str, dump_id: str, columns: list[str] | None = None) -> pa.Table:
         """All part files of one dump's partition, in part order."""

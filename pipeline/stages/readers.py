@@ -1,7 +1,8 @@
 """Opening a dump of any supported layout as a stream of documents.
 
-Layouts: plain text (`*.txt` and anything else) and JSON Lines (`*.jsonl`, `*.ndjson`), either of
-them gzip-compressed (recognized by its magic bytes; the name then ends in `.gz`). `open_dump`
+Layouts: plain text (`*.txt` and anything else), JSON Lines (`*.jsonl`, `*.ndjson`), WARC files
+(`*.warc`) and saved web pages (`*.html`, `*.htm`; both in `web_readers`), any of them
+gzip-compressed (recognized by its magic bytes; the name then ends in `.gz`). `open_dump`
 reads the file in chunks: it hashes it, checks the compression and decides the encoding on the
 whole stream, and rejects what cannot be read; `DumpSource.documents` then streams the documents
 in a second pass, holding only the document being built.
@@ -37,6 +38,7 @@ from pipeline.stages.decode import (
 from pipeline.stages.documents import documents_from_lines, language_detector
 from pipeline.stages.language import LanguageGuess
 from pipeline.stages.split import content_id, rstrip_len
+from pipeline.stages.web_readers import check_warc, page_file_documents, read_page_file, warc_documents, web_format
 
 GZIP_MAGIC = b"\x1f\x8b"
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -58,11 +60,12 @@ class DumpSource:
     path: Path
     dump_id: str
     size_bytes: int
-    encoding: str
-    format: str  # "text" or "jsonl"
+    encoding: str | None  # None until a web dump's pages are read
+    format: str  # "text", "jsonl", "warc" or "page"
     compression: str | None  # "gzip" or None
     documents: Iterator[DocumentRecord]
     problems: list[str] = field(default_factory=list)
+    n_without_article: int | None = None  # web pages that gave no document (None: not a web dump)
 
 
 def gunzip_chunks(chunks: Iterable[bytes], out_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -114,6 +117,8 @@ def open_dump(path: Path, settings: Settings) -> DumpSource:
         raise DumpRejected("a directory, not a dump file")
     dump_id, size = dump_id_of_file(path)
     try:
+        if web_format(path.name.lower()):
+            return open_web_dump(path, dump_id, size, settings)
         fmt, compression = _layout(path, _head(path), size)
 
         def open_bytes() -> Iterable[bytes]:
@@ -137,6 +142,21 @@ def open_dump(path: Path, settings: Settings) -> DumpSource:
             )
     except DumpRejected as exc:
         raise DumpRejected(str(exc), dump_id, size) from None
+    return source
+
+
+def open_web_dump(path: Path, dump_id: str, size: int, settings: Settings) -> DumpSource:
+    """A WARC file or a saved page (see `web_readers`); its encoding is known once it is read."""
+    fmt = web_format(path.name.lower())
+    compressed = _head(path).startswith(GZIP_MAGIC)
+    if path.name.lower().endswith(".gz") and not compressed:
+        raise DumpRejected("named .gz but not gzip-compressed")
+    source = DumpSource(path, dump_id, size, None, fmt, "gzip" if compressed else None, iter(()))
+    if fmt == "warc":
+        check_warc(path, compressed)
+        source.documents = warc_documents(path, source, settings, compressed)
+    else:
+        source.documents = page_file_documents(read_page_file(path, compressed), source, settings)
     return source
 
 

@@ -1,0 +1,222 @@
+"""Dumps as crawlers write them: WARC files and saved web pages, one document per article page.
+
+WARC (`.warc`, `.warc.gz`): every `response` record (HTTP status 2xx) or `resource` record whose
+content is HTML is a page; other records (requests, metadata, revisits, images, scripts) are
+passed over. A saved page (`.html`, `.htm`, either gzip-compressed) is one page. A page gives one
+document (`pages.extract_article`): its article text, headline as `title`, URL (the
+`WARC-Target-URI`; for a saved page its canonical link, else the browser's `saved from url`
+mark), publication date from the page's markup, and `source_id` the `WARC-Record-ID`. A page with
+no article (a listing, an empty page) gives none and is counted in `DumpSource.n_without_article`.
+
+`start`/`end` of a page document are byte offsets of its record in the file as stored (for
+`.warc.gz` the record's gzip member, as a CDX index gives them: seek there and read `end - start`
+bytes); a saved page spans the whole file. A damaged record is reported in `problems` with its
+offset and the file goes on; the manifest's `encoding` lists the charsets the pages were read in.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from pipeline.records import DocumentRecord
+from pipeline.settings import Settings
+from pipeline.stages.decode import DumpRejected
+from pipeline.stages.documents import language_detector
+from pipeline.stages.pages import Article, decode_page, extract_article, saved_from_url
+from pipeline.stages.split import content_id
+from pipeline.stages.warc_framing import MAX_RECORD_BYTES, warc_pieces
+
+WARC_SUFFIXES = (".warc", ".warc.gz")
+PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz", ".xhtml.gz")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+MAX_PROBLEMS = 20
+
+
+def web_format(name: str) -> str | None:
+    """`warc`, `page`, or None for a file name (lower case)."""
+    if name.endswith(WARC_SUFFIXES):
+        return "warc"
+    if name.endswith(PAGE_SUFFIXES):
+        return "page"
+    return None
+
+
+@dataclass
+class Page:
+    """One HTML page found in a dump: its bytes and what the crawler said of it."""
+
+    offset: int
+    length: int
+    body: bytes
+    content_type: str | None
+    url: str | None
+    record_id: str | None = None
+
+
+class PageDocuments:
+    """Turns pages into document records for one dump, counting what gave none."""
+
+    def __init__(self, source, settings: Settings):
+        self.source = source
+        self.detect = language_detector(settings.lang_sample_chars, settings.lang_min_prob)
+        self.encodings: Counter = Counter()
+        self.ordinal = 0
+        self.n_problems = 0
+        source.n_without_article = 0
+
+    def problem(self, message: str) -> None:
+        self.n_problems += 1
+        if len(self.source.problems) < MAX_PROBLEMS:
+            self.source.problems.append(message)
+
+    def document(self, page: Page, where: str) -> DocumentRecord | None:
+        try:
+            html, encoding = decode_page(page.body, page.content_type)
+        except DumpRejected as exc:
+            self.problem(f"{where}: {exc}, skipped")
+            return None
+        self.encodings[encoding] += 1
+        try:
+            article = extract_article(html, page.url or None)
+        except (ValueError, TypeError, RecursionError) as exc:  # lxml / trafilatura on broken markup
+            self.problem(f"{where}: the page could not be parsed ({type(exc).__name__}: {exc}), skipped")
+            return None
+        if article is None:
+            self.source.n_without_article += 1
+            return None
+        if page.url is None and article.url is None:
+            article = Article(article.title, article.paragraphs, saved_from_url(page.body), article.published)
+        return self._record(article, page)
+
+    def _record(self, article: Article, page: Page) -> DocumentRecord:
+        text = article.text
+        guess = self.detect(text)
+        doc = DocumentRecord(
+            doc_id=content_id(article.title, text),
+            dump_id=self.source.dump_id,
+            ordinal=self.ordinal,
+            title=article.title,
+            text=text,
+            lang=guess.lang,
+            lang_prob=guess.prob,
+            n_paragraphs=len(article.paragraphs),
+            start=page.offset,
+            end=page.offset + page.length,
+            published=article.published,
+            source_id=page.record_id,
+            url=page.url or article.url,
+        )
+        self.ordinal += 1
+        return doc
+
+    def finish(self) -> None:
+        if self.encodings:
+            self.source.encoding = ", ".join(name for name, _ in sorted(self.encodings.items(), key=lambda x: -x[1]))
+        if self.n_problems > len(self.source.problems):
+            self.source.problems.append(f"... and {self.n_problems - len(self.source.problems)} more problems")
+
+
+def read_page_file(path: Path, compressed: bool) -> bytes:
+    """The bytes of a saved page; DumpRejected when its gzip is cut or corrupt or it is too big."""
+    data = path.read_bytes()
+    if compressed:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DumpRejected(f"corrupt or truncated gzip: {exc}") from None
+    if len(data) > MAX_RECORD_BYTES:
+        raise DumpRejected(f"a page larger than {MAX_RECORD_BYTES >> 20} MiB")
+    return data
+
+
+def page_file_documents(data: bytes, source, settings: Settings) -> Iterator[DocumentRecord]:
+    """The one document of a saved page (none when it has no article)."""
+    docs = PageDocuments(source, settings)
+    doc = docs.document(Page(0, source.size_bytes, data, None, None), "page")
+    docs.finish()
+    if doc is not None:
+        yield doc
+
+
+def _html_payload(rec) -> tuple[bool, str | None]:
+    """Whether a WARC record is an HTML page worth reading, and its content type."""
+    if rec.rec_type == "response":
+        if rec.http_headers is None:
+            return False, None
+        status = rec.http_headers.get_statuscode() or ""
+        content_type = rec.http_headers.get_header("Content-Type")
+        if not status.startswith("2"):
+            return False, content_type
+    elif rec.rec_type == "resource":
+        content_type = rec.rec_headers.get_header("Content-Type")
+    else:
+        return False, None
+    kind = (content_type or "").split(";")[0].strip().lower()
+    return kind in HTML_TYPES or not kind, content_type  # no type: sniffed from the body
+
+
+def looks_like_html(body: bytes) -> bool:
+    """A body without a content type that starts like an HTML document."""
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<!--")) or b"<html" in head
+
+
+def check_warc(path: Path, gzipped: bool) -> None:
+    """Reject a file that does not start with a WARC record (a misnamed file)."""
+    for piece in warc_pieces(path, gzipped):
+        if piece.error:
+            raise DumpRejected(f"not a WARC file: the first record at byte 0 is unreadable ({piece.error})")
+        try:
+            next(iter(ArchiveIterator(io.BytesIO(piece.data))))
+        except (ArchiveLoadFailed, StopIteration, ValueError) as exc:
+            raise DumpRejected(f"not a WARC file: {exc or 'no record'}") from None
+        return
+
+
+def warc_documents(path: Path, source, settings: Settings, gzipped: bool) -> Iterator[DocumentRecord]:
+    """The article documents of a WARC file, record by record."""
+    docs = PageDocuments(source, settings)
+    for n, piece in enumerate(warc_pieces(path, gzipped), 1):
+        where = f"record {n} at byte {piece.offset}"
+        if piece.error:
+            docs.problem(f"{where}: {piece.error}")
+            continue
+        try:
+            pages = list(_pages_of(piece))
+        except (ArchiveLoadFailed, ValueError, OSError, EOFError, zlib.error) as exc:
+            docs.problem(f"{where}: unreadable WARC record ({type(exc).__name__}: {exc}), skipped")
+            continue
+        for page in pages:
+            doc = docs.document(page, where)
+            if doc is not None:
+                yield doc
+    docs.finish()
+
+
+def _pages_of(piece) -> Iterator[Page]:
+    """The HTML pages in one framed piece (one record; several when a writer put them in one member)."""
+    for rec in ArchiveIterator(io.BytesIO(piece.data)):
+        is_html, content_type = _html_payload(rec)
+        if not is_html:
+            rec.raw_stream.read()
+            continue
+        body = rec.content_stream().read()
+        if not (content_type or "").strip() and not looks_like_html(body):
+            continue
+        yield Page(
+            piece.offset,
+            piece.length,
+            body,
+            content_type,
+            rec.rec_headers.get_header("WARC-Target-URI"),
+            rec.rec_headers.get_header("WARC-Record-ID"),
+        )
