@@ -4,16 +4,19 @@ listings and damaged records."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
+from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.dump import process_dump
 from pipeline.settings import Settings
+from pipeline.stages.article_cleanup import clean_lines, is_article
 from pipeline.stages.pages import decode_page, header_charset, meta_charset
 from pipeline.stages.readers import open_dump
 from pipeline.store import Store
@@ -62,7 +65,7 @@ def test_warc_one_document_per_page_with_its_url(web_runs):
     dumps = pd.read_parquet(out["warc"] / "dumps.parquet")
     row = dumps.iloc[0]
     assert (row.status, row.n_documents, row.n_without_article, row.encoding) == ("ok", 91, 0, "utf-8")
-    assert row.error is None
+    assert pd.isna(row.error)
 
 
 def test_warc_article_bodies_score_f1_096(web_runs):
@@ -144,8 +147,16 @@ def test_non_html_records_and_error_statuses_are_passed_over(tmp_path):
         w.write_record(response(w, "https://x.org/logo.png", b"\x89PNG\r\n\x1a\n" + bytes(200), "image/png"))
         w.write_record(response(w, "https://x.org/gone", b"<html><body><p>Not found</p></body></html>", status="404"))
         w.write_record(response(w, "https://x.org/a", article))
+        headers = StatusAndHeaders(  # a payload stored as sent: gzip content-encoding
+            "200 OK", [("Content-Type", "text/html; charset=windows-1251"), ("Content-Encoding", "gzip")], "HTTP/1.1"
+        )
+        payload = io.BytesIO(gzip.compress(article))
+        w.write_record(w.create_warc_record("https://x.org/b", "response", payload=payload, http_headers=headers))
+        revisit = w.create_revisit_record("https://x.org/a", "sha1:AAAA", "https://x.org/a", "2024-07-26T10:00:00Z")
+        w.write_record(revisit)
     source, docs = _read(tmp_path / "mixed.warc.gz")
-    assert [d.url for d in docs] == ["https://x.org/a"] and source.problems == [] and source.n_without_article == 0
+    assert [d.url for d in docs] == ["https://x.org/a", "https://x.org/b"]
+    assert docs[0].text == docs[1].text and source.problems == [] and source.n_without_article == 0
 
 
 def _three_pages(tmp_path, gzip_records):
@@ -188,3 +199,44 @@ def test_a_file_that_is_no_warc_is_rejected(tmp_path):
     (tmp_path / "page.html.gz").write_bytes(page[: len(page) // 2])
     row = process_dump(tmp_path / "page.html.gz", Settings(), Store(tmp_path / "out"))
     assert row.status == "rejected" and "gzip" in row.error
+
+
+def test_cleanups_remove_headline_byline_related_lists_and_calls_to_action():
+    title = "Council adopts budget for next year"
+    lines = [
+        "Council adopts budget for next year",
+        "5:45 AM PST 11/19/2019 by Jane Doe",
+        "The council adopted the budget on Tuesday after two days of talks.",
+        "Related: Ministers meet in Minsk",
+        "- Joint exercise ends in Tajikistan",
+        "By the end of the year, the secretariat will report on the spending.",
+        "[button link=/subscribe] Send us your story[/button]",
+        "Follow us on Twitter and Facebook.",
+        "0 Comments",
+    ]
+    assert clean_lines(lines, title) == [lines[2], lines[5]]
+    assert clean_lines(lines, title, rules=()) == lines
+
+
+def test_listing_test_counts_link_lines_and_short_lines():
+    prose = ["The council adopted the budget on Tuesday after two days of talks in the capital."] * 3
+    heads = [f"Headline number {i} about the region" for i in range(10)]
+    assert is_article(prose + heads[:3])
+    assert not is_article(heads)  # short lines without a sentence end
+    assert not is_article(prose, link_texts=set(prose))  # every line is a link's text
+    assert not is_article(["Too short to be an article."])
+
+
+def test_a_manifest_written_before_n_without_article_is_read(tmp_path):
+    import pyarrow.parquet as pq
+
+    from pipeline import schemas
+    from pipeline.manifest import manifest_row, record_dumps
+
+    store = Store(tmp_path / "out")
+    old = schemas.to_table([manifest_row(tmp_path / "a.txt", "a" * 16, 3, "utf-8", 1, None)], schemas.DUMPS)
+    store.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(old.drop_columns(["n_without_article"]), store.manifest_path)
+    assert store.read_manifest().column("n_without_article").to_pylist() == [None]
+    assert record_dumps(store, [manifest_row(tmp_path / "b.warc", "b" * 16, 5, None, 0, None)]) == 1
+    assert store.read_manifest().num_rows == 2

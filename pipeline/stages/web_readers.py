@@ -33,7 +33,7 @@ from pipeline.stages.decode import DumpRejected
 from pipeline.stages.documents import language_detector
 from pipeline.stages.pages import Article, decode_page, extract_article, saved_from_url
 from pipeline.stages.split import content_id
-from pipeline.stages.warc_framing import MAX_RECORD_BYTES, warc_pieces
+from pipeline.stages.warc_framing import MAX_RECORD_BYTES, RawRecord, warc_pieces
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz", ".xhtml.gz")
@@ -170,16 +170,21 @@ def looks_like_html(body: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<!--")) or b"<html" in head
 
 
-def check_warc(path: Path, gzipped: bool) -> None:
-    """Reject a file that does not start with a WARC record (a misnamed file)."""
-    for piece in warc_pieces(path, gzipped):
-        if piece.error:
-            raise DumpRejected(f"not a WARC file: the first record at byte 0 is unreadable ({piece.error})")
-        try:
-            next(iter(ArchiveIterator(io.BytesIO(piece.data))))
-        except (ArchiveLoadFailed, StopIteration, ValueError) as exc:
-            raise DumpRejected(f"not a WARC file: {exc or 'no record'}") from None
-        return
+def check_warc(path: Path, gzipped: bool, max_tries: int = 10) -> None:
+    """Reject a file in which none of the first pieces is a WARC record (a misnamed file); a
+    damaged first record alone does not reject the file."""
+    first = None
+    for n, piece in enumerate(warc_pieces(path, gzipped)):
+        if n >= max_tries:
+            break
+        if piece.data is not None:
+            try:
+                next(iter(ArchiveIterator(io.BytesIO(piece.data))))
+                return
+            except (ArchiveLoadFailed, StopIteration, ValueError) as exc:
+                piece = RawRecord(piece.offset, piece.length, error=str(exc) or "no record")
+        first = first or f"not a WARC file: the record at byte {piece.offset} is unreadable ({piece.error})"
+    raise DumpRejected(first or "not a WARC file: no record")
 
 
 def warc_documents(path: Path, source, settings: Settings, gzipped: bool) -> Iterator[DocumentRecord]:
