@@ -1,12 +1,19 @@
 """Peak memory of reading and splitting a dump: 10 MB against 200 MB, each in a fresh process.
 
     .venv/bin/python benchmarks/split_memory.py [--sizes 10 200] [--detector script|langdetect]
+        [--layout blocks|one-blank]
 
 Dumps are built in a temporary folder (never committed) from the real records of
 `../shared/eval/pairing/*.jsonl` (Russian and English news), laid out as a site dump (documents
 separated by two blank lines, some with a headline, some of two paragraphs), each document varied
 (sentences rotated, a running number) so that none repeats exactly. Each dump is read with
 `open_dump` and its documents consumed one by one, in a subprocess that reports its peak RSS.
+
+`--layout one-blank` writes the documents with one blank line between them, as between their
+paragraphs (each record's own paragraphs): the layout then gives no answer and the splitter
+finds the boundaries by topic (TextTiling with the sentence encoder, a look-ahead of a few
+paragraphs), so this measures that path too; it embeds every paragraph (use small sizes). The
+encoder is loaded before the baseline RSS is taken.
 
 `--detector script` (default) replaces langdetect by a cheap majority-script detector inside the
 splitter: langdetect costs about 3 ms a paragraph (minutes for 200 MB) and its memory does not
@@ -37,7 +44,10 @@ from pipeline.stages import documents as documents_stage
 from pipeline.stages.language import UNDETERMINED, LanguageGuess, detect_language
 from pipeline.stages.readers import open_dump
 
-path, detector = Path(sys.argv[1]), sys.argv[2]
+path, detector, layout = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+if layout == "one-blank":
+    from pipeline.stages.split import default_embed
+    default_embed(["load the sentence encoder before the baseline"])
 if detector == "script":
     cyr, lat = re.compile(r"[а-яёА-ЯЁ]"), re.compile(r"[a-zA-Z]")
 
@@ -74,7 +84,7 @@ def _headline(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def build_dump(path: Path, size_bytes: int, seed: int = 0) -> int:
+def build_dump(path: Path, size_bytes: int, seed: int = 0, layout: str = "blocks") -> int:
     """Write a dump of about `size_bytes` from the real records; returns the number of documents."""
     records = []
     for jsonl in sorted(EVAL_PAIRING.glob("*.jsonl")):
@@ -85,25 +95,32 @@ def build_dump(path: Path, size_bytes: int, seed: int = 0) -> int:
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         while written < size_bytes:
             text = records[n % len(records)]
-            sentences = _sentences(text)
-            k = (n // len(records)) % max(1, len(sentences))
-            sentences = sentences[k:] + sentences[:k]
-            body = " ".join(sentences) + f" ({n + 1})"
-            if len(sentences) > 3 and rng.random() < 0.3:  # two paragraphs
-                cut = len(sentences) // 2
-                body = " ".join(sentences[:cut]) + "\n\n" + " ".join(sentences[cut:]) + f" ({n + 1})"
-            if rng.random() < 0.25:
-                body = _headline(text, rng) + "\n\n" + body
-            chunk = body + "\n\n\n"
+            if layout == "one-blank":  # the record's own paragraphs, one blank line everywhere
+                chunk = "\n\n".join(text.split("\n")) + f" ({n + 1})\n\n"
+            else:
+                sentences = _sentences(text)
+                k = (n // len(records)) % max(1, len(sentences))
+                sentences = sentences[k:] + sentences[:k]
+                body = " ".join(sentences) + f" ({n + 1})"
+                if len(sentences) > 3 and rng.random() < 0.3:  # two paragraphs
+                    cut = len(sentences) // 2
+                    body = " ".join(sentences[:cut]) + "\n\n" + " ".join(sentences[cut:]) + f" ({n + 1})"
+                if rng.random() < 0.25:
+                    body = _headline(text, rng) + "\n\n" + body
+                chunk = body + "\n\n\n"
             f.write(chunk)
             written += len(chunk.encode("utf-8"))
             n += 1
     return n
 
 
-def measure(path: Path, detector: str) -> dict:
+def measure(path: Path, detector: str, layout: str = "blocks") -> dict:
     run = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(path), detector], cwd=REPO, capture_output=True, text=True, check=False
+        [sys.executable, "-c", _MEASURE, str(path), detector, layout],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if run.returncode:
         raise SystemExit(run.stderr[-3000:])
@@ -114,15 +131,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 200], help="dump sizes in MB")
     parser.add_argument("--detector", choices=["script", "langdetect"], default="script")
+    parser.add_argument("--layout", choices=["blocks", "one-blank"], default="blocks")
     args = parser.parse_args()
     results = {}
     with tempfile.TemporaryDirectory(prefix="split_memory_") as tmp:
         for mb in args.sizes:
             path = Path(tmp) / f"dump_{mb}mb.txt"
             t0 = time.perf_counter()
-            n_written = build_dump(path, mb * 1_000_000)
+            n_written = build_dump(path, mb * 1_000_000, layout=args.layout)
             built = time.perf_counter() - t0
-            r = measure(path, args.detector)
+            r = measure(path, args.detector, args.layout)
             r["size_mb"] = path.stat().st_size / 1e6
             results[mb] = r
             print(
