@@ -74,6 +74,9 @@ def test_published_comes_from_a_dateline_or_byline_date(wmt23_docs):
     assert sum(p is not None for p in by_start.values()) == 4
     assert head_date(["11 февраля 2023, 15:12 Елена Соколова"]) == date(2023, 2, 11)
     assert head_date(["On 25 July 2024, staff of the CSTO Secretariat met graduates."]) is None
+    assert head_date(["Опубликовано: 11.02.2023, 15:12"]) == head_date(["2023-02-11T15:12"]) == date(2023, 2, 11)
+    assert head_date(["Published: Feb. 11, 2023 at 3:12 p.m."]) == date(2023, 2, 11)
+    assert head_date(["31.02.2023 10:00", "A headline about 11 February 2023"]) is None  # no such day; not a dateline
 
 
 def _one_blank_line_dump(tmp_path: Path, records: list[dict], lang: str) -> tuple[Path, Path]:

@@ -18,8 +18,14 @@ _DATELINE_MAX = 80
 # A dateline or byline line of an article's head: a full date that opens a short line, or follows a
 # colon (a headline's time stamp), with or without a time: "11 февраля 2023, 15:12 Елена Соколова",
 # "February 11, 2023, 15:12", "...на МКС: 12 Февраля 2023, 00:12".
+# Numeric forms too: "11.02.2023 15:12" (day first, as Russian sites write it) and ISO "2023-02-11".
 _FULL_DATE = rf"(?:{DAY}\s+(?:{MONTH_RU}|{MONTH_EN})\s+{YEAR}|{MONTH_EN}\s+{DAY},?\s+{YEAR})"
-_HEAD_DATE = re.compile(rf"(?:^|:\s+)(?P<date>{_FULL_DATE})(?:\s*г(?:ода|\.))?(?=$|[\s,.;|])", re.I)
+_NUMERIC_DATE = (
+    rf"(?P<d>{DAY})\.(?P<m>0?[1-9]|1[0-2])\.(?P<y>{YEAR})|(?P<iy>{YEAR})-(?P<im>0[1-9]|1[0-2])-(?P<id>{DAY})"
+)
+_HEAD_DATE = re.compile(
+    rf"(?:^|:\s+)(?:(?P<date>{_FULL_DATE})|{_NUMERIC_DATE})(?:\s*г(?:ода|\.))?(?=$|[\s,.;|T])", re.I
+)
 HEAD_LINES = 4  # the title and the first body paragraphs
 HEAD_LINE_MAX_CHARS = 120
 
@@ -57,6 +63,11 @@ def head_date(lines: Iterable[str]) -> date | None:
     """The date of the first dateline or byline among these head lines (None when there is none)."""
     for line in lines:
         m = _HEAD_DATE.search(line) if len(line) <= HEAD_LINE_MAX_CHARS else None
+        if m and not m["date"]:
+            try:
+                return date(int(m["y"] or m["iy"]), int(m["m"] or m["im"]), int(m["d"] or m["id"]))
+            except ValueError:
+                continue
         if m:
             import dateparser  # loaded only for a dump with datelines
 

@@ -195,7 +195,7 @@ def glued_title(p: Paragraph, headline_max_chars: int = 200) -> tuple[Paragraph,
 
 
 # Layout and topic: a first block of more paragraphs than this is not read as one article.
-LAYOUT_LOOKAHEAD = 24
+LAYOUT_LOOKAHEAD = 40
 # TextTiling window: paragraphs on each side of a gap (the look-ahead of a split without layout).
 TOPIC_WINDOW = 3
 MIN_TOPIC_SIDE = 2  # one paragraph against one is too little evidence to cut
