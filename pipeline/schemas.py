@@ -107,7 +107,9 @@ ENTITIES = _schema(
             "norm",
             pa.string(),
             "nominative form for Russian names, canonical name for others; for DATE an ISO 8601 date"
-            " (`YYYY-MM-DD`, `YYYY-MM`, `YYYY`, a range as `start/end`)",
+            " (`YYYY-MM-DD`, `YYYY-MM`, `YYYY`; a range of days or years is two mentions, its ends; a quarter"
+            " or decade as `start/end`); a relative date (`вчера`, `last Tuesday`) from the document's"
+            " `published` date, null when it has none",
         ),
         _col(
             "entity_key",

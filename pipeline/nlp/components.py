@@ -14,9 +14,10 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipeline.nlp.dates import find_russian_dates
+from pipeline.nlp.dates import find_russian_dates, parse_date
 from pipeline.nlp.keys import is_acronym_of, skeleton
 from pipeline.nlp.name_words import ORG_WORDS, singular
+from pipeline.nlp.relative_dates import find_russian_relative_dates, parse_relative
 from pipeline.nlp.russian_names import morph_vocab, nominative
 
 if not Doc.has_extension("norms"):
@@ -96,16 +97,39 @@ def make_russian_dates(nlp: Language, name: str):
     """DATE entities for Russian date expressions, where no other entity stands."""
 
     def russian_dates(doc: Doc) -> Doc:
-        spans = []
-        for start, end, _ in find_russian_dates(doc.text):
+        spans: list[Span] = []
+        for start, end, _ in find_russian_dates(doc.text) + find_russian_relative_dates(doc.text):
             span = doc.char_span(start, end, label="DATE", alignment_mode="expand")
-            if span is not None and not any(t.ent_type for t in span):
+            if (
+                span is not None
+                and not any(t.ent_type for t in span)
+                and not any(span.start < s.end and s.start < span.end for s in spans)
+            ):
                 spans.append(span)
         if spans:
             _set_ents(doc, spans)
         return doc
 
     return russian_dates
+
+
+@Language.factory("calendar_dates")
+def make_calendar_dates(nlp: Language, name: str):
+    """Only the DATE entities that name a date, written or relative ("July 26", "last Tuesday"):
+    durations ("three weeks", "24-year-old") and other spans of time ("recent years") are dropped."""
+
+    def calendar_dates(doc: Doc) -> Doc:
+        lang = nlp.lang
+        ents = [
+            e
+            for e in doc.ents
+            if e.label_ != "DATE" or parse_date(e.text, lang) is not None or parse_relative(e.text, lang) is not None
+        ]
+        if len(ents) != len(doc.ents):
+            doc.ents = ents
+        return doc
+
+    return calendar_dates
 
 
 @Language.factory("strip_determiners", default_config={"determiners": list(DETERMINERS)})

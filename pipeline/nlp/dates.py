@@ -63,9 +63,17 @@ MONTH_EN = (
 )
 DAY = r"(?:3[01]|[12]\d|0?[1-9])"
 YEAR = r"(?:1[5-9]\d\d|20\d\d|2100)"
+DECADE = r"(?:1[5-9]\d0|20\d0)"
 YEAR_WORD_RU = r"(?:\s*(?:годах|годами|годов|годы|годом|году|годе|года|год|гг?\.?))"
 
 ORDINAL_RU = r"(?:-?(?:го|е|ое))?"
+# A day of the month written as an ordinal word, in the genitive ("десятого февраля", "двадцать первого мая").
+_DAY_WORDS_RU = (
+    "первого", "второго", "третьего", "четвёртого", "пятого", "шестого", "седьмого", "восьмого", "девятого",
+    "десятого", "одиннадцатого", "двенадцатого", "тринадцатого", "четырнадцатого", "пятнадцатого",
+    "шестнадцатого", "семнадцатого", "восемнадцатого", "девятнадцатого", "двадцатого",
+)
+DAY_WORD_RU = rf"(?:(?:двадцать|тридцать)\s+)?(?:{'|'.join(_DAY_WORDS_RU)}|четвертого|тридцатого)"
 QUARTER_RU = r"(?P<q>IV|I{1,3}|[1-4])(?:-?(?:м|й|ом|го))?\s+квартал[а-я]*"
 # English month names a Russian text quotes ("обновление Windows 10 May 2020 Update"), case kept.
 MONTH_EN_NAME = r"(?-i:January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -77,18 +85,26 @@ RU_DATE_PATTERNS = [
     rf"\b(?P<d1>{DAY})\s*[-–—]\s*(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY}){ORDINAL_RU}\s+(?P<m1>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\.(?P<dm>0?[1-9]|1[0-2])\.(?P<y>{YEAR})(?:\s*(?:года|г\.))?",
+    rf"(?<![\w-])(?P<dw>{DAY_WORD_RU})\s+(?P<m1>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",  # "десятого февраля"
     rf"(?<![\w-])(?P<m1>{MONTH_RU})\s+(?P<y>{YEAR}){YEAR_WORD_RU}?",
     rf"(?<![\w-])(?P<m1>{MONTH_EN_NAME})\s+(?P<y>{YEAR})\b",
     rf"(?<=\bв\s)(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})\b",
     rf"\b(?:начала|середины|конца)\s+(?P<m1>{MONTH_RU})\b",
     rf"(?<![\w-])(?-i:(?P<m1>{MONTH_RU.replace('(?:', '(?:', 1)}))\b",  # a month in lower case: never a name
     rf"(?<![\w.-])(?P<y>{YEAR}){YEAR_WORD_RU}",
+    # a year range or a year without "год" where a preposition or parentheses make it one: "в 1985—1990
+    # и 2006—2011 годах", "(1990—2000)", "В 1976 — поступил", "в 2014."
+    rf"(?:(?<=\bв\s)|(?<=\bс\s)|(?<=\())(?P<y>{YEAR})\s*[-–—]\s*(?P<y2>{YEAR})\b(?![-.,]?\d)",
+    rf"(?<![\w.-])(?P<y>{YEAR})\s*[-–—]\s*(?P<y2>{YEAR})(?=\s+и\s+{YEAR})",
+    rf"(?:(?<=\bв\s)|(?<=\bс\s)|(?<=\bдо\s))(?P<y>{YEAR})(?=\s*(?:[—–.,;:)]|\s-\s|$))",
     rf"(?<=\()(?P<y>{YEAR})(?=\))",  # a year in parentheses: "Билл и Тед (1989)"
+    rf"(?<![\w.-])(?P<dec>{DECADE})-(?:е|х|ые|ых|ми)\b(?:\s+(?:годы|годах|годов|годами|гг\.?))?",  # "1980-е"
 ]
 _RU_COMPILED = [re.compile(p, re.I) for p in RU_DATE_PATTERNS]
 # A month alone, as a DATE entity's text reads after "в" was left out of it ("июле").
 _RU_MONTH_ONLY = re.compile(rf"^(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})$", re.I)
 _RU_YEAR_ONLY = re.compile(rf"^\(?(?P<y>{YEAR})\)?$")  # a DATE entity's text that is a year alone
+_RU_YEARS_ONLY = re.compile(rf"^(?P<y>{YEAR})\s*[-–—]\s*(?P<y2>{YEAR})$")  # "1985—1990", found before "и 2006—2011"
 _WEEKDAYS_EN = ("mon", "tues", "wednes", "thurs", "fri", "satur", "sun")
 _WEEKDAYS_RU = ("понедельник", "вторник", "сред", "четверг", "пятниц", "суббот", "воскресень")
 # A day of the week just before a date ("Saturday, July 25"; "в субботу, 25 июля"): group w.
@@ -111,6 +127,7 @@ _EN_PATTERNS = [
     rf"^(?:from\s+|between\s+)?(?P<y>{YEAR})\s*(?:-|–|—|to|and)\s*(?P<y2>{YEAR})$",
     rf"^(?P<y>{YEAR})-(?P<dm>0[1-9]|1[0-2])-(?P<d1>{DAY})$",
     rf"^(?P<d1>{DAY})[./](?P<dm>0?[1-9]|1[0-2])[./](?P<y>{YEAR})$",
+    rf"^(?:(?:early|mid|late)[-\s]+)?(?P<dec>{DECADE})'?s$",  # "the 1990s"
 ]
 _EN_COMPILED = [re.compile(p, re.I) for p in _EN_PATTERNS]
 _EN_LEADING = re.compile(
@@ -203,16 +220,29 @@ def _from_match(m: re.Match, month_of) -> PartialDate:
         month = int(g["dm"])
     else:
         month = month_of(g.get("m1")) or month_of(g.get("m2"))
-    day = int(g["d1"]) if g.get("d1") else None
+    day = int(g["d1"]) if g.get("d1") else _day_word(g["dw"]) if g.get("dw") else None
     end_day = int(g["d2"]) if g.get("d2") else None
     end_month = month_of(g.get("m2")) if g.get("m2") else None
     if end_day is not None and g.get("m1") is None:
         month = end_month
     end_year = int(g["y2"]) if g.get("y2") else None
+    if g.get("dec"):
+        year, end_year = int(g["dec"]), int(g["dec"]) + 9
     quarter = _quarter(g.get("q"), g.get("qw"))
     if quarter:
         month, end_month = 3 * quarter - 2, 3 * quarter
     return PartialDate(year, month, day, end_month, end_day, end_year)
+
+
+def _day_word(words: str) -> int | None:
+    """The day of "десятого" (10), "двадцать первого" (21), "тридцатого" (30)."""
+    *tens, unit = words.lower().replace("ё", "е").split()
+    base = {"двадцать": 20, "тридцать": 30}.get(tens[0], 0) if tens else 0
+    if unit == "тридцатого":
+        return 30
+    units = [w.replace("ё", "е") for w in _DAY_WORDS_RU]
+    day = base + units.index(unit) + 1 if unit in units else None
+    return day if day and day <= 31 else None
 
 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
@@ -264,13 +294,19 @@ def _leading_weekday(text: str) -> str:
 
 
 def _parse(t: str, lang: str) -> PartialDate | None:
+    found = _match(t, lang)
+    return _from_match(found[0], _month_ru if lang == "ru" else _month_en) if found else None
+
+
+def _match(t: str, lang: str) -> tuple[re.Match, int] | None:
+    """The pattern that reads `t`, and where in `t` the text it matched starts."""
     if lang == "ru":
-        for rx in (*_RU_COMPILED, _RU_MONTH_ONLY, _RU_YEAR_ONLY):
+        for rx in (*_RU_COMPILED, _RU_MONTH_ONLY, _RU_YEAR_ONLY, _RU_YEARS_ONLY):
             m = rx.search(t)
             if m:
-                return _from_match(m, _month_ru)
+                return m, 0
         return None
-    prev = None
+    full, prev = t, None
     while prev != t:
         prev, t = t, _EN_LEADING.sub("", t)
     t = t.rstrip(".,")
@@ -278,5 +314,29 @@ def _parse(t: str, lang: str) -> PartialDate | None:
         for rx in _EN_COMPILED:
             m = rx.match(candidate.strip())
             if m:
-                return _from_match(m, _month_en)
+                return m, full.find(candidate.strip())
     return None
+
+
+def date_pieces(text: str, lang: str) -> list[tuple[int, int, PartialDate]]:
+    """The dates a DATE mention names, with their offsets in `text`: one, or the two ends of a
+    range of days or years ("27-28 сентября 2014 года" -> "27" and "28 сентября 2014 года"; "1979–1980
+    годы" -> "1979" and "1980 годы"), each a date of day, month or year precision. Empty if no date."""
+    found = _match(text, lang)
+    if found is None:
+        parsed = _parse(" ".join(text.split()), lang)
+        return [(0, len(text), parsed)] if parsed else []
+    m, offset = found
+    parsed = _from_match(m, _month_ru if lang == "ru" else _month_en)
+    g = m.groupdict()
+    second = "d2" if g.get("d2") else "y2" if g.get("y2") else None
+    if second is None:
+        return [(0, len(text), parsed)]
+    first_end = max(m.end(k) for k in ("d1", "m1", "y") if g.get(k) and m.start(k) < m.start(second))
+    first_start = min(m.start(k) for k in ("d1", "m1", "y") if g.get(k) and m.start(k) < m.start(second))
+    if second == "y2":
+        start, end = PartialDate(parsed.year, None, None), PartialDate(parsed.end_year, None, None)
+    else:
+        start = PartialDate(parsed.year, parsed.month, parsed.day, weekday=parsed.weekday)
+        end = PartialDate(parsed.year, parsed.end_month or parsed.month, parsed.end_day)
+    return [(offset + first_start, offset + first_end, start), (offset + m.start(second), offset + m.end(), end)]

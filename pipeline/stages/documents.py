@@ -125,23 +125,32 @@ def documents_from_text(
     return documents_from_lines(text.split("\n"), dump_id, lang_sample_chars, lang_min_prob, headline_max_chars)
 
 
+def dateline_date(text: str, entities: list[EntityRecord]) -> date | None:
+    """The date of a dateline: a full DATE near the start, after a place and before a dash."""
+    first = next((e for e in sorted(entities, key=lambda x: x.start) if e.label == "DATE"), None)
+    if first is None or first.start >= _DATELINE_MAX:
+        return None
+    head, tail = text[: first.start], text[first.end : first.end + 40]
+    if (
+        first.norm
+        and re.fullmatch(r"\d{4}-\d\d-\d\d", first.norm)
+        and re.fullmatch(r"[^\n.!?]{2,60},\s*", head)
+        and re.match(r"\s*(\([^)]{1,40}\)\s*)?[-–—]", tail)
+    ):
+        return date.fromisoformat(first.norm)
+    return None
+
+
 def assign_published(documents: list[DocumentRecord], entities: list[EntityRecord]) -> list[DocumentRecord]:
     """`published` from a dateline: a full DATE near the start, after a place and before a dash."""
-    first_date: dict[str, EntityRecord] = {}
+    by_doc: dict[str, list[EntityRecord]] = {}
     for e in entities:
-        if e.label == "DATE" and e.start < _DATELINE_MAX and e.doc_id not in first_date:
-            first_date[e.doc_id] = e
+        if e.label == "DATE" and e.start < _DATELINE_MAX:
+            by_doc.setdefault(e.doc_id, []).append(e)
     out = []
     for d in documents:
-        if d.published is None and d.doc_id in first_date:
-            e = first_date[d.doc_id]
-            head, tail = d.text[: e.start], d.text[e.end : e.end + 40]
-            if (
-                e.norm
-                and re.fullmatch(r"\d{4}-\d\d-\d\d", e.norm)
-                and re.fullmatch(r"[^\n.!?]{2,60},\s*", head)
-                and re.match(r"\s*(\([^)]{1,40}\)\s*)?[-–—]", tail)
-            ):
-                d = replace(d, published=date.fromisoformat(e.norm))
+        if d.published is None and d.doc_id in by_doc:
+            found = dateline_date(d.text, by_doc[d.doc_id])
+            d = replace(d, published=found) if found else d
         out.append(d)
     return out

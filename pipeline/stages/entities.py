@@ -7,10 +7,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from pipeline.nlp.dates import parse_date
+from pipeline.nlp.dates import date_pieces, parse_date
 from pipeline.nlp.keys import Gazetteer, entity_key, fold_name, is_acronym_of, sound_key
 from pipeline.nlp.name_words import ORG_WORDS
+from pipeline.nlp.relative_dates import parse_relative
 from pipeline.records import DocumentRecord, EntityRecord
+from pipeline.stages.documents import dateline_date
 
 
 def extract_entities(
@@ -176,6 +178,15 @@ def context_year(ents: list[EntityRecord], published, dump_year: int | None, tex
     return base
 
 
+def own_year(ents: list[EntityRecord], published) -> int | None:
+    """The year a document itself gives for "this year": its date's, its dateline's, or the most
+    common year of its dates with a month; not the dump's, not a bare year it names."""
+    if published:
+        return published.year
+    dated = year_counts(ents, True)
+    return _dateline_year(ents) or (dated.most_common(1)[0][0] if dated else None)
+
+
 def _before(text: str, e: EntityRecord) -> str:
     return text[max(0, e.start - WEEKDAY_CONTEXT_CHARS) : e.start]
 
@@ -214,12 +225,50 @@ def normalize_entities(
         keyed = []
         for e in ents:
             if e.label == "DATE":
-                parsed = parse_date(e.text, e.lang, _before(text, e))
-                norm = parsed.iso(year) if parsed else None
-                keyed.append(replace(e, norm=norm, entity_key=None))
+                keyed.extend(absolute_dates(e, text, year))
             else:
                 keyed.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
+        keyed = relative_dates(keyed, text, published.get(doc_id), own_year(ents, published.get(doc_id)))
         out.extend(tie_given_names(tie_acronyms(keyed, text_of.get(doc_id, ""))))
+    return out
+
+
+def absolute_dates(e: EntityRecord, text: str, year: int | None) -> list[EntityRecord]:
+    """A DATE mention with its ISO norm (a missing year is `year`): a range of days or years becomes
+    its two ends, each a date ("27-28 сентября 2014 года" -> "27", "28 сентября 2014 года"). A mention
+    that is no written date (a relative one, for `relative_dates`) keeps no norm."""
+    parsed = parse_date(e.text, e.lang, _before(text, e))
+    if parsed is None:
+        return [replace(e, norm=None, entity_key=None)]
+    pieces = date_pieces(e.text, e.lang)
+    if len(pieces) < 2:
+        return [replace(e, norm=parsed.iso(year), entity_key=None)]
+    (s1, e1, first), (s2, e2, last) = pieces
+    first = replace(first, weekday=parsed.weekday)
+    return [
+        replace(e, text=e.text[a:b], start=e.start + a, end=e.start + b, norm=p.iso(year), entity_key=None)
+        for a, b, p in ((s1, e1, first), (s2, e2, last))
+    ]
+
+
+def relative_dates(ents: list[EntityRecord], text: str, published, year: int | None) -> list[EntityRecord]:
+    """Relative DATE mentions resolved: against the document's date (`published`, else its dateline);
+    a relative year against the document's own year (`own_year`); "в том же году" against the text's
+    date before it.
+    Without its anchor a relative date keeps no norm."""
+    if not any(e.label == "DATE" and e.norm is None for e in ents):
+        return ents
+    anchor = published or dateline_date(text, ents)
+    previous: str | None = None
+    out = []
+    for e in sorted(ents, key=lambda x: (x.start, x.end)):
+        if e.label == "DATE" and e.norm is None:
+            rel = parse_relative(e.text, e.lang)
+            if rel is not None:
+                e = replace(e, norm=rel.iso(anchor, year, previous))
+        if e.label == "DATE" and e.norm:
+            previous = e.norm
+        out.append(e)
     return out
 
 
