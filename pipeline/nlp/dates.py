@@ -99,6 +99,7 @@ RU_DATE_PATTERNS = [
     rf"(?:(?<=\bв\s)|(?<=\bс\s)|(?<=\bдо\s))(?P<y>{YEAR})(?=\s*(?:[—–.,;:)]|\s-\s|$))",
     rf"(?<=\()(?P<y>{YEAR})(?=\))",  # a year in parentheses: "Билл и Тед (1989)"
     rf"(?<![\w.-])(?P<dec>{DECADE})-(?:е|х|ые|ых|ми)\b(?:\s+(?:годы|годах|годов|годами|гг\.?))?",  # "1980-е"
+    r"(?<![\w.-])(?-i:(?P<cr>X{0,2}(?:IX|IV|V?I{0,3})))\s+(?:в\.|век(?:а|е|ом|у)?\b)",  # "XIX в.", "XVII века"
 ]
 _RU_COMPILED = [re.compile(p, re.I) for p in RU_DATE_PATTERNS]
 # A month alone, as a DATE entity's text reads after "в" was left out of it ("июле").
@@ -119,6 +120,8 @@ _EN_PATTERNS = [
     rf"^(?:from\s+)?(?P<d1>{DAY})\s*(?:-|–|to)\s*(?P<d2>{DAY})\s+(?P<m2>{MONTH_EN}),?(?:\s+(?P<y>{YEAR}))?$",
     rf"^(?:the\s+)?(?P<d1>{DAY})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{MONTH_EN}),?(?:\s+(?P<y>{YEAR}))?$",
     rf"^(?P<m1>{MONTH_EN})\s+(?P<d1>{DAY})\s*(?:-|–|to)\s*(?P<d2>{DAY}),?(?:\s+(?P<y>{YEAR}))?$",
+    rf"^(?:from\s+)?(?P<m1>{MONTH_EN})\s+(?P<d1>{DAY})\s*(?:-|–|to|through|until)\s*(?P<m2>{MONTH_EN})\s+(?P<d2>{DAY}),?"
+    rf"(?:\s+(?P<y>{YEAR}))?$",
     rf"^(?P<m1>{MONTH_EN})\s+(?P<d1>{DAY})(?:st|nd|rd|th)?(?:,?\s+(?P<y>{YEAR}))?$",
     rf"^(?P<m1>{MONTH_EN}),?\s+(?:of\s+)?(?P<y>{YEAR})$",
     rf"^(?P<m1>{MONTH_EN})$",
@@ -128,6 +131,8 @@ _EN_PATTERNS = [
     rf"^(?P<y>{YEAR})-(?P<dm>0[1-9]|1[0-2])-(?P<d1>{DAY})$",
     rf"^(?P<d1>{DAY})[./](?P<dm>0?[1-9]|1[0-2])[./](?P<y>{YEAR})$",
     rf"^(?:(?:early|mid|late)[-\s]+)?(?P<dec>{DECADE})'?s$",  # "the 1990s"
+    r"^(?:(?:the\s+)?(?:beginning|start|end|middle|first\s+half|second\s+half)\s+of\s+)?(?:the\s+)?(?:early\s+|late\s+)?"
+    r"(?P<c>1?\d|2[01])(?:st|nd|rd|th)[-\s]+century$",  # "the 19th century"
 ]
 _EN_COMPILED = [re.compile(p, re.I) for p in _EN_PATTERNS]
 _EN_LEADING = re.compile(
@@ -228,6 +233,9 @@ def _from_match(m: re.Match, month_of) -> PartialDate:
     end_year = int(g["y2"]) if g.get("y2") else None
     if g.get("dec"):
         year, end_year = int(g["dec"]), int(g["dec"]) + 9
+    century = int(g["c"]) if g.get("c") else _roman(g["cr"]) if g.get("cr") else None
+    if century:
+        year, end_year = 100 * century - 99, 100 * century
     quarter = _quarter(g.get("q"), g.get("qw"))
     if quarter:
         month, end_month = 3 * quarter - 2, 3 * quarter
@@ -243,6 +251,15 @@ def _day_word(words: str) -> int | None:
     units = [w.replace("ё", "е") for w in _DAY_WORDS_RU]
     day = base + units.index(unit) + 1 if unit in units else None
     return day if day and day <= 31 else None
+
+
+def _roman(numeral: str) -> int | None:
+    """The value of a Roman numeral of a century ("XIX" -> 19)."""
+    values = {"I": 1, "V": 5, "X": 10}
+    total = 0
+    for a, b in zip(numeral, numeral[1:] + " "):
+        total += -values[a] if values.get(b, 0) > values[a] else values[a]
+    return total or None
 
 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
@@ -339,4 +356,5 @@ def date_pieces(text: str, lang: str) -> list[tuple[int, int, PartialDate]]:
     else:
         start = PartialDate(parsed.year, parsed.month, parsed.day, weekday=parsed.weekday)
         end = PartialDate(parsed.year, parsed.end_month or parsed.month, parsed.end_day)
-    return [(offset + first_start, offset + first_end, start), (offset + m.start(second), offset + m.end(), end)]
+    second_start = min(m.start(k) for k in ("d2", "m2", "y2") if g.get(k) and m.start(k) >= first_end)
+    return [(offset + first_start, offset + first_end, start), (offset + second_start, offset + m.end(), end)]

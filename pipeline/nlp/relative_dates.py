@@ -51,6 +51,8 @@ RU_RELATIVE_PATTERNS = [
     r"\b(?:в|во)\s+(?P<same>т[оа][тм]?|эт[оа][тм]?)\s+же\s+(?P<unit>день|году|месяце)\b",
     # "через два дня", "через неделю", "днём позже", "двумя днями ранее": from the text's date before
     rf"\bчерез\s+(?:(?P<later>{_NUM_RU})\s+)?(?P<unit>{_UNIT_RU}|неделю|месяц|год)\b",
+    rf"(?<![\w-])(?:(?P<later>{_NUM_RU})\s+)?(?P<unit>днями|днём|днем|неделями|неделей|месяцами|месяцем|годами|годом)"
+    r"\s+(?P<dir>ранее|раньше|позже|позднее|спустя)\b",
     # "в прошлом году", "в следующем месяце", "на этой неделе", "в текущем году"
     rf"\b(?:в|во|на)\s+(?P<when>{_WHEN_RU})\s+(?P<unit>году|месяце|неделе)\b",
     r"\bна\s+(?P<when>этот|следующий|будущий|текущий|нынешний)\s+(?P<unit>год|месяц)\b",
@@ -215,7 +217,7 @@ def _from_match(m: re.Match) -> RelativeDate | None:
         n = _number(g.get("later"))
         if n is None or unit == "half":
             return RelativeDate("vague")
-        n = -n if g.get("dir", "").lower() == "earlier" else n
+        n = -n if g.get("dir", "").lower() in ("earlier", "ранее", "раньше") else n
         return RelativeDate("day", 7 * n, anaphoric=True) if unit == "week" else RelativeDate(unit, n, anaphoric=True)
     if "same" in g:
         return RelativeDate(unit, 0, anaphoric=True)
