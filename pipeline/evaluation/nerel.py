@@ -70,14 +70,14 @@ def read_output(out_dir: Path) -> tuple[list[dict], list[dict]]:
     return tables[0], tables[1]
 
 
-def score(gold: dict[str, dict], documents: list[dict], entities: list[dict]) -> dict:
-    """The reference scorer's result on one processed output (see the module docstring)."""
+def aligned_articles(gold: dict[str, dict], documents: list[dict], entities: list[dict], labels=None):
+    """(document, its gold article, offset shift, its entities) per document that maps onto an
+    article (its text is the article or a suffix of it: a title cut off), and how many did not."""
     by_doc: dict[str, list[dict]] = defaultdict(list)
     for e in entities:
-        by_doc[e["doc_id"]].append(e)
-    counts = {lab: defaultdict(int) for lab in SCORED}
-    linked: list[tuple[str, str]] = []
-    n_dates = iso_dates = unmapped = 0
+        if labels is None or e["label"] in labels:
+            by_doc[e["doc_id"]].append(e)
+    aligned, unmapped = [], 0
     for d in documents:
         g = gold.get(d.get("source_id"))
         if g is None:
@@ -86,11 +86,18 @@ def score(gold: dict[str, dict], documents: list[dict], entities: list[dict]) ->
         if shift < 0:
             unmapped += 1
             continue
-        preds = [
-            (e["start"] + shift, e["end"] + shift, LABEL[e["label"]], e)
-            for e in by_doc[d["doc_id"]]
-            if e["label"] in LABEL
-        ]
+        aligned.append((d, g, shift, by_doc[d["doc_id"]]))
+    return aligned, unmapped
+
+
+def score(gold: dict[str, dict], documents: list[dict], entities: list[dict]) -> dict:
+    """The reference scorer's result on one processed output (see the module docstring)."""
+    counts = {lab: defaultdict(int) for lab in SCORED}
+    linked: list[tuple[str, str]] = []
+    n_dates = iso_dates = 0
+    aligned, unmapped = aligned_articles(gold, documents, entities, LABEL)
+    for _, g, shift, ents in aligned:
+        preds = [(e["start"] + shift, e["end"] + shift, LABEL[e["label"]], e) for e in ents]
         for lab, c in counts.items():
             gs = [(x["start"], x["end"]) for x in g["entities"] if x["label"] == lab]
             ps = [(s, t) for s, t, lb, _ in preds if lb == lab]
@@ -207,25 +214,15 @@ def date_scores(gold: dict[str, dict], documents: list[dict], entities: list[dic
     anchor the document has (a relative date in a document without a date has no norm by design)."""
     from pipeline.nlp.relative_dates import parse_relative
 
-    by_doc: dict[str, list[dict]] = defaultdict(list)
-    for e in entities:
-        if e["label"] == "DATE":
-            by_doc[e["doc_id"]].append(e)
     c: dict[str, int] = defaultdict(int)
-    for d in documents:
-        g = gold.get(d.get("source_id"))
-        if g is None:
-            continue
-        shift = 0 if g["text"] == d["text"] else g["text"].find(d["text"])
-        if shift < 0:
-            continue
+    for d, g, shift, dates in aligned_articles(gold, documents, entities, ("DATE",))[0]:
         kept, aside = [], []
         for x in g["entities"]:
             if x["label"] == "DATE":
                 (aside if is_set_aside(x, g["text"]) else kept).append((x["start"], x["end"]))
         c["gold_set_aside"] += len(aside)
         c["gold"] += len(kept)
-        for e in by_doc[d["doc_id"]]:
+        for e in dates:
             s, t = e["start"] + shift, e["end"] + shift
             hit = any(s < b and a < t for a, b in kept)
             if not hit and any(s < b and a < t for a, b in aside):
@@ -242,7 +239,7 @@ def date_scores(gold: dict[str, dict], documents: list[dict], entities: list[dic
             )
             c["unanchored"] += bool(unanchored)
         for a, b in kept:
-            c["gold_overlapped"] += any(a < e["end"] + shift and e["start"] + shift < b for e in by_doc[d["doc_id"]])
+            c["gold_overlapped"] += any(a < e["end"] + shift and e["start"] + shift < b for e in dates)
     return {
         "overlap_f1": f1(c["pred_overlapping"], c["gold_overlapped"], c["pred"], c["gold"]),
         "overlap_p": round(c["pred_overlapping"] / c["pred"], 4) if c["pred"] else 0.0,
