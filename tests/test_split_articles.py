@@ -102,6 +102,39 @@ def test_articles_with_one_blank_line_between_them_are_found_by_headline_and_top
     assert sum(s.exact_documents for s in scores) >= 0.85 * 86
 
 
+def _scores(tmp_path: Path, records: list[dict], paragraph_sep: str, wrap: int | None = None) -> tuple[float, int]:
+    """(boundary F1 over both one-language dumps, exact documents) with one blank line between articles."""
+    import textwrap
+
+    tp = fp = fn = exact = 0
+    for lang in ("ru", "en"):
+        chosen = [r for r in records if r["lang"] == lang]
+        paragraphs = [[textwrap.fill(p, wrap) if wrap else p for p in r["text"].split("\n")] for r in chosen]
+        dump, gold = tmp_path / f"{lang}.txt", tmp_path / f"{lang}.jsonl"
+        dump.write_text("\n\n".join(paragraph_sep.join(ps) for ps in paragraphs) + "\n", encoding="utf-8")
+        gold.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen), encoding="utf-8")
+        s = evaluate(dump, gold)
+        tp, fp, fn, exact = (
+            tp + s.true_boundaries,
+            fp + s.false_boundaries,
+            fn + s.missed_boundaries,
+            exact + s.exact_documents,
+        )
+    return 2 * tp / (2 * tp + fp + fn), exact
+
+
+def test_one_paragraph_a_line_with_one_blank_line_between_articles(tmp_path):
+    """A layout learned from the dump: runs of lines that end sentences are whole articles."""
+    assert _scores(tmp_path, _records(), "\n") == (1.0, 86)
+
+
+def test_hard_wrapped_paragraphs_with_one_blank_line_between_articles(tmp_path):
+    """Paragraphs wrapped at 72 columns are no articles of one paragraph a line: topic decides,
+    and a wrapped headline is still a headline."""
+    f1, exact = _scores(tmp_path, _records(), "\n\n", wrap=72)
+    assert f1 >= 0.95 and exact >= 0.85 * 86
+
+
 def test_an_article_head_stays_with_its_article_without_layout(tmp_path):
     """Rubric, dateline and byline, photo caption and credit lines, subheadings and score lines
     after the headline or inside the body are no boundaries, in a dump without block layout."""

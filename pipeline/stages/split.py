@@ -6,13 +6,16 @@ Boundaries come from evidence, in this order:
 - the dump's own layout: once the dump has shown a run of 2+ blank lines between blocks (learned
   from its first block, with a bounded look-ahead), a block is one article and a single blank
   line inside it is a paragraph break;
+- a dump without such runs whose runs of lines are mostly articles written one paragraph a line
+  (most lines end a sentence, unlike a hard-wrapped paragraph) separates its articles by one
+  blank line: each run of lines is a document, a headline standing alone heads the next one;
 - a switch of language between paragraphs (a Russian article followed by its English
   translation); the headline-shaped lines just before the switch head the new document;
 - where the layout gives no answer (a dump without block separators, or a first block longer
   than the look-ahead): topic continuity, TextTiling with embeddings (Hearst 1997): the cosine
-  of the mean multilingual sentence embedding of the paragraphs before and after a gap, a
-  boundary where it is a local minimum under a threshold that depends on the shape of the
-  paragraph after the gap (a headline, a one-sentence lead, a paragraph); never right after a
+  of the mean multilingual sentence embedding of the three paragraphs before and after a gap
+  falls under a threshold that depends on the shape of the paragraph after the gap (a headline,
+  a one-sentence lead, a paragraph), by more than at the gaps beside it; never right after a
   headline-shaped line (standfirst, rubric, dateline, byline and captions follow their headline).
 
 A document's title is its first paragraph when that is a headline followed by more text;
@@ -205,6 +208,13 @@ TOPIC_SHIFT = {"headline": 0.325, "sentence": 0.225, "paragraph": 0.175, "captio
 EMBED_CHARS = 600
 MAX_HEAD_LINES = 3  # headline-shaped lines before a language switch that move to the new document
 LEAD_MAX_CHARS = 140
+# A dump without runs of 2+ blank lines whose runs of lines are mostly articles written one
+# paragraph a line (at least this many, and this share of their lines after the first ending a
+# sentence) separates its articles by one blank line.
+MIN_ARTICLE_UNITS = 3
+ARTICLE_LINE_SHARE = 0.6
+_SENTENCE_FINAL = ".!?…"
+_LINE_BREAK = re.compile(r"[^\S\n]*\n\s*")
 # "Фото: ...", "Video caption: ...", "Photo credit: ...": a label of one or two words and a colon.
 _LABEL = re.compile(r"^[^\W\d_]+(?:[ -][^\W\d_]+)?:\s")
 _SENTENCE_END = re.compile(r"[.!?…][\"'»”)]?\s+[\"'«“(]?[^\W_a-zа-яё]")
@@ -233,12 +243,26 @@ def _switches(lang: str, doc_lang: str, script: str, doc_script: str, prob: floa
 
 
 def paragraph_shape(text: str, headline_max_chars: int = 200) -> str:
-    """`headline`, `caption` (a labelled short line), `sentence` (a one-sentence lead) or `paragraph`."""
+    """`headline`, `caption` (a labelled short line), `sentence` (a one-sentence lead) or `paragraph`.
+
+    A short text of a few lines is read as one line (a headline hard-wrapped by the scraper)."""
+    if "\n" in text and len(text) <= headline_max_chars and not is_article_lines(text):
+        text = _LINE_BREAK.sub(" ", text)
     if is_headline(text, headline_max_chars):
         return "caption" if _LABEL.match(text) else "headline"
     if len(text) <= LEAD_MAX_CHARS and "\n" not in text and not _SENTENCE_END.search(text):
         return "sentence"
     return "paragraph"
+
+
+def is_article_lines(text: str) -> bool:
+    """Lines that are paragraphs, not a hard-wrapped paragraph: three or more, and most lines after
+    the first end a sentence (the lines of a wrapped paragraph end mid-sentence)."""
+    lines = text.split("\n")
+    if len(lines) < 3:
+        return False
+    ends = sum(line.rstrip().rstrip(_CLOSERS)[-1:] in _SENTENCE_FINAL for line in lines[1:])
+    return ends >= ARTICLE_LINE_SHARE * (len(lines) - 1)
 
 
 def default_embed(texts: list[str]) -> np.ndarray:
@@ -258,6 +282,7 @@ class _Item:
 
     p: Paragraph
     shape: str
+    unit_start: bool = True  # the first part of a run of non-blank lines (a glued headline's body is not)
     vec: np.ndarray | None = None
 
     @property
@@ -292,7 +317,8 @@ class _Splitter:
         self.embed = embed or default_embed
         self.separated = False  # the dump has shown a run of 2+ blank lines between blocks
         self.block: int | None = None
-        self.mode: str | None = None  # of the current block: "layout", "topic" or None (still learning)
+        self.mode: str | None = None  # of the current block: "layout", "units", "topic" or None (learning)
+        self.units = self.article_units = 0  # runs of lines of the first block, and those written as articles
         self.pending: deque[_Item] = deque()
         self.current: _Open | None = None
         self.recent: deque[np.ndarray] = deque(maxlen=TOPIC_WINDOW)  # vectors before the next gap
@@ -383,6 +409,8 @@ class _Splitter:
         boundary = cur is None
         if not boundary and _switches(lang, cur.lang, script, cur.script, prob, p.text):
             boundary, moved = True, self._head_lines(cur)
+        if self.mode == "units":  # one blank line between articles: each run of lines is one, headlines head
+            boundary = boundary or (item.unit_start and self.last is not None and not self.last.heads)
         if self.mode == "topic":
             topic, self.last_margin = self._topic_gap(item)
             boundary = boundary or topic
@@ -400,7 +428,7 @@ class _Splitter:
     def _drain(self, final: bool) -> Iterator[DocumentSpan]:
         if self.mode is None:
             return
-        keep = 0 if final or self.mode == "layout" else TOPIC_WINDOW
+        keep = 0 if final or self.mode != "topic" else TOPIC_WINDOW
         while len(self.pending) > keep:
             yield from self._place(self.pending.popleft())
 
@@ -413,7 +441,7 @@ class _Splitter:
         if self.block is None:
             return
         if self.mode is None:
-            self._set_mode("layout" if self.separated else "topic")
+            self._set_mode("layout" if self.separated else self._without_separators())
         yield from self._drain(final=True)
         yield from self._close()
         self.recent.clear()
@@ -421,19 +449,27 @@ class _Splitter:
 
     def feed(self, p: Paragraph) -> Iterator[DocumentSpan]:
         glued = glued_title(p, self.headline_max_chars)
-        for part in glued or (p,):
-            yield from self._feed(part)
+        for k, part in enumerate(glued or (p,)):
+            yield from self._feed(part, unit_start=k == 0)
+        if self.mode is None:
+            self.units += 1
+            self.article_units += is_article_lines(p.text)
 
-    def _feed(self, p: Paragraph) -> Iterator[DocumentSpan]:
+    def _without_separators(self) -> str:
+        """The mode of a first block with no run of 2+ blank lines after it: `units` when most of
+        its runs of lines are articles written one paragraph a line, else `topic`."""
+        return "units" if self.article_units >= MIN_ARTICLE_UNITS and 2 * self.article_units >= self.units else "topic"
+
+    def _feed(self, p: Paragraph, unit_start: bool = True) -> Iterator[DocumentSpan]:
         if p.block != self.block:
             if self.block is not None:
                 self.separated = True
             yield from self._end_block()
             self.block, self.mode = p.block, ("layout" if self.separated else None)
-        item = _Item(p, paragraph_shape(p.text, self.headline_max_chars))
+        item = _Item(p, paragraph_shape(p.text, self.headline_max_chars), unit_start)
         self.pending.append(item)
         if self.mode is None and len(self.pending) > LAYOUT_LOOKAHEAD:
-            self._set_mode("topic")
+            self._set_mode(self._without_separators())
         elif self.mode == "topic":
             self._vectors([item])
         yield from self._drain(final=False)
