@@ -17,7 +17,7 @@ from warcio.warcwriter import WARCWriter
 from pipeline.dump import process_dump
 from pipeline.settings import Settings
 from pipeline.stages.article_cleanup import clean_lines, is_article
-from pipeline.stages.pages import decode_page, header_charset, meta_charset
+from pipeline.stages.pages import decode_page, header_charset, meta_charset, strip_site_name
 from pipeline.stages.readers import open_dump
 from pipeline.store import Store
 from tests.conftest import EVAL
@@ -240,3 +240,22 @@ def test_a_manifest_written_before_n_without_article_is_read(tmp_path):
     assert store.read_manifest().column("n_without_article").to_pylist() == [None]
     assert record_dumps(store, [manifest_row(tmp_path / "b.warc", "b" * 16, 5, None, 0, None)]) == 1
     assert store.read_manifest().num_rows == 2
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "headline"),
+    [
+        ("Best tech gadgets of 2019 | ZDNet", "ZDNet", "Best tech gadgets of 2019"),
+        (
+            "NASA adds five companies to lunar program - SpaceNews.com",
+            "SpaceNews.com",
+            "NASA adds five companies to lunar program",
+        ),
+        ("Site | Our news platform: BREAKING: Talks resume", "Site | Our news platform", "BREAKING: Talks resume"),
+        ("Light festival opens | Inexhibit", "Inexhibit magazine", "Light festival opens"),
+        ("The Guardian view on Hong Kong: a city on the brink | Editorial", "The Guardian", None),
+        ("Генассамблея приняла резолюцию — Новости ОДКБ", "Новости ОДКБ", "Генассамблея приняла резолюцию"),
+    ],
+)
+def test_the_site_name_leaves_the_headline(title, site, headline):
+    assert strip_site_name(title, site) == (headline or title)

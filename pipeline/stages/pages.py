@@ -34,6 +34,8 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BO
 # WHATWG Encoding: labels that browsers read as another encoding
 _BROWSER_ALIASES = {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254"}
 _SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->", re.I)
+_TITLE_SEPARATOR = re.compile(r"(\s[|\-–—]\s|:\s)")
+_SEPARATOR_AT_END = re.compile(r"(\s[|\-–—]\s|:\s)$")
 EXTRACTION = {"favor_precision": True, "include_comments": False}
 DATE_PARAMS = {"original_date": True, "extensive_search": False}
 
@@ -136,8 +138,38 @@ def extract_page(html: str, url: str | None = None, **options) -> Extracted | No
     )
     if doc is None or not doc.text:
         return None
-    title = _clean_inline(doc.title) or None
+    title = strip_site_name(_clean_inline(doc.title), _clean_inline(doc.sitename), doc.hostname) or None
     return Extracted(title, list(_lines(doc.text)), links, url or doc.url or None, _date(doc.date))
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def strip_site_name(title: str, sitename: str, hostname: str | None = None) -> str:
+    """The headline without the site's name that `<title>` adds before or after it
+    (`Best tech gadgets of 2019 | ZDNet`): a segment cut off by ` | `, ` - `, ` – `, ` — ` or `: `
+    whose words are the site name's (`og:site_name`, else the host name) or a part of them."""
+    low, site = title.lower(), sitename.lower()
+    if site and len(title) > len(site) + 3:  # the whole site name, separators and all
+        if low.startswith(site) and (m := _TITLE_SEPARATOR.match(title, len(site))):
+            return title[m.end() :].strip()
+        if low.endswith(site) and (m := _SEPARATOR_AT_END.search(title[: -len(site)])):
+            return title[: m.start()].strip()
+    names = [n for n in (_tokens(sitename), _tokens((hostname or "").removeprefix("www."))) if n]
+    parts = _TITLE_SEPARATOR.split(title)
+    if len(parts) < 3 or not names:
+        return title
+
+    def is_site(segment: str) -> bool:  # the site's name, or its first words (`Inexhibit` of `Inexhibit magazine`)
+        words = _tokens(segment)
+        return bool(words) and any(words == n[: len(words)] for n in names)
+
+    if is_site(parts[-1]):
+        return "".join(parts[:-2]).strip()
+    if is_site(parts[0]):
+        return "".join(parts[2:]).strip()
+    return title
 
 
 def article_of(page: Extracted | None, rules: tuple[str, ...] = RULES) -> Article | None:
