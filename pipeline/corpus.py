@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -26,15 +27,21 @@ class RunSummary:
     documents_by_lang: Counter = field(default_factory=Counter)
     entities_by_label: Counter = field(default_factory=Counter)
     n_pairs: int = 0
+    replaced: int = 0  # older versions of a file superseded by this run's new dumps
+    waiting: list[tuple[str, str]] = field(default_factory=list)  # (path, why) left for a later run
 
     def line(self) -> str:
         docs = ", ".join(f"{k} {v}" for k, v in sorted(self.documents_by_lang.items())) or "none"
         ents = ", ".join(f"{k} {v}" for k, v in sorted(self.entities_by_label.items())) or "none"
+        dumps = f"dumps: {self.new_dumps} new, {self.skipped_dumps} unchanged, {len(self.rejected)} rejected"
+        dumps += f", {self.replaced} superseded" if self.replaced else ""
+        dumps += f", {len(self.waiting)} left for later" if self.waiting else ""
+        later = "".join(f" | left for later: {Path(p).name}: {why}" for p, why in self.waiting)
         return (
-            f"dumps: {self.new_dumps} new, {self.skipped_dumps} unchanged, {len(self.rejected)} rejected"
+            f"{dumps}"
             f" | documents: {sum(self.documents_by_lang.values())} ({docs})"
             f" | entities: {sum(self.entities_by_label.values())} ({ents})"
-            f" | pairs: {self.n_pairs}"
+            f" | pairs: {self.n_pairs}{later}"
         )
 
 

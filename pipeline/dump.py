@@ -32,7 +32,7 @@ import pyarrow as pa
 from threadpoolctl import threadpool_limits
 
 from pipeline import schemas
-from pipeline.manifest import manifest_row
+from pipeline.manifest import CHANGED_WHILE_READ, Waiting, manifest_row, unchanged_since
 from pipeline.nlp.loaders import load_gazetteer, load_language_model
 from pipeline.records import DocumentRecord, DumpRecord, EntityRecord
 from pipeline.settings import Settings
@@ -184,13 +184,15 @@ def process_dump(
     dump_id: str | None = None,
     opener: Callable[[Path, Settings], DumpSource] | None = None,
     submit: Callable[[list[DocumentRecord]], Future] | None = None,
-) -> DumpRecord:
+    looked: tuple | None = None,
+) -> DumpRecord | Waiting:
     """One dump, the one path every run takes: open (read, decode, split: streaming), analyze its
     batches (at most `batches_in_flight` submitted at once), write each analyzed batch in order,
     switch the partitions in; returns the manifest row (the caller records it, last).
 
     `opener` and `submit` let the orchestrator run the steps as tasks (pipeline/flows.py); by
-    default they run here, in this process."""
+    default they run here, in this process. With `looked` (the planned size, mtime, ctime, inode),
+    a file that changed while it was read is not switched in: Waiting, for a later run."""
     opener = opener or open_source
     submit = submit or (lambda batch: _completed(analyze_batch(batch, settings)))
     dump_id = dump_id or "path:" + Path(path).name
@@ -214,7 +216,12 @@ def process_dump(
             with contextlib.suppress(Exception):
                 future.result()
         writer.abort()
+        if not unchanged_since(Path(path), looked):
+            return Waiting(str(path), CHANGED_WHILE_READ)
         return rejected_row(Path(path), source.dump_id, exc)
+    if looked is not None and (source.dump_id != dump_id or not unchanged_since(Path(path), looked)):
+        writer.abort()
+        return Waiting(str(path), CHANGED_WHILE_READ)
     return writer.finish()
 
 

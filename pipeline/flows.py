@@ -31,7 +31,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pipeline.bitext import sync_bitext
 from pipeline.corpus import RunSummary, pair_corpus, refresh_pairs, summarize
 from pipeline.dump import analyze_batch, load_analysis_models, open_source, process_dump
-from pipeline.manifest import ok_dump_ids, plan_run, record_dumps
+from pipeline.manifest import Waiting, plan_run, record_and_retire, record_dumps, superseded_rows
 from pipeline.progress import current as current_progress
 from pipeline.records import DocumentRecord
 from pipeline.settings import Settings
@@ -109,8 +109,9 @@ def run_pipeline(settings: Settings) -> RunSummary:
     with store.lock(settings.lock_timeout_s):
         store.clean_tmp()
         drop_uncommitted(store)
-        plan = plan_run(settings.raw_dir, store)
+        plan = plan_run(settings.raw_dir, store, settings.settle_s)
         summary.skipped_dumps = len(plan.unchanged)
+        summary.waiting = [(w.path, w.reason) for w in plan.waiting]
         settings = analysis_settings(settings, sum(c.size_bytes for c in plan.todo))
         if settings.local_workers > 1:
             warm_local_pool(settings)
@@ -118,13 +119,22 @@ def run_pipeline(settings: Settings) -> RunSummary:
         for row in plan.rejected:
             summary.rejected.append((row.path, row.error))
             logger.warning("rejected %s: %s", row.path, row.error)
+        record_and_retire(store, plan.superseded)  # a file now holds content the tables already have
+        summary.replaced += len(plan.superseded)
         current_progress().start(len(plan.todo))
         for cand in plan.todo:
             row = process_dump(
                 Path(cand.path), settings, store, cand.dump_id, opener=open_dump_task,
-                submit=lambda batch, s=settings: analyze_batch_task.submit(batch, s),
+                submit=lambda batch, s=settings: analyze_batch_task.submit(batch, s), looked=cand.looked,
             )
-            record_dumps(store, [row])
+            if isinstance(row, Waiting):  # it changed while it was read: not switched in
+                plan.fingerprints.pop(str(cand.path), None)
+                summary.waiting.append((row.path, row.reason))
+                current_progress().advance(0, dumps=1, label=Path(row.path).name)
+                continue
+            old = superseded_rows(store, cand.replaces, row.dump_id) if row.status == "ok" else []
+            record_and_retire(store, [row, *old])  # one manifest write switches the versions, then retire
+            summary.replaced += len(old)
             current_progress().advance(row.n_documents, dumps=1, label=Path(row.path).name)
             if row.status == "rejected":
                 summary.rejected.append((row.path, row.error))
@@ -132,7 +142,10 @@ def run_pipeline(settings: Settings) -> RunSummary:
             else:
                 summary.new_dumps += 1
                 logger.info("processed %s: %d documents", row.path, row.n_documents)
+        for path, why in summary.waiting:
+            logger.info("left for later %s: %s", path, why)
         store.write_fingerprints(plan.fingerprints)
+        store.write_waiting(summary.waiting)
         shutdown_local_pools()  # the analysis is over: the workers' models leave memory before pairing
         refresh_pairs(store, settings, pair=pair_corpus_task)
         bitext_task(settings)  # in step with the pairs: rewrites only partitions whose pairs changed
@@ -141,10 +154,9 @@ def run_pipeline(settings: Settings) -> RunSummary:
 
 
 def drop_uncommitted(store: Store) -> None:
-    """Remove partitions that no `ok` manifest row vouches for (left by a crash before the row)."""
-    committed = set(ok_dump_ids(store))
-    for dump_id in sorted(store.partition_dump_ids() - committed):
-        store.remove_partitions(dump_id)
+    """Remove partitions that no `ok` manifest row vouches for: a crash before a new dump's row, or
+    between a replacement's manifest write and the retirement of the superseded version."""
+    store.drop_uncommitted()
 
 
 # ---- entry points: the task runner and the Prefect API of a run, the schedule of a deployment ----

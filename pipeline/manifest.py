@@ -1,8 +1,22 @@
-"""The manifest side of a run: which dumps there are, which are new, recording outcomes.
+"""The manifest side of a run: which dumps there are, which are new or replace an older version,
+which must wait, recording outcomes.
 
 A dump is identified by the hash of its bytes. Re-hashing every big file on every run is avoided
 with a fingerprint cache (path, size, mtime, ctime, inode -> dump id) kept beside the manifest:
 a file whose fingerprint is unchanged is not read again; any change sends it back to the hash.
+
+A file may still be being written when a run meets it. Names that writers use for files in
+progress (`*.part`, `*.tmp`, `*.crdownload`, `.name`, `~name`) are left alone, and every new or
+changed file is looked at twice, `settle_s` apart (size, mtime, ctime, inode): one that moved in
+between waits for a later run. One look at the mtime is not trusted (`cp -p`, `rsync -t` and
+`curl -R` set an old mtime on a file they are still writing). The look is repeated after hashing
+and after reading (`unchanged_since`), so a file that changes during the run is not recorded.
+
+One path, one current version: when the content under a path changes, the new dump supersedes
+the `ok` dumps recorded at that path (unless their content is still in the folder under another
+name). Their rows stay in the manifest as `superseded` with `superseded_by`, written in the same
+manifest write as the new row; their partitions are retired after it (`Store.retire`, and
+`Store.drop_uncommitted` after a crash).
 """
 
 from __future__ import annotations
@@ -11,7 +25,10 @@ import errno
 import hashlib
 import os
 import stat
-from dataclasses import dataclass, field
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,26 +42,46 @@ from pipeline.stages.decode import dump_id_of_file
 from pipeline.store import Store
 
 MODELS_DIR = Settings().models_dir
+IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
+IN_PROGRESS_PREFIXES = (".", "~")
+CHANGED_WHILE_READ = "still being written: it changed while it was being read"
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One entry of the raw folder: its content id when it is a readable file, else why not."""
+    """One entry of the raw folder: its content id when it is a readable file, else why not.
+
+    `looked` is what the file system said when the run planned it (size, mtime, ctime, inode);
+    `replaces` the `ok` dumps of the same path that this version supersedes once it is recorded.
+    """
 
     path: Path
     dump_id: str
     size_bytes: int = 0
     error: str | None = None
+    looked: tuple | None = None
+    replaces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A raw entry left for a later run, and why."""
+
+    path: str
+    reason: str
 
 
 @dataclass
 class Plan:
-    """What a run has to do: dumps to process, dumps already done, entries rejected before reading."""
+    """What a run has to do: dumps to process, dumps already done, entries rejected before reading,
+    entries left for later, and versions superseded by content the tables already hold."""
 
     todo: list[Candidate] = field(default_factory=list)
     unchanged: list[Candidate] = field(default_factory=list)
     rejected: list[DumpRecord] = field(default_factory=list)
     fingerprints: dict[str, dict] = field(default_factory=dict)
+    waiting: list[Waiting] = field(default_factory=list)
+    superseded: list[DumpRecord] = field(default_factory=list)
 
 
 def current_version(models_dir: Path | None = None) -> str:
@@ -63,11 +100,22 @@ def models_digest(models_dir: Path) -> str:
 
 
 def discover_dumps(raw_dir: Path) -> list[Path]:
-    """Every entry of the raw folder that is not hidden, in name order (bad ones are rejected later)."""
+    """Every entry of the raw folder, in name order (in-progress names wait, bad ones are rejected later)."""
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder not found: {raw_dir}")
-    return sorted(p for p in raw_dir.iterdir() if not p.name.startswith("."))
+    return sorted(raw_dir.iterdir())
+
+
+def in_progress_reason(name: str) -> str | None:
+    """Why a file name says that a writer is not done with it (None when it does not)."""
+    lower = name.lower()
+    for suffix in IN_PROGRESS_SUFFIXES:
+        if lower.endswith(suffix):
+            return f"its name ends in `{suffix}`: a file still being written"
+    if name.startswith(IN_PROGRESS_PREFIXES):
+        return f"its name starts with `{name[0]}`: a hidden or temporary file, still being written or not a dump"
+    return None
 
 
 def path_id(path: Path) -> str:
@@ -82,6 +130,34 @@ def hash_file(path: Path) -> str:
 
 def _fingerprint(st: os.stat_result) -> dict:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "ino": st.st_ino}
+
+
+def look(st: os.stat_result) -> tuple:
+    """What two looks at a settled file agree on: size, mtime, ctime, inode."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def unchanged_since(path: Path, looked: tuple | None) -> bool:
+    """Whether the file still is what the run planned (False when it moved, or cannot be looked at)."""
+    if looked is None:
+        return True  # nothing was looked at to compare with
+    try:
+        return look(Path(path).stat()) == looked
+    except OSError:
+        return False
+
+
+def _cached(cached: dict | None, st: os.stat_result) -> bool:
+    fp = _fingerprint(st)
+    return bool(cached and cached.get("dump_id") and all(cached.get(k) == v for k, v in fp.items()))
+
+
+def _moved(before: os.stat_result, after: os.stat_result, settle_s: float) -> str:
+    if before.st_ino != after.st_ino:
+        return f"still being written: replaced by another file within {settle_s:g} s"
+    if before.st_size != after.st_size:
+        return f"still being written: {before.st_size:,} -> {after.st_size:,} bytes within {settle_s:g} s"
+    return f"still being written: modified within {settle_s:g} s"
 
 
 def _filesystem_problem(path: Path) -> tuple[str | None, os.stat_result | None]:
@@ -101,29 +177,66 @@ def _filesystem_problem(path: Path) -> tuple[str | None, os.stat_result | None]:
     if not stat.S_ISREG(st.st_mode):
         kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device"
         return f"not a regular file ({kind}); it cannot be read as a dump", None
-    if st.st_size == 0:
-        return "empty file (0 bytes)", None
     return None, st
 
 
-def inspect(path: Path, known: dict[str, dict]) -> tuple[Candidate, dict | None]:
-    """Identify one raw entry: (candidate, its fingerprint record); hashes only what changed."""
-    problem, st = _filesystem_problem(path)
-    if problem:
-        return Candidate(path, path_id(path), 0, problem), None
+def inspect(path: Path, known: dict[str, dict], st: os.stat_result | None = None) -> tuple[Candidate, dict | None]:
+    """Identify one raw file (settled when `st` is given): (candidate, its fingerprint record);
+    hashes only what changed."""
+    if st is None:
+        problem, st = _filesystem_problem(path)
+        if problem:
+            return Candidate(path, path_id(path), 0, problem), None
     fp = _fingerprint(st)
     cached = known.get(str(path))
-    if cached and all(cached.get(k) == v for k, v in fp.items()) and cached.get("dump_id"):
-        return Candidate(path, cached["dump_id"], st.st_size), dict(fp, dump_id=cached["dump_id"])
+    if _cached(cached, st):
+        return Candidate(path, cached["dump_id"], st.st_size, looked=look(st)), dict(fp, dump_id=cached["dump_id"])
+    if st.st_size == 0:
+        return Candidate(path, path_id(path), 0, "empty file (0 bytes)"), None
     try:
         dump_id = hash_file(path)
     except OSError as exc:
         return Candidate(path, path_id(path), 0, f"unreadable: {exc.strerror or exc}"), None
-    return Candidate(path, dump_id, st.st_size), dict(fp, dump_id=dump_id)
+    return Candidate(path, dump_id, st.st_size, looked=look(st)), dict(fp, dump_id=dump_id)
 
 
-def plan_run(raw_dir: Path, store: Store) -> Plan:
-    """Sort the raw folder into new work, finished dumps and entries rejected before reading.
+def settled_entries(
+    raw_dir: Path, known: dict[str, dict], settle_s: float, plan: Plan, sleep: Callable[[float], None] = time.sleep
+) -> list[tuple[Path, os.stat_result]]:
+    """The raw entries that are files no writer is busy with; the others go to `plan.waiting` or
+    `plan.rejected`. Files the fingerprint cache knows unchanged were settled at the last run."""
+    first: list[tuple[Path, os.stat_result]] = []
+    for path in discover_dumps(raw_dir):
+        reason = in_progress_reason(path.name)
+        problem, st = (None, None) if reason else _filesystem_problem(path)
+        if reason:
+            plan.waiting.append(Waiting(str(path), reason))
+        elif problem:
+            plan.rejected.append(manifest_row(path, path_id(path), 0, None, 0, problem))
+        else:
+            first.append((path, st))
+    fresh = {str(p) for p, st in first if not _cached(known.get(str(p)), st)}
+    if not fresh:
+        return first
+    sleep(max(settle_s, 0.0))
+    settled = []
+    for path, st in first:
+        if str(path) not in fresh:
+            settled.append((path, st))
+            continue
+        problem, again = _filesystem_problem(path)
+        if problem:
+            plan.rejected.append(manifest_row(path, path_id(path), 0, None, 0, problem))
+        elif look(again) != look(st):
+            plan.waiting.append(Waiting(str(path), _moved(st, again, settle_s)))
+        else:
+            settled.append((path, again))
+    return settled
+
+
+def plan_run(raw_dir: Path, store: Store, settle_s: float = 0.0, sleep: Callable[[float], None] = time.sleep) -> Plan:
+    """Sort the raw folder into new work, finished dumps, entries rejected before reading and
+    entries left for later (still being written), and find the versions each new one replaces.
 
     A dump is finished when the manifest has an `ok` row with its id and this pipeline version.
     Rejected dumps are looked at again on every run (the cause may be gone, e.g. a network share).
@@ -131,26 +244,63 @@ def plan_run(raw_dir: Path, store: Store) -> Plan:
     """
     manifest = store.read_manifest()
     version = current_version()
-    done = {
-        d
-        for d, s, v in zip(*(manifest.column(c).to_pylist() for c in ("dump_id", "status", "pipeline_version")))
-        if s == "ok" and v == version
-    }
+    rows = manifest.to_pylist()
+    done = {r["dump_id"] for r in rows if r["status"] == "ok" and r["pipeline_version"] == version}
     known = store.read_fingerprints()
     plan = Plan()
-    seen: set[str] = set()
-    for path in discover_dumps(raw_dir):
-        cand, fp = inspect(path, known)
-        if fp is not None:
-            plan.fingerprints[str(path)] = fp
+    candidates: list[Candidate] = []
+    for path, st in settled_entries(raw_dir, known, settle_s, plan, sleep):
+        cand, fp = inspect(path, known, st)
         if cand.error:
             plan.rejected.append(manifest_row(path, cand.dump_id, 0, None, 0, cand.error))
-        elif cand.dump_id in done or cand.dump_id in seen:
+        elif not unchanged_since(path, cand.looked):
+            plan.waiting.append(Waiting(str(path), "still being written: it changed while it was being hashed"))
+        else:
+            plan.fingerprints[str(path)] = fp
+            candidates.append(cand)
+    replaces = _replacements(candidates, rows)
+    seen: set[str] = set()
+    for cand in candidates:
+        if cand.dump_id in done or cand.dump_id in seen:
             plan.unchanged.append(cand)
         else:
-            plan.todo.append(cand)
+            plan.todo.append(replace(cand, replaces=tuple(sorted(replaces.get(cand.dump_id, ())))))
         seen.add(cand.dump_id)
+    by_id = {r["dump_id"]: r for r in rows}
+    for new_id in sorted(set(replaces) & done):
+        plan.superseded += [superseded_row(by_id[old], new_id) for old in sorted(replaces[new_id])]
     return plan
+
+
+def _path_key(path: str | Path) -> str:
+    return os.path.abspath(path)
+
+
+def _replacements(candidates: list[Candidate], rows: list[dict]) -> dict[str, set[str]]:
+    """New dump id -> the `ok` dumps recorded at one of its paths whose content is no longer in the folder."""
+    current_at: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        if r["status"] == "ok":
+            current_at[_path_key(r["path"])].add(r["dump_id"])
+    present = {c.dump_id for c in candidates}
+    out: dict[str, set[str]] = defaultdict(set)
+    for cand in candidates:
+        old = current_at.get(_path_key(cand.path), set()) - present
+        if old:
+            out[cand.dump_id] |= old
+    return dict(out)
+
+
+def superseded_row(row: dict, successor: str) -> DumpRecord:
+    """A manifest row kept as history: `superseded` by the dump `successor` (same path, newer content)."""
+    values = {f.name: row.get(f.name) for f in fields(DumpRecord)}
+    return DumpRecord(**dict(values, status="superseded", superseded_by=successor))
+
+
+def superseded_rows(store: Store, old_ids: tuple[str, ...] | list[str], successor: str) -> list[DumpRecord]:
+    """The `superseded` rows of the given `ok` dumps, for one manifest write with the successor's row."""
+    by_id = {r["dump_id"]: r for r in store.read_manifest().to_pylist()}
+    return [superseded_row(by_id[d], successor) for d in old_ids if by_id.get(d, {}).get("status") == "ok"]
 
 
 def manifest_row(
@@ -169,7 +319,7 @@ def manifest_row(
     )
 
 
-_SAME_OUTCOME = ("dump_id", "path", "status", "error", "pipeline_version", "size_bytes")
+_SAME_OUTCOME = ("dump_id", "path", "status", "error", "pipeline_version", "size_bytes", "superseded_by")
 
 
 def record_dumps(store: Store, rows: list[DumpRecord]) -> int:
@@ -199,10 +349,19 @@ def record_dumps(store: Store, rows: list[DumpRecord]) -> int:
     return len(changed)
 
 
+def record_and_retire(store: Store, rows: list[DumpRecord]) -> None:
+    """Record rows in one manifest write (the commit point), then retire the partitions of those
+    that are `superseded`: a kill in between leaves partitions that `Store.drop_uncommitted` removes."""
+    if rows:
+        record_dumps(store, rows)
+    if old := [r.dump_id for r in rows if r.status == "superseded"]:
+        store.retire(old)
+
+
 def _same(old: dict | None, new: DumpRecord) -> bool:
     return old is not None and all(str(old[k]) == str(getattr(new, k)) for k in _SAME_OUTCOME)
 
 
 def ok_dump_ids(store: Store) -> list[str]:
-    m = store.read_manifest()
-    return sorted(d for d, s in zip(m.column("dump_id").to_pylist(), m.column("status").to_pylist()) if s == "ok")
+    """The current dumps (`ok`; not rejected, not superseded): the corpus every table is read from."""
+    return store.committed_dump_ids()

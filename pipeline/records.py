@@ -75,3 +75,4 @@ class DumpRecord:
     pipeline_version: str
     processed_at: object
     n_without_article: int | None = None
+    superseded_by: str | None = None

@@ -250,7 +250,15 @@ DUMPS = _schema(
             ),
         ),
         _col("n_documents", pa.int32(), "documents found in the dump (0 when rejected)", nullable=False),
-        _col("status", _dict, "`ok`, or `rejected` when the dump could not be read", nullable=False),
+        _col(
+            "status",
+            _dict,
+            (
+                "`ok` (its rows are in the tables), `rejected` when the dump could not be read, or"
+                " `superseded` when a newer version of the same file replaced it (its rows are retired)"
+            ),
+            nullable=False,
+        ),
         _col(
             "error",
             pa.string(),
@@ -258,6 +266,11 @@ DUMPS = _schema(
                 "why the dump was rejected; for an `ok` dump, problems met while"
                 " reading it (`line 7: malformed JSON ..., skipped`)"
             ),
+        ),
+        _col(
+            "superseded_by",
+            pa.string(),
+            "for a `superseded` row, the `dump_id` of the version that replaced it under the same path; else null",
         ),
         _col(
             "pipeline_version",
@@ -273,7 +286,7 @@ DUMPS = _schema(
             " null for text dumps",
         ),
     ],
-    "The manifest: one row per dump seen, ok or rejected.",
+    "The manifest: one row per dump seen, ok, rejected or superseded (kept as history).",
 )
 
 PARTITIONED = {"documents": DOCUMENTS, "entities": ENTITIES, "embeddings": EMBEDDINGS}

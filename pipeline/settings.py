@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     headline_max_chars: int = 200
     pair_min_score: float = 1.25  # ratio margin of sentence alignment (pipeline/stages/pairing.py)
     lock_timeout_s: float = 600.0
+    # a new or changed raw file is looked at twice, this far apart; one whose size or mtime moved
+    # in between is still being written and is left for a later run
+    settle_s: float = 3.0
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

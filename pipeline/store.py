@@ -265,14 +265,42 @@ class Store:
         """Delete one dump's partitions (each moved out of the table first, then removed)."""
         found = False
         for name in schemas.PARTITIONED:
-            part = self.partition_dir(name, dump_id)
-            if part.exists():
-                found = True
-                self.tmp_dir.mkdir(parents=True, exist_ok=True)
-                trash = self.tmp_dir / f"old-{uuid.uuid4().hex}"
-                os.replace(part, trash)
-                shutil.rmtree(trash, ignore_errors=True)
+            found = self._remove_partition(name, dump_id) or found
         return found
+
+    def _remove_partition(self, name: str, dump_id: str) -> bool:
+        """Move one table's partition of a dump out of the table in one rename, then delete it."""
+        part = self.partition_dir(name, dump_id)
+        if not part.exists():
+            return False
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        trash = self.tmp_dir / f"old-{uuid.uuid4().hex}"
+        os.replace(part, trash)
+        _fsync_dir(part.parent)
+        shutil.rmtree(trash, ignore_errors=True)
+        return True
+
+    def committed_dump_ids(self) -> list[str]:
+        """The dumps whose rows are current: an `ok` manifest row vouches for their partitions."""
+        m = self.read_manifest()
+        return sorted(d for d, s in zip(m.column("dump_id").to_pylist(), m.column("status").to_pylist()) if s == "ok")
+
+    def drop_uncommitted(self) -> list[str]:
+        """Crash recovery (under the lock): delete the partitions no `ok` manifest row vouches for.
+
+        That covers both halves of an interrupted replacement: a new version switched in before
+        its manifest row (the old version stays current) and a `superseded` version whose
+        partitions were not yet retired after the row (the new version is current).
+        """
+        dropped = sorted(self.partition_dump_ids() - set(self.committed_dump_ids()))
+        for dump_id in dropped:
+            self.remove_partitions(dump_id)
+        return dropped
+
+    def retire(self, dump_ids: list[str]) -> None:
+        """Remove the partitions of versions the manifest already marks `superseded` (after that row)."""
+        for dump_id in dump_ids:
+            self.remove_partitions(dump_id)
 
     def remove_dump(self, dump_id: str) -> bool:
         """Delete one dump's manifest row, then its partitions. Returns whether it was known."""
@@ -306,6 +334,22 @@ class Store:
     def write_fingerprints(self, prints: dict[str, dict]) -> None:
         data = json.dumps(prints, sort_keys=True, indent=1).encode()
         self._write_bytes(data, self.fingerprints_path)
+
+    # ---- files left for later by the last run (still being written) --------------------
+    @property
+    def waiting_path(self) -> Path:
+        return self.root / "_state" / "waiting.json"
+
+    def write_waiting(self, waiting: list[tuple[str, str]]) -> None:
+        data = json.dumps([{"path": p, "reason": r} for p, r in waiting], indent=1, ensure_ascii=False)
+        self._write_bytes(data.encode(), self.waiting_path)
+
+    def read_waiting(self) -> list[dict]:
+        """[{path, reason}] of the entries the last run left for a later one."""
+        try:
+            return json.loads(self.waiting_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
 
     # ---- reading -----------------------------------------------------------------------
     def read_manifest(self) -> pa.Table:

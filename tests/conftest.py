@@ -11,6 +11,9 @@ import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# runs look twice at each new raw file, this far apart (the default of 3 s would slow every test
+# run); subprocess runs inherit it. tests/test_changing_dumps.py sets its own where it matters.
+os.environ.setdefault("PIPELINE_SETTLE_S", "0.2")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("PIPELINE_SHARED_DIR", REPO.parent / "shared"))

@@ -3,7 +3,9 @@
     python -m tests.crash_run EVENT N run --raw R --out O
 
 EVENT is `part` (after the N-th part file is staged), `commit` (after the N-th dump's partitions
-are switched in, before its manifest row) or `pairs` (when pairing starts, after every row).
+are switched in, before its manifest row), `pairs` (when pairing starts, after every row),
+`retire` (a replacement recorded in the manifest, before the N-th retirement of superseded
+partitions starts) or `unretired` (after the N-th table partition of a superseded version is removed).
 Nothing in the pipeline is replaced: the real code runs until the process is killed outright.
 """
 
@@ -44,6 +46,10 @@ def main(argv: list[str]) -> int:
         kill_after(pipeline.store.Store, "commit", n)
     elif event == "pairs":
         kill_after(pipeline.corpus, "pair_documents", n, before=True)
+    elif event == "retire":
+        kill_after(pipeline.store.Store, "retire", n, before=True)
+    elif event == "unretired":
+        kill_after(pipeline.store.Store, "_remove_partition", n)
     else:
         raise SystemExit(f"unknown event {event}")
     return cli_main(rest)

@@ -1,4 +1,7 @@
-"""`pipeline forget DUMP_ID`: remove one dump from the dataset on purpose (partitions, manifest row, pairs)."""
+"""`pipeline forget DUMP_ID`: remove one dump from the dataset on purpose (partitions, manifest row, pairs).
+
+Forgetting a current dump forgets the superseded versions of its file too (their rows are history
+that would point at nothing); forgetting a superseded dump removes only its history row."""
 
 from __future__ import annotations
 
@@ -28,10 +31,14 @@ def forget(args: argparse.Namespace) -> int:
     try:
         with store.lock(args.lock_timeout):
             store.clean_tmp()
-            rows = [r for r in store.read_manifest().to_pylist() if r["dump_id"] == args.dump_id]
+            manifest = store.read_manifest().to_pylist()
+            rows = [r for r in manifest if r["dump_id"] == args.dump_id]
             if not store.remove_dump(args.dump_id):
                 print(f"pipeline forget: no dump {args.dump_id} in {store.root}", file=sys.stderr)
                 return 1
+            history = predecessors(manifest, args.dump_id)
+            for dump_id in history:  # superseded versions of the same file: rows only, their data is retired
+                store.remove_dump(dump_id)
             refresh_pairs(store, settings)
             sync_bitext(store)  # the units of the pairs that went (or came) with the dump
             n_pairs = store.read_pairs().num_rows
@@ -40,6 +47,11 @@ def forget(args: argparse.Namespace) -> int:
         return 3
     print(f"forgot dump {args.dump_id}; pairs recomputed: {n_pairs}")
     for row in rows:
+        if row["status"] == "superseded":
+            print(f"it was superseded by {row['superseded_by']}: only its manifest row was left (history)")
+    if history:
+        print(f"also forgot the older versions it had superseded: {', '.join(history)}")
+    for row in rows:
         if Path(row["path"]).exists():
             print(
                 f"note: {row['path']} is still in the raw folder; the next run will process it again"
@@ -47,3 +59,16 @@ def forget(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     return 0
+
+
+def predecessors(manifest: list[dict], dump_id: str) -> list[str]:
+    """The superseded versions that led to `dump_id` (rows whose successor chain reaches it)."""
+    found: list[str] = []
+    frontier = {dump_id}
+    while frontier:
+        step = sorted(
+            r["dump_id"] for r in manifest if r.get("superseded_by") in frontier and r["dump_id"] not in found
+        )
+        found += step
+        frontier = set(step)
+    return found

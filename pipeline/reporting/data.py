@@ -34,6 +34,7 @@ class DumpStatus:
     n_documents: int
     pipeline_version: str
     processed_at: datetime
+    superseded_by: str | None = None
     docs_by_lang: Counter = field(default_factory=Counter)
     n_entities: int = 0
 
@@ -49,6 +50,7 @@ class Overview:
     out_dir: Path
     dumps: list[DumpStatus]
     n_pairs: int
+    waiting: list[dict] = field(default_factory=list)  # [{path, reason}] the last run left for later
 
     @property
     def ok(self) -> list[DumpStatus]:
@@ -56,7 +58,12 @@ class Overview:
 
     @property
     def rejected(self) -> list[DumpStatus]:
-        return [d for d in self.dumps if d.status != "ok"]
+        return [d for d in self.dumps if d.status == "rejected"]
+
+    @property
+    def superseded(self) -> list[DumpStatus]:
+        """Older versions of a file, replaced by a newer one (history: their rows are retired)."""
+        return [d for d in self.dumps if d.status == "superseded"]
 
     @property
     def docs_by_lang(self) -> Counter:
@@ -100,7 +107,7 @@ def load_overview(out_dir: Path | str) -> Overview:
             d.docs_by_lang = Counter(map(str, langs))
             d.n_entities = store.count_rows("entities", d.dump_id)
         dumps.append(d)
-    return Overview(Path(out_dir), dumps, store.read_pairs().num_rows)
+    return Overview(Path(out_dir), dumps, store.read_pairs().num_rows, store.read_waiting())
 
 
 # ---- entities --------------------------------------------------------------------------------

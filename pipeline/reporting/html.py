@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from pipeline.reporting.bitext import BITEXT_STYLE, aligned_pairs, bitext_section
 from pipeline.reporting.data import (
@@ -45,7 +45,7 @@ th { background: #edf2f7; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.err { color: #9b2c2c; }
 code { font-size: 12px; background: #edf2f7; padding: 0 3px; border-radius: 3px; }
-.ok { color: #276749; } .rejected { color: #9b2c2c; font-weight: bold; }
+.ok { color: #276749; } .rejected { color: #9b2c2c; font-weight: bold; } .superseded { color: #718096; }
 """
     + BITEXT_STYLE
 )
@@ -86,6 +86,8 @@ def _cards(overview: Overview) -> str:
     cards = [
         (str(len(overview.ok)), "dumps processed"),
         (str(len(overview.rejected)), "dumps rejected"),
+        (str(len(overview.superseded)), "older versions superseded"),
+        (str(len(overview.waiting)), "files left for later"),
         (str(overview.n_documents), f"documents ({by_lang})"),
         (str(overview.n_entities), "entity mentions"),
         (str(overview.n_pairs), "RU/EN pairs"),
@@ -204,6 +206,18 @@ def _rejected_section(overview: Overview) -> str:
     return "".join(out) + "</section>"
 
 
+STATUS_CLASS = {"ok": "ok", "rejected": "rejected", "superseded": "superseded"}
+
+
+def _waiting_section(overview: Overview) -> str:
+    out = ['<section id="waiting"><h2>Left for later</h2>']
+    if not overview.waiting:
+        return out[0] + '<p class="note">None: the last run found no file still being written.</p></section>'
+    rows = [[esc(PurePath(w["path"]).name), esc(w["reason"])] for w in overview.waiting]
+    out.append(_table(["file", "why the last run left it for a later one"], rows, set()))
+    return "".join(out) + "</section>"
+
+
 def _status_section(overview: Overview) -> str:
     langs = overview.languages
     rows = []
@@ -212,15 +226,16 @@ def _status_section(overview: Overview) -> str:
             [
                 esc(d.file_name),
                 f"<code>{esc(d.dump_id)}</code>",
-                f'<span class="{"ok" if d.status == "ok" else "rejected"}">{esc(d.status)}</span>',
+                f'<span class="{STATUS_CLASS.get(d.status, "rejected")}">{esc(d.status)}</span>',
                 esc(d.encoding or ""),
                 str(d.n_documents),
                 *(str(d.docs_by_lang.get(lang, 0)) for lang in langs),
                 str(d.n_entities),
                 esc(_when(d.processed_at)),
+                f"<code>{esc(d.superseded_by)}</code>" if d.superseded_by else "",
             ]
         )
-    header = ["file", "dump_id", "status", "encoding", "documents", *langs, "entities", "processed_at"]
+    header = ["file", "dump_id", "status", "encoding", "documents", *langs, "entities", "processed_at", "superseded_by"]
     numeric = set(range(4, 6 + len(langs)))
     return '<section id="dumps"><h2>All dumps</h2>' + _table(header, rows, numeric) + "</section>"
 
@@ -247,6 +262,7 @@ def render_report(
         _pairs_section(pairs, overview.n_pairs),
         aligned,
         _rejected_section(overview),
+        _waiting_section(overview),
         _status_section(overview),
     ]
     return (

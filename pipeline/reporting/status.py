@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import PurePath
 
-from pipeline.reporting.data import Overview
+from pipeline.reporting.data import DumpStatus, Overview
 
 
 def _when(ts: datetime | None) -> str:
@@ -21,8 +22,22 @@ def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[st
     return [line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
+def note_of(d: DumpStatus) -> str:
+    """The last column: why a dump was rejected, what replaced a superseded one, problems met reading it."""
+    note = " ".join((d.error or "").split())
+    if d.status == "superseded":
+        return f"superseded by {d.superseded_by}" + (f"; {note}" if note else "")
+    return note
+
+
+def _counts(overview: Overview) -> str:
+    counts = f"{len(overview.ok)} ok, {len(overview.rejected)} rejected"
+    return counts + (f", {len(overview.superseded)} superseded" if overview.superseded else "")
+
+
 def format_status(overview: Overview) -> str:
-    """A plain-text table: one line per dump (rejected ones with their error), then totals and the last run."""
+    """A plain-text table: one line per dump (rejected ones with their error, superseded ones with
+    their successor), then totals, what the last run left for later and when it ran."""
     langs = overview.languages
     header = ["file", "dump_id", "status", "documents", *langs, "entities", "processed_at", "error"]
     rows = []
@@ -36,7 +51,7 @@ def format_status(overview: Overview) -> str:
                 *(str(d.docs_by_lang.get(lang, 0)) for lang in langs),
                 str(d.n_entities),
                 _when(d.processed_at),
-                " ".join((d.error or "").split()),
+                note_of(d),
             ]
         )
     right = set(range(3, 5 + len(langs)))
@@ -45,11 +60,14 @@ def format_status(overview: Overview) -> str:
     lines += _table(header, rows, right) if rows else ["(no dumps recorded yet)"]
     lines += [
         "",
-        f"total: {len(overview.dumps)} dumps ({len(overview.ok)} ok, {len(overview.rejected)} rejected)"
+        f"total: {len(overview.dumps)} dumps ({_counts(overview)})"
         f" | documents: {overview.n_documents} ({by_lang})"
         f" | entities: {overview.n_entities} | pairs: {overview.n_pairs}",
         f"last run: {_when(overview.last_run)}",
     ]
+    if overview.waiting:
+        lines += ["", f"left for later by the last run ({len(overview.waiting)}):"]
+        lines += [f"  {PurePath(w['path']).name}: {w['reason']}" for w in overview.waiting]
     return "\n".join(lines)
 
 
@@ -64,6 +82,7 @@ def status_dict(overview: Overview) -> dict:
                 "dump_id": d.dump_id,
                 "status": d.status,
                 "error": d.error,
+                "superseded_by": d.superseded_by,
                 "documents": d.n_documents,
                 "documents_by_lang": dict(sorted(d.docs_by_lang.items())),
                 "entities": d.n_entities,
@@ -75,10 +94,12 @@ def status_dict(overview: Overview) -> dict:
             "dumps": len(overview.dumps),
             "ok": len(overview.ok),
             "rejected": len(overview.rejected),
+            "superseded": len(overview.superseded),
             "documents": overview.n_documents,
             "documents_by_lang": dict(sorted(overview.docs_by_lang.items())),
             "entities": overview.n_entities,
             "pairs": overview.n_pairs,
         },
         "last_run": overview.last_run.isoformat() if overview.last_run else None,
+        "waiting": [{"file": PurePath(w["path"]).name, **w} for w in overview.waiting],
     }
