@@ -36,6 +36,14 @@ def manifest(out: Path) -> pd.DataFrame:
     return m
 
 
+def bitext(out: Path) -> pd.DataFrame:
+    """The bitext table (kept in step with the pairs) in a canonical order."""
+    units = pd.read_parquet(out / "bitext")
+    units["dump_id"] = units["dump_id"].astype(str)
+    units["kind"] = units["kind"].astype(str)
+    return units.sort_values(["ru_doc_id", "en_doc_id", "unit"]).reset_index(drop=True)
+
+
 def current_documents(out: Path) -> pd.DataFrame:
     """What an analyst following the README reads: the documents of the `ok` dumps only."""
     m = manifest(out)
@@ -76,6 +84,8 @@ def test_partial_then_complete_gives_the_documents_of_the_complete_file_alone(re
     got, want = read_tables(out), read_tables(complete)
     assert len(want["documents"]) == 172
     assert_same_tables({k: got[k] for k in DATA}, {k: want[k] for k in DATA})
+    assert len(want["pairs"]) == 65
+    pd.testing.assert_frame_equal(bitext(out), bitext(complete))  # the bitext follows the pairs
     assert len(pd.read_parquet(out / "documents")) == 172, "the partial version's partitions are retired"
 
 
@@ -252,3 +262,12 @@ def test_same_content_under_two_names_stays_one_dump_through_replacements(prefec
     assert m.loc[x_id, "status"] == "superseded" and m.loc[x_id, "superseded_by"] == y_id
     assert Store(out).partition_dump_ids() == {y_id}
     assert current_documents(out).doc_id.tolist() == pd.read_parquet(out / "documents").doc_id.tolist()
+
+
+def test_the_settle_time_is_a_setting_of_a_few_seconds(monkeypatch):
+    from pipeline.settings import Settings
+
+    monkeypatch.delenv("PIPELINE_SETTLE_S", raising=False)
+    assert Settings().settle_s == 3.0
+    monkeypatch.setenv("PIPELINE_SETTLE_S", "0.5")
+    assert Settings.from_env().settle_s == 0.5
