@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import schemas
+from pipeline.duplicates import excluded, params_tag
 from pipeline.manifest import current_version, ok_dump_ids
 from pipeline.settings import Settings
 from pipeline.stages.pairing import DEFAULT_CONFIG, PairingSide, pair_documents
@@ -45,8 +46,11 @@ class RunSummary:
         )
 
 
-def pairing_sides(store: Store, dump_ids: list[str]) -> dict[str, PairingSide]:
-    """The stored pairing features of every distinct Russian and English document, by doc_id.
+def pairing_sides(
+    store: Store, dump_ids: list[str], exclude: set[tuple[str, str]] = frozenset()
+) -> dict[str, PairingSide]:
+    """The stored pairing features of every distinct Russian and English document, by doc_id,
+    leaving out the `(dump_id, doc_id)` occurrences in `exclude` (repeats of earlier documents).
 
     Memory stays about the size of the vectors themselves: a first pass reads the small columns
     (and how many sentence vectors each document has), a second pass copies the vectors part file
@@ -58,6 +62,8 @@ def pairing_sides(store: Store, dump_ids: list[str]) -> dict[str, PairingSide]:
         n_sentences = pc.list_value_length(t.column("sentence_vectors")).to_pylist()
         columns = (t.column(c).to_pylist() for c in ("doc_id", "lang", "n_chars", "numbers"))
         for r, (doc_id, lang, n_chars, numbers) in enumerate(zip(*columns)):
+            if (dump_id, doc_id) in exclude:
+                continue
             rows.append((doc_id, dump_id, str(lang), n_chars, numbers, n_sentences[r], part, r))
         del t
     rows.sort(key=lambda x: (x[0], x[1]))
@@ -128,8 +134,11 @@ def _empty_side(rows: list[tuple], keys: dict[str, set[str]], dates: dict[str, s
 
 
 def pair_corpus(store: Store, settings: Settings) -> int:
-    """Pair over every processed document from the stored features; replace the pairs table."""
-    sides = pairing_sides(store, ok_dump_ids(store))
+    """Pair over every processed document from the stored features; replace the pairs table.
+
+    A document that repeats an earlier one (the `duplicates` table) is left out: the article is
+    paired once, through its earliest copy."""
+    sides = pairing_sides(store, ok_dump_ids(store), excluded(store))
     config = replace(DEFAULT_CONFIG, min_score=settings.pair_min_score)
     pairs = pair_documents(sides["ru"], sides["en"], config)
     store.write_pairs(schemas.to_table(pairs, schemas.PAIRS))
@@ -137,10 +146,11 @@ def pair_corpus(store: Store, settings: Settings) -> int:
 
 
 def refresh_pairs(store: Store, settings: Settings, pair: Callable[[Settings], int] | None = None) -> int | None:
-    """Pair over the whole corpus when its set of dumps or the pipeline version changed since the
-    last pairing (the one rule, for runs and `forget`); returns the number of pairs, or None when
-    the pairs were up to date. `pair` lets the flow run the pairing as a task."""
-    key = corpus_key(ok_dump_ids(store), current_version())
+    """Pair over the whole corpus when its set of dumps, the pipeline version or the duplicate
+    settings changed since the last pairing (the one rule, for runs and `forget`; repeats are left
+    out of pairing, so their settings count); returns the number of pairs, or None when the pairs
+    were up to date. `pair` lets the flow run the pairing as a task."""
+    key = corpus_key(ok_dump_ids(store), current_version() + "|" + params_tag(settings))
     if store.pairs_key() == key:
         return None
     n_pairs = pair(settings) if pair is not None else pair_corpus(store, settings)

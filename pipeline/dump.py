@@ -39,6 +39,7 @@ from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
 from pipeline.stages.documents import assign_published
 from pipeline.stages.entities import extract_entities, harmonize_labels, normalize_entities, year_counts
+from pipeline.stages.near_duplicates import signatures_table
 from pipeline.stages.pairing import embed_documents, sentence_encoder
 from pipeline.stages.readers import DumpSource, open_dump
 from pipeline.store import Store
@@ -157,6 +158,7 @@ class DumpWriter:
         self.staging.write_part("documents", schemas.to_table(documents, schemas.DOCUMENTS))
         self.staging.write_part("entities", schemas.to_table(entities, schemas.ENTITIES))
         self.staging.write_part("embeddings", analysis.embeddings)
+        self.staging.write_part("signatures", signatures_table(documents))
         self.n_documents += len(documents)
 
     def finish(self) -> DumpRecord:

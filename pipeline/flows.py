@@ -4,8 +4,9 @@ One run: take the output lock, drop what an interrupted run left behind, plan fr
 then each new dump takes the one path of `pipeline.dump.process_dump`, with its open as a task
 (retried on I/O errors: a dump may sit on a network share) and each batch of a few hundred
 documents analyzed as a task (at most `batches_in_flight` at once); the manifest row is recorded
-last. After the dumps, pair over the whole corpus when it changed, then align the sentences of
-the pairs that are new (the bitext table).
+last. After the dumps, mark the documents that repeat earlier ones (`pipeline.duplicates`,
+incremental), then pair over the whole corpus when it changed, then align the sentences of the
+pairs that are new (the bitext table).
 
 Both cores: on a Dask task runner (`run --workers N`) the batches spread over the Dask workers (one
 process each inside them); in the default run each batch task hands its batch to a pool of
@@ -31,7 +32,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pipeline.bitext import sync_bitext
 from pipeline.corpus import RunSummary, pair_corpus, refresh_pairs, summarize
 from pipeline.dump import analyze_batch, load_analysis_models, open_source, process_dump
-from pipeline.manifest import Waiting, plan_run, record_and_retire, record_dumps, superseded_rows
+from pipeline.duplicates import find_duplicates
+from pipeline.manifest import Waiting, ok_dump_ids, plan_run, record_and_retire, record_dumps, superseded_rows
 from pipeline.progress import current as current_progress
 from pipeline.records import DocumentRecord
 from pipeline.settings import Settings
@@ -56,6 +58,12 @@ def analyze_batch_task(documents: list[DocumentRecord], settings: Settings):
     if settings.local_workers > 1:
         return local_pool(settings.local_workers).submit(analyze_batch, documents, settings).result()
     return analyze_batch(documents, settings)
+
+
+@task(name="find-duplicates", cache_policy=NO_CACHE)
+def find_duplicates_task(settings: Settings) -> int:
+    store = Store(settings.out_dir)
+    return find_duplicates(store, settings, ok_dump_ids(store))[0]
 
 
 @task(name="pair-corpus", cache_policy=NO_CACHE)
@@ -147,6 +155,7 @@ def run_pipeline(settings: Settings) -> RunSummary:
         store.write_fingerprints(plan.fingerprints)
         store.write_waiting(summary.waiting)
         shutdown_local_pools()  # the analysis is over: the workers' models leave memory before pairing
+        find_duplicates_task(settings)
         refresh_pairs(store, settings, pair=pair_corpus_task)
         bitext_task(settings)  # in step with the pairs: rewrites only partitions whose pairs changed
         summarize(store, summary)

@@ -146,6 +146,50 @@ EMBEDDINGS = _schema(
     "Per-document pairing features: multilingual embedding (mean of sentences), sentence embeddings, numbers.",
 )
 
+MINHASH_PERM = 128
+SIGNATURES = _schema(
+    [
+        _col("doc_id", pa.string(), "the document (`documents.doc_id`)", nullable=False),
+        _col("ordinal", pa.int32(), "the document's position in its dump (`documents.ordinal`)", nullable=False),
+        _col("n_shingles", pa.int32(), "distinct 5-word shingles of the lower-cased title and text", nullable=False),
+        _col(
+            "minhash",
+            pa.list_(pa.uint32(), MINHASH_PERM),
+            "MinHash of the shingles (datasketch, 128 permutations, `affine32`, seed 1): near-duplicate detection",
+            nullable=False,
+        ),
+    ],
+    "Per-document MinHash signatures, kept so that a new dump is compared with every earlier document.",
+)
+
+DUPLICATES = _schema(
+    [
+        _col("doc_id", pa.string(), "the repeated document (`documents.doc_id`)", nullable=False),
+        _col("dump_id", pa.string(), "the dump in which it repeats an earlier document", nullable=False),
+        _col(
+            "duplicate_of",
+            pa.string(),
+            "the `doc_id` of the earliest copy of the article (the one that counts)",
+            nullable=False,
+        ),
+        _col("duplicate_of_dump_id", pa.string(), "the dump that holds that earliest copy", nullable=False),
+        _col(
+            "similarity",
+            pa.float32(),
+            "estimated Jaccard similarity (MinHash) of the two documents' 5-word shingles; 1.0 for exact repeats",
+            nullable=False,
+        ),
+        _col(
+            "kind",
+            _dict,
+            "`exact` (the same `doc_id` in an earlier dump) or `near` (an edited copy: headline, paragraphs, numbers)",
+            nullable=False,
+        ),
+    ],
+    "Documents that repeat an earlier one (the same article scraped again); the earliest copy is not listed."
+    " Earliest: first in the manifest's processing order (`processed_at`, then `dump_id`), then by `ordinal`.",
+)
+
 PAIRS = _schema(
     [
         _col("ru_doc_id", pa.string(), "the Russian document (`documents.doc_id`)", nullable=False),
@@ -289,7 +333,7 @@ DUMPS = _schema(
     "The manifest: one row per dump seen, ok, rejected or superseded (kept as history).",
 )
 
-PARTITIONED = {"documents": DOCUMENTS, "entities": ENTITIES, "embeddings": EMBEDDINGS}
+PARTITIONED = {"documents": DOCUMENTS, "entities": ENTITIES, "embeddings": EMBEDDINGS, "signatures": SIGNATURES}
 
 # The hive partition key of the partitioned tables: not in their files, added by every reader.
 PARTITION_KEY = _col(
@@ -311,6 +355,8 @@ TABLES = {
     "documents": (DOCUMENTS, "documents/dump_id=<id>/part-*.parquet"),
     "entities": (ENTITIES, "entities/dump_id=<id>/part-*.parquet"),
     "embeddings": (EMBEDDINGS, "embeddings/dump_id=<id>/part-*.parquet"),
+    "signatures": (SIGNATURES, "signatures/dump_id=<id>/part-*.parquet"),
+    "duplicates": (DUPLICATES, "duplicates/part-0.parquet"),
     "pairs": (PAIRS, "pairs/part-0.parquet"),
     "bitext": (BITEXT, "bitext/dump_id=<id>/part-*.parquet"),
     "dumps": (DUMPS, "dumps.parquet"),

@@ -22,6 +22,7 @@ from pipeline import schemas
 
 COMPRESSION = "zstd"
 _PART = "part-{:05d}.parquet"
+DUPLICATES_STATE = b"duplicates_state"
 
 
 class LockTimeout(RuntimeError):
@@ -257,6 +258,32 @@ class Store:
     def write_pairs_key(self, key: str) -> None:
         """Record, after the pairs table is written, which corpus it was computed from."""
         self._write_bytes(key.encode(), self.pairs_key_path)
+
+    @property
+    def duplicates_path(self) -> Path:
+        return self.root / "duplicates" / "part-0.parquet"
+
+    def write_duplicates(self, table: pa.Table, state: dict) -> None:
+        """Replace the duplicates table; `state` (what it was computed from) rides in the same file."""
+        table = table.cast(schemas.DUPLICATES)
+        meta = dict(table.schema.metadata or {})
+        meta[DUPLICATES_STATE] = json.dumps(state, sort_keys=True).encode()
+        self.write_file(table.replace_schema_metadata(meta), self.duplicates_path)
+
+    def read_duplicates(self) -> pa.Table:
+        if not self.duplicates_path.exists():
+            return schemas.DUPLICATES.empty_table()
+        return pq.read_table(self.duplicates_path)
+
+    def duplicates_state(self) -> dict | None:
+        """What the duplicates table was computed from (None: no table, compute it)."""
+        if not self.duplicates_path.exists():
+            return None
+        meta = pq.read_schema(self.duplicates_path).metadata or {}
+        try:
+            return json.loads(meta[DUPLICATES_STATE])
+        except (KeyError, ValueError):
+            return None
 
     def write_manifest(self, table: pa.Table) -> None:
         self.write_file(table.cast(schemas.DUMPS), self.manifest_path)

@@ -48,6 +48,8 @@ def truth(sample_run):
             units.ru_text.str.len().where(units.en_text.notna()).sum() / units.ru_text.str.len().sum(),
             units.en_text.str.len().where(units.ru_text.notna()).sum() / units.en_text.str.len().sum(),
         ),
+        "unique_docs": set(docs.doc_id),  # one dump without repeats: every document counts
+        "unique_mentions": len(ents.drop_duplicates(["doc_id", "start", "end", "label"])),
         "mentions": named.groupby("entity_key").size().to_dict(),
         "tasmagambetov": set(named[named.text.str.contains("Tasmagambetov")].entity_key),
         "pairs": {(text[r], text[e]) for r, e in zip(pairs.ru_doc_id, pairs.en_doc_id)},
@@ -62,7 +64,16 @@ def in_analyst_folder(sample_run, tmp_path, monkeypatch):
 
 
 def test_the_section_has_snippets_for_every_library():
-    assert [_library(code) for code in SNIPPETS] == ["pandas", "pandas", "duckdb", "polars", "pandas", "duckdb"]
+    assert [_library(code) for code in SNIPPETS] == [
+        "pandas",
+        "pandas",
+        "duckdb",
+        "polars",
+        "pandas",
+        "duckdb",
+        "pandas",
+        "duckdb",
+    ]
 
 
 @pytest.mark.parametrize("code", SNIPPETS, ids=[f"{i}-{_library(c)}" for i, c in enumerate(SNIPPETS)])
@@ -70,8 +81,14 @@ def test_readme_snippet_runs_and_is_true(code, in_analyst_folder, truth, capsys)
     namespace: dict = {"__name__": "__readme__"}
     exec(compile(code, "README.md snippet", "exec"), namespace)
     assert capsys.readouterr().out.strip()  # it shows something
-    results = {name: _frame(namespace[name]) for name in ("top", "both", "tm", "shares") if name in namespace}
+    results = {
+        name: _frame(namespace[name]) for name in ("top", "both", "tm", "shares", "unique_docs") if name in namespace
+    }
     assert results
+    if "unique_docs" in results:  # tests/test_near_duplicates_wmt.py runs these on a dataset with repeats
+        assert set(results["unique_docs"].doc_id) == truth["unique_docs"]
+        assert results["unique_docs"].doc_id.is_unique
+        assert len(namespace["unique_mentions"]) == truth["unique_mentions"]
     if "top" in results:
         top = results["top"]
         got = dict(zip(top.entity_key, top.mentions))

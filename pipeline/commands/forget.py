@@ -1,4 +1,4 @@
-"""`pipeline forget DUMP_ID`: remove one dump from the dataset on purpose (partitions, manifest row, pairs).
+"""`pipeline forget DUMP_ID`: remove one dump on purpose (partitions, manifest row; duplicates and pairs recomputed).
 
 Forgetting a current dump forgets the superseded versions of its file too (their rows are history
 that would point at nothing); forgetting a superseded dump removes only its history row."""
@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def forget(args: argparse.Namespace) -> int:
     from pipeline.bitext import sync_bitext
     from pipeline.corpus import refresh_pairs
+    from pipeline.duplicates import find_duplicates
+    from pipeline.manifest import ok_dump_ids
     from pipeline.store import LockTimeout, Store
 
     settings = Settings.from_env(out_dir=args.out)
@@ -39,13 +41,14 @@ def forget(args: argparse.Namespace) -> int:
             history = predecessors(manifest, args.dump_id)
             for dump_id in history:  # superseded versions of the same file: rows only, their data is retired
                 store.remove_dump(dump_id)
+            n_duplicates, _ = find_duplicates(store, settings, ok_dump_ids(store))
             refresh_pairs(store, settings)
             sync_bitext(store)  # the units of the pairs that went (or came) with the dump
             n_pairs = store.read_pairs().num_rows
     except LockTimeout as exc:
         print(f"pipeline forget: {exc}", file=sys.stderr)
         return 3
-    print(f"forgot dump {args.dump_id}; pairs recomputed: {n_pairs}")
+    print(f"forgot dump {args.dump_id}; duplicates recomputed: {n_duplicates}; pairs recomputed: {n_pairs}")
     for row in rows:
         if row["status"] == "superseded":
             print(f"it was superseded by {row['superseded_by']}: only its manifest row was left (history)")

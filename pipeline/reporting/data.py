@@ -37,6 +37,7 @@ class DumpStatus:
     superseded_by: str | None = None
     docs_by_lang: Counter = field(default_factory=Counter)
     n_entities: int = 0
+    n_duplicates: int = 0  # documents repeating an earlier document (the `duplicates` table)
 
     @property
     def file_name(self) -> str:
@@ -51,6 +52,8 @@ class Overview:
     dumps: list[DumpStatus]
     n_pairs: int
     waiting: list[dict] = field(default_factory=list)  # [{path, reason}] the last run left for later
+    n_unique_documents: int = 0  # each article once: repeats of earlier documents left out
+    n_unique_entities: int = 0  # the mentions in those documents
 
     @property
     def ok(self) -> list[DumpStatus]:
@@ -100,14 +103,63 @@ def load_overview(out_dir: Path | str) -> Overview:
     if not store.manifest_path.exists():
         raise DatasetNotFound(f"no dataset at {store.root}: {store.manifest_path.name} is missing (run `pipeline run`)")
     dumps = []
+    repeats = _repeats_by_dump(store)
+    unique = UniqueCounter()
     for row in _rows(store.read_manifest()):
         d = DumpStatus(**{k: row[k] for k in DumpStatus.__dataclass_fields__ if k in row})
         if d.status == "ok":
-            langs = store.read_partition("documents", d.dump_id, ["lang"]).column("lang").to_pylist()
-            d.docs_by_lang = Counter(map(str, langs))
+            docs = store.read_partition("documents", d.dump_id, ["doc_id", "lang"])
+            d.docs_by_lang = Counter(map(str, docs.column("lang").to_pylist()))
             d.n_entities = store.count_rows("entities", d.dump_id)
+            d.n_duplicates = len(repeats.get(d.dump_id, ()))
+            spans = store.read_partition("entities", d.dump_id, ["doc_id", "start", "end", "label"])
+            unique.add(docs.column("doc_id"), spans, repeats.get(d.dump_id, set()))
         dumps.append(d)
-    return Overview(Path(out_dir), dumps, store.read_pairs().num_rows, store.read_waiting())
+    return Overview(
+        Path(out_dir), dumps, store.read_pairs().num_rows, store.read_waiting(),
+        n_unique_documents=len(unique.doc_ids), n_unique_entities=unique.n_entities,
+    )
+
+
+def _repeats_by_dump(store: Store) -> dict[str, set[str]]:
+    """The doc_ids of each dump that repeat an earlier document."""
+    out: dict[str, set[str]] = defaultdict(set)
+    dups = store.read_duplicates()
+    for dump_id, doc_id in zip(dups.column("dump_id").to_pylist(), dups.column("doc_id").to_pylist()):
+        out[dump_id].add(doc_id)
+    return out
+
+
+@dataclass
+class UniqueCounter:
+    """Documents and mentions counted once per article: a repeat of an earlier document (or the same
+    doc_id again) adds nothing."""
+
+    doc_ids: set[str] = field(default_factory=set)
+    n_entities: int = 0
+
+    def add(self, doc_ids: pa.ChunkedArray, entity_doc_ids: pa.ChunkedArray, repeats: set[str]) -> None:
+        copies = _value_counts(doc_ids)  # a document twice in one dump has its mentions twice
+        mentions = _value_counts(entity_doc_ids)
+        for doc_id, n in copies.items():
+            if doc_id not in repeats and doc_id not in self.doc_ids:
+                self.doc_ids.add(doc_id)
+                self.n_entities += mentions.get(doc_id, 0) // n
+
+
+def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
+    counts = pc.value_counts(column)
+    return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
+
+
+def without_repeats(table: pa.Table, store: Store) -> pa.Table:
+    """Rows (with `doc_id` and `dump_id`) of documents that are not repeats of an earlier document."""
+    dups = store.read_duplicates()
+    if not dups.num_rows or not table.num_rows:
+        return table
+    keys = pc.binary_join_element_wise(table.column("dump_id"), table.column("doc_id"), "/")
+    repeated = pc.binary_join_element_wise(dups.column("dump_id"), dups.column("doc_id"), "/")
+    return table.filter(pc.invert(pc.is_in(keys, repeated)))
 
 
 # ---- entities --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pipeline.reporting.data import (
     load_overview,
     named_entities,
     pair_views,
+    without_repeats,
 )
 from pipeline.reporting.svg import column_chart, esc, stacked_bars
 from pipeline.store import Store
@@ -89,7 +90,9 @@ def _cards(overview: Overview) -> str:
         (str(len(overview.superseded)), "older versions superseded"),
         (str(len(overview.waiting)), "files left for later"),
         (str(overview.n_documents), f"documents ({by_lang})"),
+        (str(overview.n_unique_documents), "unique documents (each article once)"),
         (str(overview.n_entities), "entity mentions"),
+        (str(overview.n_unique_entities), "mentions in unique documents"),
         (str(overview.n_pairs), "RU/EN pairs"),
     ]
     return (
@@ -121,7 +124,8 @@ def _entities_section(entities: list[NamedEntity], label: str, heading: str, top
     langs = _lang_order({lang for e in chosen for lang in e.by_lang})
     out.append(
         '<p class="note">Mentions grouped by <code>entity_key</code>: Russian and English mentions of the same '
-        "person or organization count together; the name shown per language is its most frequent form.</p>"
+        "person or organization count together; the name shown per language is its most frequent form."
+        " An article scraped again (the <code>duplicates</code> table) counts once.</p>"
     )
     out.append(stacked_bars([(display_name(e), e.by_lang) for e in chosen], langs, title=heading))
     header = ["entity_key", *(f"name ({lang})" for lang in langs), *(f"mentions ({lang})" for lang in langs)]
@@ -231,12 +235,16 @@ def _status_section(overview: Overview) -> str:
                 str(d.n_documents),
                 *(str(d.docs_by_lang.get(lang, 0)) for lang in langs),
                 str(d.n_entities),
+                str(d.n_duplicates),
                 esc(_when(d.processed_at)),
                 f"<code>{esc(d.superseded_by)}</code>" if d.superseded_by else "",
             ]
         )
-    header = ["file", "dump_id", "status", "encoding", "documents", *langs, "entities", "processed_at", "superseded_by"]
-    numeric = set(range(4, 6 + len(langs)))
+    header = [
+        "file", "dump_id", "status", "encoding", "documents", *langs, "entities", "repeats", "processed_at",
+        "superseded_by",
+    ]
+    numeric = set(range(4, 7 + len(langs)))
     return '<section id="dumps"><h2>All dumps</h2>' + _table(header, rows, numeric) + "</section>"
 
 
@@ -284,7 +292,7 @@ def build_report(out_dir: Path | str, top: int = 15, max_pairs: int = 200, max_a
     overview = load_overview(out_dir)
     store = Store(out_dir)
     ok_ids = sorted(d.dump_id for d in overview.ok)
-    ents = store.read_table("entities", ok_ids)
+    ents = without_repeats(store.read_table("entities", ok_ids), store)  # each article counted once
     dates, unparsed = date_mentions(ents)
     pairs = pair_views(store, ok_ids, max_pairs)
     listed = [(p.ru_doc_id, p.en_doc_id, _heading(p)) for p in pairs[:max_aligned]]

@@ -39,7 +39,7 @@ def format_status(overview: Overview) -> str:
     """A plain-text table: one line per dump (rejected ones with their error, superseded ones with
     their successor), then totals, what the last run left for later and when it ran."""
     langs = overview.languages
-    header = ["file", "dump_id", "status", "documents", *langs, "entities", "processed_at", "error"]
+    header = ["file", "dump_id", "status", "documents", *langs, "entities", "repeats", "processed_at", "error"]
     rows = []
     for d in overview.dumps:
         rows.append(
@@ -50,11 +50,12 @@ def format_status(overview: Overview) -> str:
                 str(d.n_documents),
                 *(str(d.docs_by_lang.get(lang, 0)) for lang in langs),
                 str(d.n_entities),
+                str(d.n_duplicates),
                 _when(d.processed_at),
                 note_of(d),
             ]
         )
-    right = set(range(3, 5 + len(langs)))
+    right = set(range(3, 6 + len(langs)))
     by_lang = ", ".join(f"{lang} {overview.docs_by_lang[lang]}" for lang in langs) or "none"
     lines = [f"dataset: {overview.out_dir}", ""]
     lines += _table(header, rows, right) if rows else ["(no dumps recorded yet)"]
@@ -63,6 +64,8 @@ def format_status(overview: Overview) -> str:
         f"total: {len(overview.dumps)} dumps ({_counts(overview)})"
         f" | documents: {overview.n_documents} ({by_lang})"
         f" | entities: {overview.n_entities} | pairs: {overview.n_pairs}",
+        f"each article once: {overview.n_unique_documents} documents, {overview.n_unique_entities} entity mentions"
+        f" ({sum(d.n_duplicates for d in overview.ok)} documents repeat an earlier one: the `duplicates` table)",
         f"last run: {_when(overview.last_run)}",
     ]
     if overview.waiting:
@@ -86,6 +89,7 @@ def status_dict(overview: Overview) -> dict:
                 "documents": d.n_documents,
                 "documents_by_lang": dict(sorted(d.docs_by_lang.items())),
                 "entities": d.n_entities,
+                "repeats": d.n_duplicates,
                 "processed_at": d.processed_at.isoformat() if d.processed_at else None,
             }
             for d in overview.dumps
@@ -98,6 +102,9 @@ def status_dict(overview: Overview) -> dict:
             "documents": overview.n_documents,
             "documents_by_lang": dict(sorted(overview.docs_by_lang.items())),
             "entities": overview.n_entities,
+            "unique_documents": overview.n_unique_documents,
+            "unique_entities": overview.n_unique_entities,
+            "repeats": sum(d.n_duplicates for d in overview.ok),
             "pairs": overview.n_pairs,
         },
         "last_run": overview.last_run.isoformat() if overview.last_run else None,
