@@ -132,19 +132,20 @@ def _repeats_by_dump(store: Store) -> dict[str, set[str]]:
 
 @dataclass
 class UniqueCounter:
-    """Documents and mentions counted once per article: a repeat of an earlier document (or the same
-    doc_id again) adds nothing."""
+    """Documents and mentions counted once per article: a repeat of an earlier document adds nothing,
+    and a mention (doc_id, span, label) counts once (the same doc_id twice in one dump)."""
 
     doc_ids: set[str] = field(default_factory=set)
     n_entities: int = 0
 
-    def add(self, doc_ids: pa.ChunkedArray, entity_doc_ids: pa.ChunkedArray, repeats: set[str]) -> None:
-        copies = _value_counts(doc_ids)  # a document twice in one dump has its mentions twice
-        mentions = _value_counts(entity_doc_ids)
-        for doc_id, n in copies.items():
-            if doc_id not in repeats and doc_id not in self.doc_ids:
-                self.doc_ids.add(doc_id)
-                self.n_entities += mentions.get(doc_id, 0) // n
+    def add(self, doc_ids: pa.ChunkedArray, entities: pa.Table, repeats: set[str]) -> None:
+        fresh = set(_value_counts(doc_ids)) - repeats - self.doc_ids
+        self.doc_ids |= fresh
+        if fresh and entities.num_rows:
+            kept = entities.filter(pc.is_in(entities.column("doc_id"), pa.array(sorted(fresh), pa.string())))
+            label = kept.column("label").cast(pa.string())
+            kept = kept.select(["doc_id", "start", "end"]).append_column("label", label)
+            self.n_entities += kept.group_by(["doc_id", "start", "end", "label"]).aggregate([]).num_rows
 
 
 def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
