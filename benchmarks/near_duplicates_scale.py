@@ -12,7 +12,7 @@ Each measured step runs in a fresh process: wall time, tracemalloc peak (what th
 and peak RSS. Baseline in the same run: datasketch's `MinHashLSH`, rebuilt from the same stored
 signatures (LeanMinHash), queried with the new dump. Run:
 
-    python -m benchmarks.near_duplicates_scale [--base 100000] [--work /tmp/nd-scale]
+    python -m benchmarks.near_duplicates_scale [--base 100000] [--work /tmp/nd-scale] [--repeat 3] [--reuse]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import argparse
 import json
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -88,26 +89,30 @@ class Chain:
         return " ".join(words + self.texts(1)[0].split()[:20])
 
 
-def add_dump(store: Store, chain: Chain, dump_id: str, n: int, earlier: list[str], when: datetime) -> list[str]:
-    """Write one dump's signatures and manifest row; a tenth re-scrapes `earlier` texts. Its texts."""
+def make_texts(chain: Chain, n: int, earlier: list[str]) -> list[str]:
+    """One dump's texts: a tenth re-scrape `earlier` texts (edited), the rest are new."""
     n_again = n // 10 if earlier else 0
     picks = chain.rng.integers(0, len(earlier), n_again) if n_again else []
-    texts = chain.texts(n - n_again) + [chain.edit(earlier[i]) for i in picks]
+    return chain.texts(n - n_again) + [chain.edit(earlier[i]) for i in picks]
+
+
+def write_dump(store: Store, dump_id: str, texts: list[str], when: datetime) -> None:
+    """Write one dump's signatures (as `DumpWriter` does, a part file per batch) and manifest row."""
     docs = [Doc(f"{dump_id}-{i:06d}", i, None, t) for i, t in enumerate(texts)]
     for k in range(0, len(docs), 1000):
         store.write_file(
             nd.signatures_table(docs[k : k + 1000]),
             store.partition_dir("signatures", dump_id) / f"part-{k // 1000:05d}.parquet",
         )
-    row = manifest_row(Path(f"raw/{dump_id}.jsonl"), dump_id, 1, "utf-8", n, None)
+    row = manifest_row(Path(f"raw/{dump_id}.jsonl"), dump_id, 1, "utf-8", len(docs), None)
     row.processed_at = when
     record_dumps(store, [row])
-    return texts
 
 
 def measure_step(store_dir: str, mode: str, new_dump: str) -> dict:
     """One measured step, in this (fresh) process."""
     import pandas  # noqa: F401  (imported by the first Parquet read: loaded in a pipeline run, not timed)
+    import pyarrow as pa
     import pyarrow.dataset  # noqa: F401
 
     from pipeline.duplicates import find_duplicates
@@ -115,6 +120,7 @@ def measure_step(store_dir: str, mode: str, new_dump: str) -> dict:
 
     store = Store(store_dir)
     settings = Settings()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start()
     t0 = time.perf_counter()
     if mode == "pipeline":
@@ -128,7 +134,9 @@ def measure_step(store_dir: str, mode: str, new_dump: str) -> dict:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "seconds": round(seconds, 2),
-        "traced_peak_mib": round(peak / 2**20, 1),
+        "traced_peak_mib": round(peak / 2**20, 1),  # Python and numpy allocations of the step
+        "arrow_peak_mib": round(pa.default_memory_pool().max_memory() / 2**20, 1),  # Arrow buffers (not traced)
+        "rss_after_imports_mib": round(rss_before),
         "peak_rss_mib": round(rss),
         **extra,
     }
@@ -172,48 +180,63 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--base", type=int, default=100_000)
     p.add_argument("--work", default="/tmp/nd-scale")
+    p.add_argument("--repeat", type=int, default=3, help="rounds of the pipeline step (median time)")
+    p.add_argument("--reuse", action="store_true", help="keep the base dataset of an earlier run (same texts)")
     p.add_argument("--child", nargs=3, metavar=("STORE", "MODE", "NEW_DUMP"))
     args = p.parse_args()
     if args.child:
         print(json.dumps(measure_step(*args.child)))
         return
     work = Path(args.work)
-    shutil.rmtree(work, ignore_errors=True)
-    chain = Chain()
     base = Store(work / "base")
+    reuse = args.reuse and base.duplicates_path.exists()
+    if not reuse:
+        shutil.rmtree(work, ignore_errors=True)
+    chain = Chain()
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     texts: list[str] = []
-    sig_seconds = 0.0
-    for k in range(args.base // DUMP_SIZE):
-        start = time.perf_counter()
-        texts += add_dump(base, chain, f"base{k:02d}", DUMP_SIZE, texts[-50_000:], t0 + timedelta(days=k))
-        sig_seconds += time.perf_counter() - start
-    print(f"{args.base} documents written in {sig_seconds:.1f} s (text generation and signatures)")
+    start = time.perf_counter()
+    for k in range(args.base // DUMP_SIZE):  # the same texts every time: the chain is seeded
+        batch = make_texts(chain, DUMP_SIZE, texts[-50_000:])
+        if not reuse:
+            write_dump(base, f"base{k:02d}", batch, t0 + timedelta(days=k))
+        texts += batch
+    print(f"{args.base} documents {'generated' if reuse else 'written'} in {time.perf_counter() - start:.1f} s")
     start = time.perf_counter()
     nd.signatures((None, t) for t in texts[:2000])
-    print(f"signatures: {(time.perf_counter() - start) / 2000 * 1000:.2f} ms per document")
-    full = _child([str(base.root), "pipeline", ""])
-    print(f"full computation over {args.base}: {full}")
-    results = {}
-    for n in (1_000, 10_000):
-        store = Store(work / f"new{n}")
-        shutil.copytree(base.root, store.root)
-        add_dump(store, chain, f"new{n}", n, texts[-50_000:], t0 + timedelta(days=400))
-        copy = work / f"new{n}-ds"
-        shutil.copytree(store.root, copy)
-        results[n] = {
-            "pipeline": _child([str(store.root), "pipeline", ""]),
-            "datasketch": _child([str(copy), "datasketch", f"new{n}"]),
-        }
-        print(f"new dump of {n}: {results[n]}")
-    a, b = results[1_000]["pipeline"], results[10_000]["pipeline"]
-    time_ratio, memory_ratio = b["seconds"] / a["seconds"], b["traced_peak_mib"] / a["traced_peak_mib"]
-    print(f"10k / 1k: time {time_ratio:.2f}x, traced peak {memory_ratio:.2f}x")
-    for n, r in results.items():
-        mine, theirs = r["pipeline"], r["datasketch"]
+    per_doc = (time.perf_counter() - start) / 2000 * 1000
+    print(f"signatures: {per_doc:.2f} ms per document (paid once, when a dump is written)")
+    if not reuse:
+        print(f"full computation over {args.base}: {_child([str(base.root), 'pipeline', ''])}")
+    new_texts = {n: make_texts(chain, n, texts[-50_000:]) for n in (1_000, 10_000)}
+    rounds: dict[int, list[dict]] = {n: [] for n in new_texts}
+    baseline = {}
+    for r in range(args.repeat):
+        for n, batch in new_texts.items():  # alternating, so that a busy moment hits both
+            store = Store(work / f"new{n}")
+            shutil.rmtree(store.root, ignore_errors=True)
+            shutil.copytree(base.root, store.root)
+            write_dump(store, f"new{n}", batch, t0 + timedelta(days=400))
+            if r == 0:
+                copy = work / f"new{n}-ds"
+                shutil.rmtree(copy, ignore_errors=True)
+                shutil.copytree(store.root, copy)
+                baseline[n] = _child([str(copy), "datasketch", f"new{n}"])
+                print(f"new dump of {n}, datasketch MinHashLSH rebuilt: {baseline[n]}")
+            rounds[n].append(_child([str(store.root), "pipeline", ""]))
+            print(f"new dump of {n}, round {r + 1}: {rounds[n][-1]}")
+    median = {n: statistics.median(x["seconds"] for x in rs) for n, rs in rounds.items()}
+    peak = {n: max(x["traced_peak_mib"] + x["arrow_peak_mib"] for x in rs) for n, rs in rounds.items()}
+    print(f"median time: 1k {median[1_000]:.2f} s, 10k {median[10_000]:.2f} s: {median[10_000] / median[1_000]:.2f}x")
+    print(
+        f"peak (traced + Arrow): 1k {peak[1_000]:.1f} MiB, 10k {peak[10_000]:.1f} MiB:"
+        f" {peak[10_000] / peak[1_000]:.2f}x"
+    )
+    for n in new_texts:
+        theirs = baseline[n]
         print(
-            f"new {n}: pipeline / datasketch MinHashLSH rebuilt: time {mine['seconds'] / theirs['seconds']:.2f},"
-            f" traced peak {mine['traced_peak_mib'] / theirs['traced_peak_mib']:.2f}"
+            f"new {n}: pipeline / datasketch MinHashLSH rebuilt: time {median[n] / theirs['seconds']:.3f},"
+            f" peak {peak[n] / (theirs['traced_peak_mib'] + theirs['arrow_peak_mib']):.3f}"
         )
 
 
