@@ -9,8 +9,9 @@ bands x rows with datasketch's own optimizer for the threshold, false negatives 
 candidate becomes an edge when its estimated Jaccard (the share of equal signature values) reaches
 the threshold. Band keys are 64-bit hashes of each band's values computed in numpy over a whole
 partition at once, so old documents are matched by scanning their stored signatures partition by
-partition, never holding the corpus' index in memory (see `benchmarks/near_duplicates_scale.py`:
-against datasketch's `MinHashLSH` rebuilt from the same stored signatures).
+partition, never holding the corpus' index in memory. Against datasketch's `MinHashLSH` rebuilt
+from the same stored signatures (`benchmarks/near_duplicates_scale.py`, 100k documents processed,
+a new dump of 10k): 8.5 s and 68 MiB against 219 s and 1.56 GiB.
 """
 
 from __future__ import annotations
