@@ -9,6 +9,7 @@ import select
 import shutil
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pandas as pd
@@ -204,3 +205,24 @@ def test_status_and_report_count_every_part_file(prefect_harness, tmp_path, monk
     done = _status(out, "--json")
     assert json.loads(done.stdout)["totals"]["entities"] == n_entities
     assert f"<b>{n_entities}</b><span>entity mentions</span>" in build_report(out)
+
+
+def test_status_says_why_unique_documents_are_fewer():
+    """Repeats of earlier documents and the same text twice in one dump are both named."""
+    from collections import Counter
+    from datetime import datetime
+
+    from pipeline.reporting.data import DumpStatus, Overview
+    from pipeline.reporting.status import format_status
+
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    dumps = [
+        DumpStatus("a", "raw/a.txt", "ok", None, "utf-8", 10, 5, "v", when, docs_by_lang=Counter(en=5)),
+        DumpStatus("b", "raw/b.txt", "ok", None, "utf-8", 10, 4, "v", when, docs_by_lang=Counter(ru=4), n_duplicates=2),
+    ]
+    overview = Overview(Path("out"), dumps, 0, n_unique_documents=6, n_unique_entities=0)
+    text = format_status(overview)
+    assert "2 documents repeat an earlier one" in text
+    assert "1 more are the same text again within one dump" in text
+    overview.n_unique_documents = 7
+    assert "within one dump" not in format_status(overview)

@@ -65,7 +65,7 @@ def format_status(overview: Overview) -> str:
         f" | documents: {overview.n_documents} ({by_lang})"
         f" | entities: {overview.n_entities} | pairs: {overview.n_pairs}",
         f"each article once: {overview.n_unique_documents} documents, {overview.n_unique_entities} entity mentions"
-        f" ({sum(d.n_duplicates for d in overview.ok)} documents repeat an earlier one: the `duplicates` table)",
+        f" ({_repeats(overview)})",
         f"last run: {_when(overview.last_run)}",
     ]
     if overview.waiting:
@@ -110,3 +110,12 @@ def status_dict(overview: Overview) -> dict:
         "last_run": overview.last_run.isoformat() if overview.last_run else None,
         "waiting": [{"file": PurePath(w["path"]).name, **w} for w in overview.waiting],
     }
+
+
+def _repeats(overview: Overview) -> str:
+    """Why the unique count is lower: repeats of earlier documents, and the same text twice in one dump."""
+    listed = sum(d.n_duplicates for d in overview.ok)
+    text = f"{listed} documents repeat an earlier one: the `duplicates` table"
+    if twice := overview.n_documents - overview.n_unique_documents - listed:
+        text += f"; {twice} more are the same text again within one dump"
+    return text
