@@ -26,7 +26,6 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,14 +38,6 @@ from pipeline.store import Store
 
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "pairing"
 DUMP_SIZE = 10_000
-
-
-@dataclass
-class Doc:
-    doc_id: str
-    ordinal: int
-    title: str | None
-    text: str
 
 
 class Chain:
@@ -98,7 +89,7 @@ def make_texts(chain: Chain, n: int, earlier: list[str]) -> list[str]:
 
 def write_dump(store: Store, dump_id: str, texts: list[str], when: datetime) -> None:
     """Write one dump's signatures (as `DumpWriter` does, a part file per batch) and manifest row."""
-    docs = [Doc(f"{dump_id}-{i:06d}", i, None, t) for i, t in enumerate(texts)]
+    docs = [nd.SignedText(f"{dump_id}-{i:06d}", i, None, t) for i, t in enumerate(texts)]
     for k in range(0, len(docs), 1000):
         store.write_file(
             nd.signatures_table(docs[k : k + 1000]),

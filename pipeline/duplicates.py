@@ -70,18 +70,10 @@ def ensure_signatures(store: Store, dump_ids: list[str]) -> int:
         if store.part_files("signatures", dump_id):
             continue
         docs = store.read_partition("documents", dump_id, ["doc_id", "ordinal", "title", "text"]).to_pylist()
-        records = [_Doc(**d) for d in docs]
+        records = [nd.SignedText(**d) for d in docs]
         store.write_partition("signatures", dump_id, nd.signatures_table(records))
         done += 1
     return done
-
-
-@dataclass
-class _Doc:
-    doc_id: str
-    ordinal: int
-    title: str | None
-    text: str
 
 
 def read_occurrences(store: Store, dump_id: str, rank: int, wanted: set[str] | None = None) -> Occurrences:

@@ -41,6 +41,24 @@ def cli(args: list[str], api_url: str | None, **extra: str) -> subprocess.Popen:
     )
 
 
+def start_killed_run(event: str, n: int, raw: Path, out: Path, env: dict[str, str]) -> subprocess.Popen:
+    """`pipeline run` under tests.crash_run, killed at the n-th `event`; output in ../run.log."""
+    args = [sys.executable, "-m", "tests.crash_run", event, str(n), "run", "--raw", str(raw), "--out", str(out)]
+    log = open(out.parent / "run.log", "w")
+    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()  # the child holds its own copy
+    return proc
+
+
+def wait_killed_runs(procs: dict) -> dict:
+    """{moment: (raw, out, proc)} -> {moment: (raw, out, returncode, the log's tail)} once all ended."""
+    done = {}
+    for moment, (raw, out, proc) in procs.items():
+        proc.wait(timeout=900)
+        done[moment] = (raw, out, proc.returncode, (out.parent / "run.log").read_text()[-3000:])
+    return done
+
+
 def run_flow(raw: Path, out: Path) -> dict:
     """The real flow in this process (under the session's Prefect harness)."""
     from pipeline.flows import process_raw_folder

@@ -3,14 +3,19 @@ with exactly the rows of a clean run (nothing lost, nothing duplicated)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO
-from tests.runs import TABLES, assert_same_tables, cli_env, make_raw, read_tables, run_flow
+from tests.runs import (
+    TABLES,
+    assert_same_tables,
+    cli_env,
+    make_raw,
+    read_tables,
+    run_flow,
+    start_killed_run,
+    wait_killed_runs,
+)
 
 BATCH = "2"  # documents per batch: each dump is written as three part files per table
 # (event, n) -> what must be on disk right after the kill
@@ -38,17 +43,9 @@ def crashed(prefect_server, tmp_path_factory):
     for event, n in MOMENTS:
         base = tmp_path_factory.mktemp(f"crash_{event}{n}")
         raw, out = make_raw(base, wmt=True), base / "out"
-        args = [sys.executable, "-m", "tests.crash_run", event, str(n), "run", "--raw", str(raw), "--out", str(out)]
         env = cli_env(prefect_server, PIPELINE_BATCH_SIZE=BATCH, PIPELINE_POOL_MIN_BYTES="0")  # the process pool too
-        log = open(base / "run.log", "w")
-        proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        procs[(event, n)] = (raw, out, proc, log)
-    done = {}
-    for moment, (raw, out, proc, log) in procs.items():
-        proc.wait(timeout=900)
-        log.close()
-        done[moment] = (raw, out, proc.returncode, (out.parent / "run.log").read_text()[-3000:])
-    return done
+        procs[(event, n)] = (raw, out, start_killed_run(event, n, raw, out, env))
+    return wait_killed_runs(procs)
 
 
 def visible(out) -> dict[str, int]:

@@ -4,14 +4,19 @@ neither, and the next run completes the replacement with exactly the rows of a c
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO
-from tests.runs import TABLES, assert_same_tables, cli_env, read_tables, run_flow, small_wmt_dump
+from tests.runs import (
+    TABLES,
+    assert_same_tables,
+    cli_env,
+    read_tables,
+    run_flow,
+    small_wmt_dump,
+    start_killed_run,
+    wait_killed_runs,
+)
 
 BATCH = "2"  # documents per batch: the old version has 3 part files per table, the new one 5
 NAME = "wmt21_head.txt"
@@ -65,16 +70,9 @@ def crashed(prefect_harness, prefect_server, tmp_path_factory) -> dict:
             (raw / NAME).write_text(OLD, encoding="utf-8")
             run_flow(raw, out)
             (raw / NAME).write_text(NEW, encoding="utf-8")
-            args = [sys.executable, "-m", "tests.crash_run", event, str(n), "run", "--raw", str(raw), "--out", str(out)]
-            log = open(base / "run.log", "w")
             env = cli_env(prefect_server, PIPELINE_BATCH_SIZE=BATCH)
-            procs[(event, n)] = (raw, out, subprocess.Popen(args, cwd=REPO, env=env, stdout=log, stderr=log), log)
-    done = {}
-    for moment, (raw, out, proc, log) in procs.items():
-        proc.wait(timeout=900)
-        log.close()
-        done[moment] = (raw, out, proc.returncode, (out.parent / "run.log").read_text()[-3000:])
-    return done
+            procs[(event, n)] = (raw, out, start_killed_run(event, n, raw, out, env))
+    return wait_killed_runs(procs)
 
 
 @pytest.mark.parametrize("moment", list(MOMENTS), ids=[f"{e}{n}" for e, n in MOMENTS])

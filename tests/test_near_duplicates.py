@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -20,14 +19,6 @@ SETTINGS = Settings()
 VOCAB = [f"w{i}" for i in range(3000)]
 
 
-@dataclass
-class Doc:
-    doc_id: str
-    ordinal: int
-    title: str | None
-    text: str
-
-
 def article(rng: random.Random, n: int = 150) -> str:
     return " ".join(rng.choice(VOCAB) for _ in range(n))
 
@@ -41,7 +32,7 @@ def edited(text: str, rng: random.Random) -> str:
 
 
 def add_dump(store: Store, dump_id: str, texts: list[str]) -> None:
-    docs = [Doc(f"id-{t[:24]}-{len(t)}", i, None, t) for i, t in enumerate(texts)]
+    docs = [nd.SignedText(f"id-{t[:24]}-{len(t)}", i, None, t) for i, t in enumerate(texts)]
     store.write_partition("signatures", dump_id, nd.signatures_table(docs))
     record_dumps(store, [manifest_row(f"raw/{dump_id}.jsonl", dump_id, 1, "utf-8", len(docs), None)])
     time.sleep(0.002)  # processing order: processed_at

@@ -66,7 +66,17 @@ def signatures(texts: Iterable[tuple[str | None, str]]) -> tuple[np.ndarray, np.
     return out, np.array([len(s) for s in sets], np.int32)
 
 
-def signatures_table(documents: list[DocumentRecord]) -> pa.Table:
+@dataclass(frozen=True)
+class SignedText:
+    """The fields of a document that its signature row needs (a stored document, a test's text)."""
+
+    doc_id: str
+    ordinal: int
+    title: str | None
+    text: str
+
+
+def signatures_table(documents: list[DocumentRecord] | list[SignedText]) -> pa.Table:
     """The `signatures` rows of a batch of documents (doc_id, shingle count, MinHash)."""
     values, counts = signatures((d.title, d.text) for d in documents)
     flat = pa.array(values.reshape(-1), pa.uint32())
