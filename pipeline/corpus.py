@@ -1,4 +1,4 @@
-"""Work over the whole processed corpus: RU/EN pairing and the run summary."""
+"""Work over the whole processed corpus: RU/EN pairing, the key map and entities dimension, the run summary."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pipeline import schemas
 from pipeline.duplicates import excluded, params_tag
 from pipeline.manifest import current_version, ok_dump_ids
 from pipeline.settings import Settings
+from pipeline.stages.name_links import pair_links, resolve_links
 from pipeline.stages.pairing import DEFAULT_CONFIG, PairingSide, pair_documents
 from pipeline.store import Store, corpus_key
 
@@ -145,17 +146,125 @@ def pair_corpus(store: Store, settings: Settings) -> int:
     return len(pairs)
 
 
-def refresh_pairs(store: Store, settings: Settings, pair: Callable[[Settings], int] | None = None) -> int | None:
+def refresh_pairs(
+    store: Store,
+    settings: Settings,
+    pair: Callable[[Settings], int] | None = None,
+    learn: Callable[[Settings], int] | None = None,
+) -> int | None:
     """Pair over the whole corpus when its set of dumps, the pipeline version or the duplicate
     settings changed since the last pairing (the one rule, for runs and `forget`; repeats are left
-    out of pairing, so their settings count); returns the number of pairs, or None when the pairs
-    were up to date. `pair` lets the flow run the pairing as a task."""
+    out of pairing, so their settings count), then learn the key map from the new pairs and rebuild
+    the entities dimension; returns the number of pairs, or None when the pairs were up to date.
+    `pair` and `learn` let the flow run these steps as tasks."""
     key = corpus_key(ok_dump_ids(store), current_version() + "|" + params_tag(settings))
     if store.pairs_key() == key:
         return None
     n_pairs = pair(settings) if pair is not None else pair_corpus(store, settings)
+    if learn is not None:
+        learn(settings)
+    else:
+        learn_keys(store)
+        build_entity_keys(store)
     store.write_pairs_key(key)
     return n_pairs
+
+
+ENTITY_COLUMNS = ["doc_id", "label", "text", "start", "end", "norm", "entity_key", "lang"]
+NAMED = pa.array(["PERSON", "ORG", "GPE", "LOC"])
+
+
+def _named_entities(store: Store, dump_ids: list[str], doc_ids: set[str] | None = None) -> pa.Table:
+    """The keyed name mentions of the given dumps (of the given documents only, when given)."""
+    parts = []
+    for dump_id in dump_ids:
+        t = store.read_partition("entities", dump_id, ENTITY_COLUMNS)
+        mask = pc.and_(pc.is_in(t.column("label").cast(pa.string()), NAMED), pc.is_valid(t.column("entity_key")))
+        if doc_ids is not None:
+            mask = pc.and_(mask, pc.is_in(t.column("doc_id"), pa.array(sorted(doc_ids), pa.string())))
+        t = t.filter(pc.fill_null(mask, False))
+        parts.append(
+            t.set_column(1, "label", t.column("label").cast(pa.string())).set_column(
+                7, "lang", t.column("lang").cast(pa.string())
+            )
+        )
+    if not parts:
+        return pa.table({c: pa.array([], pa.int32() if c in ("start", "end") else pa.string()) for c in ENTITY_COLUMNS})
+    return pa.concat_tables(parts)
+
+
+def learn_keys(store: Store) -> int:
+    """Learn name equivalences from every pair of the pairs table; replace the key map.
+
+    The documents and entities of paired documents are read dump by dump; pairs are taken in
+    sorted order, so the same corpus gives the same map."""
+    pairs = store.read_pairs()
+    ru_ids, en_ids = pairs.column("ru_doc_id").to_pylist(), pairs.column("en_doc_id").to_pylist()
+    wanted = set(ru_ids) | set(en_ids)
+    dump_ids = ok_dump_ids(store)
+    texts: dict[str, str] = {}
+    for dump_id in dump_ids:
+        docs = store.read_partition("documents", dump_id, ["doc_id", "text"])
+        for doc_id, text in zip(docs.column("doc_id").to_pylist(), docs.column("text").to_pylist()):
+            if doc_id in wanted:
+                texts.setdefault(doc_id, text)
+    by_doc: dict[str, list[dict]] = defaultdict(list)
+    seen: set[tuple] = set()
+    for e in _named_entities(store, dump_ids, wanted).to_pylist():
+        if (e["doc_id"], e["start"], e["end"]) not in seen:  # a document seen in two dumps
+            seen.add((e["doc_id"], e["start"], e["end"]))
+            by_doc[e["doc_id"]].append(e)
+    links = []
+    for ru, en in sorted(zip(ru_ids, en_ids)):
+        if ru in texts and en in texts:
+            links.extend(pair_links(texts[ru], texts[en], by_doc[ru], by_doc[en]))
+    rows = resolve_links(links)
+    store.write_key_map(schemas.to_table(rows, schemas.KEY_MAP))
+    return len(rows)
+
+
+def _most_frequent(counter: Counter) -> str:
+    return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
+
+def build_entity_keys(store: Store) -> int:
+    """The entities dimension: one row per key after the key map, from every dump's entities."""
+    mapping = store.read_key_map()
+    labels: dict[str, Counter] = defaultdict(Counter)
+    names: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    langs: dict[str, Counter] = defaultdict(Counter)
+    docs: dict[str, set[str]] = defaultdict(set)
+    raw: dict[str, set[str]] = defaultdict(set)
+    seen: set[tuple] = set()
+    t = _named_entities(store, ok_dump_ids(store))
+    columns = (t.column(c).to_pylist() for c in ENTITY_COLUMNS)
+    for doc_id, label, text, start, end, norm, entity_key, lang in zip(*columns):
+        if (doc_id, start, end, label) in seen:
+            continue
+        seen.add((doc_id, start, end, label))
+        key = mapping.get(entity_key, entity_key)
+        labels[key][label] += 1
+        names[(key, lang)][norm or text] += 1
+        langs[key][lang] += 1
+        docs[key].add(doc_id)
+        raw[key].add(entity_key)
+    rows = [
+        {
+            "key": key,
+            "label": _most_frequent(labels[key]),
+            "name_ru": _most_frequent(names[(key, "ru")]) if names.get((key, "ru")) else None,
+            "name_en": _most_frequent(names[(key, "en")]) if names.get((key, "en")) else None,
+            "mentions": sum(langs[key].values()),
+            "mentions_ru": langs[key]["ru"],
+            "mentions_en": langs[key]["en"],
+            "documents": len(docs[key]),
+            "n_keys": len(raw[key]),
+        }
+        for key in labels
+    ]
+    rows.sort(key=lambda r: (-r["mentions"], r["key"]))
+    store.write_entity_keys(schemas.to_table(rows, schemas.ENTITY_KEYS))
+    return len(rows)
 
 
 def summarize(store: Store, summary: RunSummary) -> RunSummary:

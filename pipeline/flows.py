@@ -7,6 +7,7 @@ documents analyzed as a task (at most `batches_in_flight` at once); the manifest
 last. After the dumps, mark the documents that repeat earlier ones (`pipeline.duplicates`,
 incremental), then pair over the whole corpus when it changed, then align the sentences of the
 pairs that are new (the bitext table).
+With the pairs, the key map is learned from them and the entities dimension rebuilt.
 
 Both cores: on a Dask task runner (`run --workers N`) the batches spread over the Dask workers (one
 process each inside them); in the default run each batch task hands its batch to a pool of
@@ -30,7 +31,7 @@ from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.bitext import sync_bitext
-from pipeline.corpus import RunSummary, pair_corpus, refresh_pairs, summarize
+from pipeline.corpus import RunSummary, build_entity_keys, learn_keys, pair_corpus, refresh_pairs, summarize
 from pipeline.dump import analyze_batch, load_analysis_models, open_source, process_dump
 from pipeline.duplicates import find_duplicates
 from pipeline.manifest import Waiting, ok_dump_ids, plan_run, record_and_retire, record_dumps, superseded_rows
@@ -74,6 +75,15 @@ def pair_corpus_task(settings: Settings) -> int:
 @task(name="align-pairs", cache_policy=NO_CACHE)
 def bitext_task(settings: Settings) -> int:
     return sync_bitext(Store(settings.out_dir)).units
+
+
+@task(name="learn-keys", cache_policy=NO_CACHE)
+def learn_keys_task(settings: Settings) -> int:
+    """Name equivalences from the pairs (the key map), then the entities dimension over it."""
+    store = Store(settings.out_dir)
+    n = learn_keys(store)
+    build_entity_keys(store)
+    return n
 
 
 @flow(name="process-raw-folder", task_runner=ThreadPoolTaskRunner(max_workers=4))
@@ -156,7 +166,7 @@ def run_pipeline(settings: Settings) -> RunSummary:
         store.write_waiting(summary.waiting)
         shutdown_local_pools()  # the analysis is over: the workers' models leave memory before pairing
         find_duplicates_task(settings)
-        refresh_pairs(store, settings, pair=pair_corpus_task)
+        refresh_pairs(store, settings, pair=pair_corpus_task, learn=learn_keys_task)
         bitext_task(settings)  # in step with the pairs: rewrites only partitions whose pairs changed
         summarize(store, summary)
     return summary

@@ -115,9 +115,12 @@ ENTITIES = _schema(
             "entity_key",
             pa.string(),
             "the same key for the same person, organization or place in either language"
-            " (`org:csto` from the gazetteer; otherwise a sound key, `name:tasmagambatav`, of the surname"
-            " for people and of every word for other names, where the general words of names are read as"
-            " concepts in either language, `name:federal-fund-road`); null for dates",
+            " (`org:csto` from the gazetteer; otherwise a spelling key, transliterated by ICU with the"
+            " vowels kept: the surname and the given name's initial for people, `name:tasmagambetov.i`,"
+            " every word for other names, where the general words of names are read as concepts in either"
+            " language, `name:federal-fund-road`); names the other language writes by sound (`Trump`,"
+            " `Трамп`) are joined by the pairs' evidence in `key_map`: read `coalesce(key_map.key,"
+            " entity_key)`; null for dates",
         ),
         _col("lang", _dict, "the document's language", nullable=False),
     ],
@@ -271,6 +274,46 @@ BITEXT = _schema(
     " the Russian document's dump.",
 )
 
+KEY_MAP = _schema(
+    [
+        _col("entity_key", pa.string(), "a key as the entities table writes it", nullable=False),
+        _col(
+            "key",
+            pa.string(),
+            "the key it names the same entity as (read `coalesce(key_map.key, entities.entity_key)`)",
+            nullable=False,
+        ),
+        _col(
+            "evidence",
+            _dict,
+            "why: `sound` (the names sound alike in aligned sentences of a translation pair), `spelling`"
+            " (their transliterations are close there) or `aligned` (the only unshared names of one aligned"
+            " sentence pair, with a word or the spelling in common)",
+            nullable=False,
+        ),
+        _col("n_pairs", pa.int32(), "how many translation pairs gave this link", nullable=False),
+        _col("ru_name", pa.string(), "the Russian name of one such pair", nullable=False),
+        _col("en_name", pa.string(), "the English name of one such pair", nullable=False),
+    ],
+    "Keys joined by the evidence of the RU/EN pairs over the whole corpus; earlier partitions are"
+    " never rewritten, readers join this table.",
+)
+
+ENTITY_KEYS = _schema(
+    [
+        _col("key", pa.string(), "the entity key after the key map (`key_map`)", nullable=False),
+        _col("label", _dict, "the label most of its mentions carry (`PERSON`, `ORG`, `GPE`, `LOC`)", nullable=False),
+        _col("name_ru", pa.string(), "its most frequent Russian name (`norm`; ties: alphabetical)"),
+        _col("name_en", pa.string(), "its most frequent English name"),
+        _col("mentions", pa.int64(), "mentions in all languages", nullable=False),
+        _col("mentions_ru", pa.int64(), "Russian mentions", nullable=False),
+        _col("mentions_en", pa.int64(), "English mentions", nullable=False),
+        _col("documents", pa.int64(), "distinct documents that name it", nullable=False),
+        _col("n_keys", pa.int32(), "how many `entities.entity_key` values the key map joined into it", nullable=False),
+    ],
+    "The entities dimension: one row per person, organization or place key, sorted by mentions.",
+)
+
 DUMPS = _schema(
     [
         _col(
@@ -359,6 +402,8 @@ TABLES = {
     "duplicates": (DUPLICATES, "duplicates/part-0.parquet"),
     "pairs": (PAIRS, "pairs/part-0.parquet"),
     "bitext": (BITEXT, "bitext/dump_id=<id>/part-*.parquet"),
+    "key_map": (KEY_MAP, "key_map/part-0.parquet"),
+    "entity_keys": (ENTITY_KEYS, "entity_keys/part-0.parquet"),
     "dumps": (DUMPS, "dumps.parquet"),
 }
 

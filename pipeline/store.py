@@ -243,12 +243,27 @@ class Store:
         return pa.concat_tables(parts, promote_options="permissive")
 
     @property
+    def key_map_path(self) -> Path:
+        return self.root / "key_map" / "part-0.parquet"
+
+    @property
+    def entity_keys_path(self) -> Path:
+        return self.root / "entity_keys" / "part-0.parquet"
+
+    def write_key_map(self, table: pa.Table) -> None:
+        self.write_file(table.cast(schemas.KEY_MAP), self.key_map_path)
+
+    def write_entity_keys(self, table: pa.Table) -> None:
+        self.write_file(table.cast(schemas.ENTITY_KEYS), self.entity_keys_path)
+
+    @property
     def pairs_key_path(self) -> Path:
         return self.root / "_state" / "pairs.key"
 
     def pairs_key(self) -> str | None:
-        """The corpus key the current pairs table was computed from (None: unknown, recompute)."""
-        if not self.pairs_path.exists():
+        """The corpus key the current pairs table (and the key map and entities dimension learned
+        from it) was computed from (None: unknown, recompute)."""
+        if not all(p.exists() for p in (self.pairs_path, self.key_map_path, self.entity_keys_path)):
             return None
         try:
             return self.pairs_key_path.read_text(encoding="utf-8").strip()
@@ -417,6 +432,18 @@ class Store:
             t = schema.empty_table().select(columns or schema.names)
             return t.append_column("dump_id", pa.array([], pa.string()))
         return pa.concat_tables(parts, promote_options="permissive")
+
+    def read_key_map(self) -> dict[str, str]:
+        """`entity_key` -> the key the pairs' evidence joined it to (empty before any learning)."""
+        if not self.key_map_path.exists():
+            return {}
+        t = pq.read_table(self.key_map_path, columns=["entity_key", "key"])
+        return dict(zip(t.column("entity_key").to_pylist(), t.column("key").to_pylist()))
+
+    def read_entity_keys(self) -> pa.Table:
+        if not self.entity_keys_path.exists():
+            return schemas.ENTITY_KEYS.empty_table()
+        return pq.read_table(self.entity_keys_path)
 
     def read_pairs(self) -> pa.Table:
         if not self.pairs_path.exists():

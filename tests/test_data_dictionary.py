@@ -66,6 +66,8 @@ def test_dictionary_matches_the_files_of_a_real_run(sample_run):
         for field in schemas.TABLES[name][0]:  # the descriptions travel with the files
             assert schemas.description_of(stored.field(field.name)) == schemas.description_of(field)
     assert pq.read_schema(sample_run / "pairs" / "part-0.parquet").names == documented["pairs"]
+    for name in ("key_map", "entity_keys"):
+        assert pq.read_schema(sample_run / name / "part-0.parquet").names == documented[name], name
     assert pq.read_schema(sample_run / "dumps.parquet").names == documented["dumps"]
 
 

@@ -85,33 +85,41 @@ def test_unreadable_gold_is_a_clear_error(tmp_path):
     assert "cannot read gold file" in run.stdout
 
 
-@pytest.fixture(scope="module")
-def pair_coverage(tmp_path_factory):
-    """`pipeline evaluate keys` on the WMT21 pairing set: its JSON line, and the misses it wrote."""
+# Before the keys learned from the pairs (entity stage alone, sound keys): share of PERSON/ORG keys
+# with more than one distinct name in one language, over all records of the set.
+NAMES_PER_KEY_BEFORE = {"wmt21": 0.1617, "wmt23": 0.1268}
+N_PAIRS = {"wmt21": 65, "wmt23": 32}
+
+
+@pytest.fixture(scope="module", params=["wmt21", "wmt23"])
+def pair_coverage(request, tmp_path_factory):
+    """`pipeline evaluate keys` on a pairing set (through the real flow: the pipeline's own pairs
+    teach the key map): its JSON line, and the misses it wrote."""
+    name = request.param
     misses = tmp_path_factory.mktemp("keys") / "misses.jsonl"
     env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false")
-    records, gold = PAIRING / "wmt21_ruen.jsonl", PAIRING / "wmt21_ruen.gold.tsv"
+    records, gold = PAIRING / f"{name}_ruen.jsonl", PAIRING / f"{name}_ruen.gold.tsv"
     cmd = [sys.executable, "-m", "pipeline", "evaluate", "keys", str(records), str(gold), "--misses", str(misses)]
-    run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=True)
-    return _last_json_line(run.stdout), read_jsonl(misses)
+    run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=1800, check=True)
+    return name, _last_json_line(run.stdout), read_jsonl(misses)
 
 
 def test_translation_pairs_share_keys_and_dates(pair_coverage):
-    """Micro-averaged over the 65 true pairs, in both directions: of the PERSON/ORG keys and DATE
-    values of one side, the share the other side names (as any entity). Before the name-word lexicon,
-    the sound and date rules: ru->en 0.653, en->ru 0.639; after them 0.757 and 0.735; with the English
-    non-name rules (common words, post titles, listed terms, sentence starts, family names, one-word
-    places): ru->en 0.758 (320/422), en->ru 0.755 (332/440)."""
-    coverage, _ = pair_coverage
+    """Micro-averaged over the true pairs, in both directions: of the PERSON/ORG keys and DATE
+    values of one side, the share the other side names (as any entity), keys read through the key
+    map. Before the keys learned from the pairs: wmt21 ru->en 0.758 (320/422), en->ru 0.755
+    (332/440); wmt23 (JSON Lines records) 0.657 (153/233), 0.710 (152/214). Precision may not pay
+    for it: the share of keys with several names per language is not higher than before."""
+    name, coverage, _ = pair_coverage
     for direction in ("ru_in_en", "en_in_ru"):
-        assert coverage[direction]["total"] > 300
-    assert coverage["ru_in_en"]["coverage"] >= 0.75, coverage
-    assert coverage["en_in_ru"]["coverage"] >= 0.75, coverage
+        assert coverage[direction]["total"] > 150
+        assert coverage[direction]["coverage"] >= 0.80, (name, coverage)
+    assert coverage["names_per_key"]["share"] <= NAMES_PER_KEY_BEFORE[name], (name, coverage)
 
 
 def test_key_coverage_misses_add_up(pair_coverage):
-    coverage, misses = pair_coverage
-    assert len(misses) == 65
+    name, coverage, misses = pair_coverage
+    assert len(misses) == N_PAIRS[name]
     for direction, side in (("ru_in_en", "ru_not_in_en"), ("en_in_ru", "en_not_in_ru")):
         missed = sum(len(row[side]) for row in misses)
         assert missed == coverage[direction]["total"] - coverage[direction]["shared"]

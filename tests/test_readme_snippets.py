@@ -37,7 +37,10 @@ def _frame(value) -> pd.DataFrame:
 def truth(sample_run):
     docs = pd.read_parquet(sample_run / "documents")
     ents = pd.read_parquet(sample_run / "entities")
+    key_map = pd.read_parquet(sample_run / "key_map")
+    ents["entity_key"] = [dict(zip(key_map.entity_key, key_map.key)).get(k, k) for k in ents.entity_key]
     named = ents[ents.label.isin(["PERSON", "ORG"])]
+    names = ents[ents.label.isin(["PERSON", "ORG", "GPE", "LOC"])]
     text = dict(zip(docs.doc_id, docs.text))
     pairs = pd.read_parquet(sample_run / "pairs")
     units = pd.read_parquet(sample_run / "bitext")
@@ -53,6 +56,7 @@ def truth(sample_run):
         "mentions": named.groupby("entity_key").size().to_dict(),
         "tasmagambetov": set(named[named.text.str.contains("Tasmagambetov")].entity_key),
         "pairs": {(text[r], text[e]) for r, e in zip(pairs.ru_doc_id, pairs.en_doc_id)},
+        "dimension": names.groupby("entity_key").size().to_dict(),
     }
 
 
@@ -82,7 +86,7 @@ def test_readme_snippet_runs_and_is_true(code, in_analyst_folder, truth, capsys)
     exec(compile(code, "README.md snippet", "exec"), namespace)
     assert capsys.readouterr().out.strip()  # it shows something
     results = {
-        name: _frame(namespace[name]) for name in ("top", "both", "tm", "shares", "unique_docs") if name in namespace
+        name: _frame(namespace[name]) for name in ("top", "both", "tm", "shares", "unique_docs", "entity_keys") if name in namespace
     }
     assert results
     if "unique_docs" in results:  # tests/test_near_duplicates_wmt.py runs these on a dataset with repeats
@@ -96,6 +100,10 @@ def test_readme_snippet_runs_and_is_true(code, in_analyst_folder, truth, capsys)
         assert top.entity_key.iloc[0] in ("org:csto", "org:un")  # the most named: 15 mentions each
         (key,) = truth["tasmagambetov"]  # one key for every mention of the man
         assert key in got
+    if "entity_keys" in results:  # the dimension: one row per key, the same counts as the mentions
+        dim = results["entity_keys"]
+        assert dict(zip(dim.key, dim.mentions)) == truth["dimension"]
+        assert dim.key.is_unique and dim.set_index("key").loc["org:csto", "name_ru"] == "ОДКБ"
     if "both" in results:
         both = results["both"]
         assert set(zip(both.ru_text, both.en_text)) == truth["pairs"]

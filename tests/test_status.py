@@ -100,7 +100,12 @@ def test_status_lists_the_sample_dump(sample_run):
     assert cells["status"] == "ok"
     assert (cells["documents"], cells["en"], cells["ru"]) == ("6", "5", "1")
     assert cells["entities"] == str(n_entities)
-    assert f"total: 1 dumps (1 ok, 0 rejected) | documents: 6 (en 5, ru 1) | entities: {n_entities} | pairs: 1" in lines
+    n_keys = pq.read_table(sample_run / "entity_keys").num_rows
+    n_joined = pq.read_table(sample_run / "key_map").num_rows
+    assert (
+        f"total: 1 dumps (1 ok, 0 rejected) | documents: 6 (en 5, ru 1) | entities: {n_entities} | pairs: 1"
+        f" | entity keys: {n_keys} ({n_joined} joined by the pairs' evidence)"
+    ) in lines
     last = manifest.processed_at.max().strftime("%Y-%m-%d %H:%M:%S UTC")
     assert lines[-1] == f"last run: {last}"
 
@@ -113,6 +118,8 @@ def test_status_json_matches_the_tables(sample_run):
     assert dump["file"] == SAMPLE_DUMP.name and dump["status"] == "ok" and dump["error"] is None
     assert dump["documents_by_lang"] == {"en": 5, "ru": 1}
     assert data["totals"]["entities"] == pq.read_table(sample_run / "entities").num_rows
+    assert data["totals"]["entity_keys"] == pq.read_table(sample_run / "entity_keys").num_rows > 0
+    assert data["totals"]["keys_joined"] == pq.read_table(sample_run / "key_map").num_rows
     assert data["last_run"] == pd.read_parquet(sample_run / "dumps.parquet").processed_at.max().isoformat()
 
 

@@ -205,20 +205,81 @@ def coverage_misses(
     ]
 
 
+def names_per_key(entities: Iterable[EntityRecord]) -> dict:
+    """Precision of the keys: how many PERSON/ORG keys carry more than one distinct name (folded
+    `norm`) in one language, of all keys with a name in that language, and the share."""
+    from pipeline.nlp.keys import fold_name
+
+    names: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for e in entities:
+        if e.entity_key and e.label in ("PERSON", "ORG"):
+            names[(e.entity_key, e.lang)].add(fold_name(e.norm or e.text))
+    keys = {k for k, _ in names}
+    several = {k for (k, _), v in names.items() if len(v) > 1}
+    return {
+        "keys": len(keys),
+        "keys_with_several_names": len(several),
+        "share": round(len(several) / len(keys), 4) if keys else 0.0,
+    }
+
+
+def flow_entities(records: list[dict], workdir: Path) -> list[EntityRecord]:
+    """The real flow over `{id, lang, text}` records written as one JSON Lines dump; its entities
+    with `doc_id` read as the record id and `entity_key` through the learned key map."""
+    import pyarrow.dataset as ds
+
+    from pipeline.evaluation.pairs import run_flow_on_dump
+    from pipeline.store import Store
+
+    dump = Path(workdir) / "records.jsonl"
+    with open(dump, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps({"id": r["id"], "lang": r["lang"], "text": r["text"]}, ensure_ascii=False) + "\n")
+    out = run_flow_on_dump(dump, Path(workdir) / "run")
+    docs = ds.dataset(out / "documents", format="parquet", partitioning="hive")
+    docs = docs.to_table(columns=["doc_id", "source_id"])
+    source = dict(zip(docs.column("doc_id").to_pylist(), docs.column("source_id").to_pylist()))
+    mapping = Store(out).read_key_map()
+    table = ds.dataset(out / "entities", format="parquet", partitioning="hive").to_table()
+    return [
+        EntityRecord(
+            doc_id=source[r["doc_id"]],
+            dump_id=r["dump_id"],
+            label=r["label"],
+            text=r["text"],
+            start=r["start"],
+            end=r["end"],
+            norm=r["norm"],
+            entity_key=mapping.get(r["entity_key"], r["entity_key"]),
+            lang=r["lang"],
+        )
+        for r in table.to_pylist()
+    ]
+
+
 def keys_main(args: argparse.Namespace) -> int:
-    """`pipeline evaluate keys RECORDS GOLD`: key coverage over the true pairs, JSON on the last line."""
+    """`pipeline evaluate keys RECORDS GOLD`: the records through the real flow (pairing, the key
+    map learned from its pairs); key coverage over the true pairs, JSON on the last line."""
+    import tempfile
+
     try:
         pairs = read_pairs(Path(args.gold))
-        ids = {i for pair in pairs for i in pair}
-        records = [r for r in read_jsonl(Path(args.records)) if r["id"] in ids]
+        records = read_jsonl(Path(args.records))
+        known = {r["id"] for r in records}
+        if any(i not in known for pair in pairs for i in pair):
+            raise ValueError("gold ids missing from the records")
     except (OSError, json.JSONDecodeError, ValueError, KeyError) as exc:
         print(f"error: cannot read {args.records} or {args.gold}: {exc}")
         return 2
-    counted, present = comparable_items(run_entity_stage(records))
+    with tempfile.TemporaryDirectory(prefix="evaluate-keys-") as tmp:
+        entities = flow_entities(records, Path(tmp))
+    counted, present = comparable_items(entities)
     if args.misses:
         with open(args.misses, "w", encoding="utf-8") as f:
             for row in coverage_misses(counted, present, pairs):
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    result = key_coverage(counted, present, pairs)
+    result["names_per_key"] = names_per_key(entities)
     print(f"{len(pairs)} true pairs, {len(records)} documents")
-    print(json.dumps(key_coverage(counted, present, pairs)))
+    print(json.dumps(result))
     return 0

@@ -256,6 +256,13 @@ def _russian_cases(word: str) -> frozenset[str]:
     return frozenset(p.tag.case for p in natasha_models()["vocab"].parse(word) if p.tag.case)
 
 
+@lru_cache(maxsize=100_000)
+def _is_adjective(word: str) -> bool:
+    """A Russian word whose likeliest reading is an adjective ("философский", "русское")."""
+    parses = natasha_models()["vocab"].parse(word.lower())
+    return bool(parses) and parses[0].tag.POS in ("ADJF", "PRTF")
+
+
 def _genitive(span: Span) -> bool:
     first = span[0].text
     return first.isupper() or "gent" in _russian_cases(first) or "gen2" in _russian_cases(first)
@@ -270,19 +277,48 @@ def _close_quote(doc: Doc, ent: Span) -> Span:
     return ent if end == ent.end else Span(doc, ent.start, end, label=ent.label_, kb_id=ent.kb_id_)
 
 
-@Language.factory("russian_org_extents", default_config={"heads": [], "attach": ["ORG", "LOC"]})
-def make_russian_org_extents(nlp: Language, name: str, heads: list[str], attach: list[str]):
+@Language.factory(
+    "russian_org_extents",
+    default_config={"heads": [], "unit_heads": [], "subject_heads": [], "attach": ["ORG", "LOC"]},
+)
+def make_russian_org_extents(
+    nlp: Language, name: str, heads: list[str], unit_heads: list[str], subject_heads: list[str], attach: list[str]
+):
     """Russian organization extents as factRuEval and analysts read them.
 
     An ORG followed by a place or organization in the genitive takes it in ("Совета муфтиев" +
-    "России"); a place governed by a body noun becomes that body ("правительства" + "Китая").
-    Body nouns (`heads`, word stems) come from models/pipelines.toml.
+    "России"), and so does one followed by "по" and a place, its region ("ГУ МВД России по
+    Нижегородской области"); a place governed by a body noun becomes that body ("правительства" +
+    "Китая"). A body named with one of `subject_heads` takes the subject it is named for
+    ("Европейского суда" + "по правам человека", "комитета ... по экономической политике").
+    A unit of an organization named by it in the genitive is an organization too ("пресс-служба" +
+    "МВД", "секретариат" + "МАГАТЭ", "философский факультет" + "МГУ"). Body nouns (`heads`) and
+    unit nouns (`unit_heads`), word stems, come from models/pipelines.toml.
     """
     stems = tuple(h.lower() for h in heads)
+    units = tuple(h.lower() for h in unit_heads)
+    bodies = tuple(h.lower() for h in subject_heads)
     attachable = set(attach)
 
     def is_head(token) -> bool:
         return token.is_alpha and token.lower_.startswith(stems)
+
+    def unit_start(ent: Span) -> int | None:
+        """Where the unit noun before an ORG starts (with the adjectives before it), if there is one."""
+        if ent.start < 1 or not units or not _genitive(ent):
+            return None
+        i = compound_start(ent.doc, ent.start - 1)
+        word = ent.doc[i : ent.start].text.lower()
+        stems = [u for u in units if word.startswith(u) and ("-" in u) == ("-" in word)]  # not "штаб-квартира"
+        if not stems or any(t.ent_type_ for t in ent.doc[i : ent.start]):
+            return None
+        while i > 0 and ent.doc[i - 1].is_lower and ent.doc[i - 1].is_alpha and _is_adjective(ent.doc[i - 1].text):
+            i -= 1
+        return i
+
+    def compound_start(doc: Doc, i: int) -> int:
+        """The first token of a hyphenated word ending at token `i` ("Пресс" "-" "служба")."""
+        return i - 2 if i >= 2 and doc[i - 1].text == "-" and not doc[i - 1].whitespace_ and doc[i - 2].is_alpha else i
 
     def org_extents(doc: Doc) -> Doc:
         ents = [_close_quote(doc, e) for e in doc.ents]
@@ -294,21 +330,85 @@ def make_russian_org_extents(nlp: Language, name: str, heads: list[str], attach:
                 start = ent.start - 1
                 if not (out and out[-1].end > start):
                     ent = Span(doc, start, ent.end, label="ORG")
-            while (
-                ent.label_ == "ORG"
-                and i + 1 < len(ents)
-                and ents[i + 1].start == ent.end
-                and ents[i + 1].label_ in attachable
-                and _genitive(ents[i + 1])
-            ):
+            elif ent.label_ == "ORG":
+                start = unit_start(ent)
+                if start is not None and not (out and out[-1].end > start):
+                    ent = Span(doc, start, ent.end, label="ORG", kb_id=ent.kb_id_)
+            if ent.label_ == "ORG":
+                ent = _with_subject(doc, ent, bodies, ents[i + 1].start if i + 1 < len(ents) else len(doc))
+            while ent.label_ == "ORG" and i + 1 < len(ents):
+                nxt = ents[i + 1]
+                adjacent = nxt.start == ent.end and nxt.label_ in attachable and _genitive(nxt)
+                # a body's region: "ГУ МВД России" + "по" + "Нижегородской области"
+                region = nxt.start == ent.end + 1 and doc[ent.end].lower_ == "по" and nxt.label_ == "LOC"
+                if not (adjacent or region):
+                    break
                 i += 1
-                ent = Span(doc, ent.start, ents[i].end, label="ORG", kb_id=ent.kb_id_)
+                ent = Span(doc, ent.start, nxt.end, label="ORG", kb_id=ent.kb_id_)
             out.append(ent)
             i += 1
         doc.ents = filter_spans(out)
         return doc
 
     return org_extents
+
+
+@Language.factory("legal_forms", default_config={"forms": [], "labels": ["ORG"]})
+def make_legal_forms(nlp: Language, name: str, forms: list[str], labels: list[str]):
+    """An organization written with its legal form and its name in quotation marks ("ООО УК
+    «Металлоинвест»", "ЗАО «Медиа-Мост»") is the name inside the marks, as readers cite it; `forms`
+    are the abbreviations of legal forms (models/pipelines.toml)."""
+    known, wanted = set(forms), set(labels)
+
+    def legal_forms(doc: Doc) -> Doc:
+        ents = []
+        for e in doc.ents:
+            if e.label_ in wanted and len(e) > 3 and e[0].text in known:
+                opening = next((t.i for t in e if t.text in ("«", '"', "“", "„")), None)
+                closing = e.end - 1 if e[-1].text in ("»", '"', "”", "“") else None
+                if opening is not None and closing is not None and closing - opening > 1:
+                    prefix = doc[e.start : opening]
+                    if all(t.is_upper or t.text in known for t in prefix):
+                        e = Span(doc, opening + 1, closing, label=e.label_, kb_id=e.kb_id_)
+            ents.append(e)
+        doc.ents = ents
+        return doc
+
+    return legal_forms
+
+
+SUBJECT_WORDS = 6  # at most this many lower-case words after "по"
+
+
+@lru_cache(maxsize=100_000)
+def _subject_word(word: str) -> str | None:
+    """A word's likeliest part of speech when it can be part of a body's subject ("правам",
+    "экономической", "и"); None for verbs, adverbs and the like."""
+    parses = natasha_models()["vocab"].parse(word.lower())
+    pos = parses[0].tag.POS if parses else None
+    return pos if pos in ("NOUN", "ADJF", "PRTF", "CONJ", "PREP") else None
+
+
+def _with_subject(doc: Doc, ent: Span, bodies: tuple[str, ...], limit: int) -> Span:
+    """`ent` with "по" and the lower-case noun phrase after it when one of its words is a body noun."""
+    if (
+        not bodies
+        or ent.end + 1 >= limit
+        or doc[ent.end].lower_ != "по"
+        or not any(t.lower_.startswith(bodies) for t in ent)
+    ):
+        return ent
+    end, last_noun = ent.end + 1, None
+    while end < limit and end - ent.end - 1 < SUBJECT_WORDS and doc[end].is_lower and doc[end].is_alpha:
+        pos = _subject_word(doc[end].text)
+        if pos is None:
+            break
+        if pos == "NOUN":
+            last_noun = end
+        end += 1
+    if last_noun is None:
+        return ent
+    return Span(doc, ent.start, last_noun + 1, label=ent.label_, kb_id=ent.kb_id_)
 
 
 def _is_name_start(token) -> bool:
@@ -449,12 +549,16 @@ def make_head_word_labels(nlp: Language, name: str, heads: dict[str, str], label
     return head_word_labels
 
 
-@Language.factory("non_names", default_config={"labels": ["PERSON", "ORG"], "names_file": "", "titles": []})
-def make_non_names(nlp: Language, name: str, labels: list[str], names_file: str, titles: list[str]):
-    """Drop PERSON/ORG spans that are not names: a one-word name the same document also writes in
-    lower case ("Warships under the flag" beside "warships"), a term listed in `names_file` (what
-    the model takes for a name: "COVID-19"), and the one-word end of a post title in `titles`
-    ("Secretary of State", "Secretary of the Treasury"). Gazetteer matches (which carry an id) stay."""
+@Language.factory(
+    "non_names", default_config={"labels": ["PERSON", "ORG"], "names_file": "", "titles": [], "lower_case": True}
+)
+def make_non_names(nlp: Language, name: str, labels: list[str], names_file: str, titles: list[str], lower_case: bool):
+    """Drop PERSON/ORG spans that are not names: with `lower_case`, a one-word name the same
+    document also writes in lower case ("Warships under the flag" beside "warships"; Russian
+    capitalizes a body's first word, "Правительство", and writes it in lower case elsewhere, so
+    its pipeline leaves this out), a term listed in `names_file` (what the model takes for a name:
+    "COVID-19", "СМИ"), and the one-word end of a post title in `titles` ("Secretary of State",
+    "Secretary of the Treasury"). Gazetteer matches (which carry an id) stay."""
     wanted, posts = set(labels), {t.lower() for t in titles}
     listed = {w.lower() for w in _word_list(names_file)}
 
@@ -471,7 +575,7 @@ def make_non_names(nlp: Language, name: str, labels: list[str], names_file: str,
             if e.label_ in wanted and not e.ent_id_:
                 if e.text.lower() in listed:
                     continue
-                if len(e) == 1 and e[0].is_title:
+                if lower_case and len(e) == 1 and e[0].is_title:
                     if lower is None:
                         lower = {singular(t.text) for t in doc if t.is_lower and t.is_alpha}
                     if singular(e[0].lower_) in lower or is_title_end(e):

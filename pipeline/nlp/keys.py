@@ -10,59 +10,12 @@ from pathlib import Path
 
 from pipeline.nlp.name_words import STOP_WORDS, NameWords
 
-_RU_LATIN = {
-    "а": "a",
-    "б": "b",
-    "в": "v",
-    "г": "g",
-    "д": "d",
-    "е": "e",
-    "ё": "e",
-    "ж": "zh",
-    "з": "z",
-    "и": "i",
-    "й": "y",
-    "к": "k",
-    "л": "l",
-    "м": "m",
-    "н": "n",
-    "о": "o",
-    "п": "p",
-    "р": "r",
-    "с": "s",
-    "т": "t",
-    "у": "u",
-    "ф": "f",
-    "х": "kh",
-    "ц": "ts",
-    "ч": "ch",
-    "ш": "sh",
-    "щ": "shch",
-    "ъ": "",
-    "ы": "y",
-    "ь": "",
-    "э": "e",
-    "ю": "yu",
-    "я": "ya",
-    "і": "i",
-    "ї": "yi",
-    "є": "ye",
-    "ґ": "g",
-    "ў": "u",
-    "ә": "a",
-    "ғ": "g",
-    "қ": "k",
-    "ң": "n",
-    "ө": "o",
-    "ұ": "u",
-    "ү": "u",
-    "һ": "h",
-}
 _QUOTES = re.compile(r"[«»\"“”„‘’'`]")
 _NON_WORD = re.compile(r"[^\w\s-]+")
 _SPACES = re.compile(r"\s+")
 # Spelling variants that transliteration systems disagree on, folded to one skeleton.
 _SKELETON_RULES = [
+    (r"dzh|dj", "j"),
     (r"kh", "h"),
     (r"ck", "k"),
     (r"x", "ks"),
@@ -84,13 +37,25 @@ _SKELETON_PATTERNS = [(re.compile(p), r) for p, r in _SKELETON_RULES]
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 
+# ICU's Russian-Latin transform (BGN/PCGN, the romanization English-language news mostly follows),
+# then any other script to Latin and accents off: a maintained table instead of a hand-written one.
+_ICU_LATIN = "Russian-Latin/BGN; Any-Latin; Latin-ASCII; Lower"
+_NOT_LATIN = re.compile(r"[^a-z0-9\s-]")
+
+
+@lru_cache(maxsize=1)
+def _latin_transform():
+    import icu
+
+    return icu.Transliterator.createInstance(_ICU_LATIN)
+
+
+@lru_cache(maxsize=200_000)
 def transliterate(text: str) -> str:
-    """Russian (and other Cyrillic) to Latin letters, lower case; Latin text is only folded."""
-    out = []
-    for ch in text.lower():
-        out.append(_RU_LATIN.get(ch, ch))
-    folded = unicodedata.normalize("NFKD", "".join(out))
-    return "".join(c for c in folded if not unicodedata.combining(c))
+    """Russian (and other Cyrillic) to Latin letters, lower case, by ICU; Latin text is only folded."""
+    if text.isascii():
+        return text.lower()
+    return _NOT_LATIN.sub("", _latin_transform().transliterate(unicodedata.normalize("NFC", text)))
 
 
 @lru_cache(maxsize=100_000)
@@ -256,7 +221,8 @@ def _entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str |
     """The same key for the same person, organization or place in Russian and in English.
 
     A name the gazetteer knows gets its key ("org:csto"). Any other name gets a `name:` key built
-    from the sound of its words: the surname for a PERSON, every word otherwise. The key does not
+    from the spelling of its words (`skeleton`: transliterated, vowels kept): the surname and the
+    given name's initial for a PERSON (`person_key`), every word otherwise. The key does not
     depend on the label, so a name one language's model labels PERSON and the other's ORG (or a
     place labelled ORG) still joins.
     """
@@ -267,6 +233,8 @@ def _entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str |
         if known:
             return known
     if label != "PERSON" and (_INITIAL.match(norm) and len(norm.split()) <= 3 or _ends_with_person(norm, gazetteer)):
+        if not _INITIAL.match(norm):
+            norm = " ".join(norm.split()[-2:])  # the given name and surname the span ran over
         label = "PERSON"  # "M. Pompeo", "… Kirill Panchenko": a person's name, whatever the label
     if label != "PERSON":
         items = gazetteer.read(norm, lang)
@@ -285,11 +253,61 @@ def _entity_key(label: str, norm: str, lang: str, gazetteer: Gazetteer) -> str |
     folded = fold_name(norm)
     if lang == "ru" and gazetteer.lemmatize is not None and label != "PERSON":
         folded = gazetteer.lemmatize(folded)
-    words = [w for w in re.split(r"[\s-]+", folded) if w]
     if label == "PERSON":
-        words = [w for w in words if len(w) > 1][-1:] or words[-1:]  # the surname, not an initial
-    keys = [k for k in (sound_key(w) for w in words) if k]
+        return person_key(folded.split())  # a hyphenated surname is one ("Ингрэм-Мур")
+    words = [w for w in re.split(r"[\s-]+", folded) if w]
+    keys = [k for k in (skeleton(w) for w in words) if k]
     return f"name:{'-'.join(keys)}" if keys else None
+
+
+_ROMAN = re.compile(r"^(ii|iii|iv|vi|vii|viii|ix|x[iv]+)$")  # regnal numbers ("xi" may be a name)
+
+
+@lru_cache(maxsize=100_000)
+def _is_title_word(word: str) -> bool:
+    """A Russian word the dictionary knows only as a common word ("император", "доктор"): a title
+    before a name, not a given name (an initial is one)."""
+    if len(word) < 3 or not re.search("[а-яё]", word):
+        return False
+    from pipeline.nlp.russian_names import morph_vocab
+
+    parses = morph_vocab().parse(word)
+    return (
+        bool(parses)
+        and morph_vocab().word_is_known(word)
+        and not any(g in p.tag for p in parses for g in ("Name", "Surn", "Patr"))
+    )
+
+
+def person_key(words: list[str]) -> str | None:
+    """A person's key: the spelling of the surname and, when the name gives one, the sound of the
+    given name's first letter ("Дональд Трамп" -> `name:tramp.d`; "Иванка Трамп" -> `name:tramp.a`;
+    "Трамп" alone -> `name:tramp`, which a document ties to its full name). A title before the
+    name is no given name ("Император Акихито" -> `name:akihito`); a regnal number makes the
+    name ("Елизавета II" -> `name:elizaveta-ii`).
+
+    The spelling keeps the vowels (Быков and Бокова differ), so a surname written by sound in the
+    other language ("Trump", "Трамп") gets its own key: the pairs join them (`key_map`), not the sound.
+    """
+    while len(words) > 1 and _is_title_word(words[0]):
+        words = words[1:]  # a title before the name; a surname that is also a word stays
+    if len(words) > 1 and _ROMAN.match(words[-1]):
+        return f"name:{skeleton(words[0])}-{words[-1]}" if skeleton(words[0]) else None
+    named = [i for i, w in enumerate(words) if len(w) > 1]
+    if not named:
+        return None
+    surname = named[-1]  # the surname, not an initial after it ("Ваник А.")
+    key = skeleton(words[surname])
+    if not key:
+        return None
+    given = next((w for i, w in enumerate(words) if i != surname), None)
+    initial = sound_key(given)[:1] if given else ""
+    return f"name:{key}.{initial}" if initial else f"name:{key}"
+
+
+def surname_of(key: str) -> str:
+    """The surname part of a person's key (`name:tramp.d` -> `name:tramp`)."""
+    return key.rsplit(".", 1)[0] if "." in key else key
 
 
 def _ends_with_person(norm: str, gazetteer: Gazetteer) -> bool:
@@ -309,8 +327,8 @@ def _ends_with_person(norm: str, gazetteer: Gazetteer) -> bool:
 
 
 def name_parts(items: list[tuple[str, bool]]) -> list[str]:
-    """A name's key parts: its concepts, and the sound key of each other word."""
-    parts = (value if is_concept else sound_key(value) for value, is_concept in items)
+    """A name's key parts: its concepts, and the spelling (`skeleton`) of each other word."""
+    parts = (value if is_concept else skeleton(value) for value, is_concept in items)
     return [p for p in parts if p]
 
 
@@ -341,12 +359,13 @@ def russian_lemmatizer():
     return lemmatize
 
 
-_ACRONYM_STOP = frozenset("of the and for on in at to de du des la le и о по при в на для".split())
+_ACRONYM_STOP = frozenset("of the and for on in at to de du des la le и о об по при в на для с со за от из к у".split())
 
 
-def is_acronym_of(acronym: str, expansion: str) -> bool:
+def is_acronym_of(acronym: str, expansion: str, strict: bool = False) -> bool:
     """Whether `acronym` abbreviates `expansion` ("CSTO" and "Collective Security Treaty
-    Organization", "ОДКБ" and "Организация Договора о коллективной безопасности")."""
+    Organization", "ОДКБ" and "Организация Договора о коллективной безопасности"); `strict`: its
+    letters are the initials of all the words, or of all the content words (no subsequence)."""
     letters = [c for c in acronym if c.isalpha()]
     if len(letters) < 2 or not acronym.replace(".", "").isupper():
         return False
@@ -354,7 +373,9 @@ def is_acronym_of(acronym: str, expansion: str) -> bool:
     initials = [w[0].lower() for w in words]
     content = [w[0].lower() for w in words if w.lower() not in _ACRONYM_STOP]
     target = [c.lower() for c in letters]
-    return target in (initials, content) or _subsequence(target, initials)
+    if target in (initials, content) or target in (initials[:-1], content[:-1]) and len(target) >= 3:
+        return True  # all the words, or all but a last qualifier ("ХДС", "… союз Германии")
+    return not strict and _subsequence(target, initials)
 
 
 def _subsequence(target: list[str], initials: list[str]) -> bool:

@@ -156,6 +156,8 @@ def phrase_nominative(text: str) -> str:
         if last_end is not None and text[last_end : m.start()] not in ("", " ", "-"):
             break  # only adjacent words form the head phrase
         last_end = m.end()
+        if m.group(0).isupper() and len(m.group(0)) > 1:
+            break  # an acronym does not decline ("ЕСПЧ", not "ЕСПЧИ")
         if text[m.end() : m.end() + 1] == "-":
             continue  # the first part of a hyphenated word ("Санкт-Петербурга") stays as written
         parses = morph_vocab().parse(m.group(0).lower())

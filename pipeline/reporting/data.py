@@ -54,6 +54,8 @@ class Overview:
     waiting: list[dict] = field(default_factory=list)  # [{path, reason}] the last run left for later
     n_unique_documents: int = 0  # each article once: repeats of earlier documents left out
     n_unique_entities: int = 0  # the mentions in those documents
+    n_keys: int = 0  # rows of the entities dimension (keys after the key map)
+    n_joined: int = 0  # keys the key map joins to another
 
     @property
     def ok(self) -> list[DumpStatus]:
@@ -118,6 +120,7 @@ def load_overview(out_dir: Path | str) -> Overview:
     return Overview(
         Path(out_dir), dumps, store.read_pairs().num_rows, store.read_waiting(),
         n_unique_documents=len(unique.doc_ids), n_unique_entities=unique.n_entities,
+        n_keys=store.read_entity_keys().num_rows, n_joined=len(store.read_key_map()),
     )
 
 
@@ -183,12 +186,14 @@ def _most_frequent(counter: Counter) -> str:
     return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
-def named_entities(entities: pa.Table) -> list[NamedEntity]:
-    """People and organizations grouped by `entity_key`, Russian and English mentions counted together.
+def named_entities(entities: pa.Table, key_map: dict[str, str] | None = None) -> list[NamedEntity]:
+    """People and organizations grouped by `entity_key` read through the key map (the keys the
+    pairs' evidence joined), Russian and English mentions counted together.
 
     A mention repeated in a duplicated document (same doc_id, span and label) counts once. The label
     of a key is the label most of its mentions carry. Sorted by mentions, then key.
     """
+    key_map = key_map or {}
     seen: set[tuple] = set()
     labels: dict[str, Counter] = defaultdict(Counter)
     langs: dict[str, Counter] = defaultdict(Counter)
@@ -198,6 +203,7 @@ def named_entities(entities: pa.Table) -> list[NamedEntity]:
     for doc_id, label, text, start, end, norm, key, lang in zip(*(entities.column(c).to_pylist() for c in cols)):
         if not key or label not in NAMED_LABELS or (doc_id, start, end, label) in seen:
             continue
+        key = key_map.get(key, key)
         seen.add((doc_id, start, end, label))
         labels[key][label] += 1
         langs[key][lang] += 1

@@ -94,6 +94,7 @@ def _cards(overview: Overview) -> str:
         (str(overview.n_entities), "entity mentions"),
         (str(overview.n_unique_entities), "mentions in unique documents"),
         (str(overview.n_pairs), "RU/EN pairs"),
+        (str(overview.n_keys), f"entity keys ({overview.n_joined} joined by the pairs)"),
     ]
     return (
         '<div class="cards">'
@@ -298,4 +299,4 @@ def build_report(out_dir: Path | str, top: int = 15, max_pairs: int = 200, max_a
     listed = [(p.ru_doc_id, p.en_doc_id, _heading(p)) for p in pairs[:max_aligned]]
     units = aligned_pairs(store, [(r, e) for r, e, _ in listed])
     aligned = bitext_section(listed, units, overview.n_pairs)
-    return render_report(overview, named_entities(ents), dates, unparsed, pairs, top, aligned)
+    return render_report(overview, named_entities(ents, store.read_key_map()), dates, unparsed, pairs, top, aligned)

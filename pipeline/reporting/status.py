@@ -63,7 +63,8 @@ def format_status(overview: Overview) -> str:
         "",
         f"total: {len(overview.dumps)} dumps ({_counts(overview)})"
         f" | documents: {overview.n_documents} ({by_lang})"
-        f" | entities: {overview.n_entities} | pairs: {overview.n_pairs}",
+        f" | entities: {overview.n_entities} | pairs: {overview.n_pairs}"
+        f" | entity keys: {overview.n_keys} ({overview.n_joined} joined by the pairs' evidence)",
         f"each article once: {overview.n_unique_documents} documents, {overview.n_unique_entities} entity mentions"
         f" ({_repeats(overview)})",
         f"last run: {_when(overview.last_run)}",
@@ -106,6 +107,8 @@ def status_dict(overview: Overview) -> dict:
             "unique_entities": overview.n_unique_entities,
             "repeats": sum(d.n_duplicates for d in overview.ok),
             "pairs": overview.n_pairs,
+            "entity_keys": overview.n_keys,
+            "keys_joined": overview.n_joined,
         },
         "last_run": overview.last_run.isoformat() if overview.last_run else None,
         "waiting": [{"file": PurePath(w["path"]).name, **w} for w in overview.waiting],

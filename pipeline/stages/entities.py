@@ -71,7 +71,8 @@ def harmonize_labels(
     """One label for one name: across the dump for multi-word names, within a document for
     single words ("Tasmagambetov" after "Imangali Tasmagambetov" is a PERSON too).
 
-    A name the gazetteer knows is an ORG; otherwise the majority label wins, ties going to PERSON.
+    A name the gazetteer knows is an ORG; a one-word PERSON that is a general word of names ("West")
+    is a place; otherwise the majority label wins, ties going to PERSON.
     `votes` carries the label counts of multi-word names over batches (updated in place; at most
     `max_names` names are added to it).
     """
@@ -100,6 +101,8 @@ def harmonize_labels(
             label = "PERSON"
         elif len(words) == 1 and _is_place_word(name, gazetteer):
             label = "GPE" if e.lang == "en" else "LOC"
+        elif e.label == "PERSON" and len(words) == 1 and _is_name_word(name, gazetteer):
+            label = "LOC"  # "West", "North": a general word of names, no person's ("the West")
         elif e.label == "ORG" and _family_name(e.text, words, surnames[e.doc_id]):
             label = "PERSON"
         elif len(words) > 1:
@@ -116,6 +119,15 @@ def _is_place_word(name: str, gazetteer: Gazetteer) -> bool:
         return False
     read = words.read(name)
     return len(read) == 1 and read[0][1] and read[0][0] in words.places
+
+
+def _is_name_word(name: str, gazetteer: Gazetteer) -> bool:
+    """A one-word name that the name words read as one of their concepts ("West", "Federal")."""
+    words = gazetteer.words
+    if words is None:
+        return False
+    read = words.read(name)
+    return len(read) == 1 and read[0][1]
 
 
 def _family_name(text: str, words: list[str], surnames: set[str]) -> bool:
@@ -229,7 +241,61 @@ def normalize_entities(
             else:
                 keyed.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
         keyed = relative_dates(keyed, text, published.get(doc_id), own_year(ents, published.get(doc_id)))
-        out.extend(tie_given_names(tie_acronyms(keyed, text_of.get(doc_id, ""))))
+        out.extend(tie_given_names(tie_people(tie_acronyms(keyed, text_of.get(doc_id, "")))))
+    return tie_surnames(out)
+
+
+def tie_surnames(entities: list[EntityRecord]) -> list[EntityRecord]:
+    """A PERSON named by a surname alone in a document that gives no full name for it takes the key
+    of the one full name with that surname among these documents (one batch of one dump: the same
+    site and weeks), in the same language; with two or more ("Yuri Vizbor", "Varvara Vizbor") it
+    keeps the surname's key."""
+    full: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for e in entities:
+        key = e.entity_key
+        if e.label == "PERSON" and key and key.startswith("name:") and "." in key:
+            full[(e.lang, key.rsplit(".", 1)[0])].add(key)
+    out = []
+    for e in entities:
+        key = e.entity_key
+        if e.label == "PERSON" and key and key.startswith("name:") and "." not in key:
+            found = full.get((e.lang, key), ())
+            if len(found) == 1:
+                e = replace(e, entity_key=next(iter(found)))
+        out.append(e)
+    return out
+
+
+def _person_parts(e: EntityRecord) -> tuple[str, str] | None:
+    """The sound of a PERSON mention's surname and its given name's initial (from its key)."""
+    if e.label != "PERSON" or not e.entity_key or not e.entity_key.startswith("name:"):
+        return None
+    words = [w for w in fold_name(e.norm or e.text).split() if len(w) > 1]
+    surname = sound_key(words[-1]).rstrip("a") or sound_key(words[-1]) if words else ""  # a case ending off
+    return (surname, e.entity_key.rpartition(".")[2] if "." in e.entity_key else "") if surname else None
+
+
+def tie_people(entities: list[EntityRecord]) -> list[EntityRecord]:
+    """Within one document, the mentions of one person take one key: mentions whose surnames sound
+    alike ("Обамы" beside "Обама", "Thomas Schäfer" beside "Томас Шефер") and whose given names
+    agree, or that give none while one given name is there ("Trump" beside "Donald Trump"), take the
+    key most of them have. Two given names with one surname are two people ("Donald Trump",
+    "Ivanka Trump"): a surname alone then keeps its own key."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    parts = [_person_parts(e) for e in entities]
+    for i, p in enumerate(parts):
+        if p:
+            groups[p[0]].append(i)
+    out = list(entities)
+    for members in groups.values():
+        initials = {parts[i][1] for i in members} - {""}
+        for initial in sorted(initials) or [""]:
+            chosen = [i for i in members if parts[i][1] == initial or (len(initials) == 1 and not parts[i][1])]
+            counts = Counter(entities[i].entity_key for i in chosen)
+            with_initial = [k for k in counts if not initial or k.endswith("." + initial)]
+            key = min(with_initial, key=lambda k: (-counts[k], len(k), k))
+            for i in chosen:
+                out[i] = replace(out[i], entity_key=key)
     return out
 
 
@@ -277,9 +343,17 @@ def tie_given_names(entities: list[EntityRecord]) -> list[EntityRecord]:
     takes the key of the one full name it begins, unless it is also someone's surname there."""
     full: dict[str, set[str]] = defaultdict(set)
     surnames: set[str] = set()
+    alone: Counter = Counter(
+        sound_key(fold_name(e.norm or e.text))
+        for e in entities
+        if e.label == "PERSON" and " " not in (e.norm or e.text)
+    )
+    counts: Counter = Counter(e.entity_key for e in entities if e.label == "PERSON")
     for e in entities:
         words = fold_name(e.norm or e.text).split()
         if e.label == "PERSON" and e.entity_key and len(words) > 1:
+            if alone[sound_key(words[0])] > counts[e.entity_key] and alone[sound_key(words[-1])]:
+                continue  # two names run together ("Акихито Нарухито"), each also named alone, more often
             full[sound_key(words[0])].add(e.entity_key)
             surnames.add(sound_key(words[-1]))
     out = []
@@ -296,18 +370,37 @@ def tie_given_names(entities: list[EntityRecord]) -> list[EntityRecord]:
 def tie_acronyms(entities: list[EntityRecord], text: str) -> list[EntityRecord]:
     """Within one document, an acronym written in parentheses after its expansion
     ("Organization of Turkic States (OTS)") takes the expansion's key, and so do its other mentions;
-    when only the acronym is a known organization, the expansion takes the acronym's key."""
+    when only the acronym is a known organization, the expansion takes the acronym's key. An
+    acronym elsewhere in the document whose letters are the initials of exactly one of its
+    organizations ("ФБК" and "Фонд борьбы с коррупцией") is tied to it the same way."""
     ordered = sorted(entities, key=lambda e: e.start)
     ties: dict[str, str] = {}
+
+    def tie(exp: EntityRecord, acr: EntityRecord) -> None:
+        known = exp.entity_key if not exp.entity_key.startswith("name:") else acr.entity_key
+        ties[acr.entity_key] = ties[exp.entity_key] = known
+
     for exp, acr in zip(ordered, ordered[1:]):
         if exp.entity_key is None or acr.entity_key is None or exp.label != acr.label:
             continue
         if re.fullmatch(r"\s*\(\s*", text[exp.end : acr.start]) and is_acronym_of(acr.text, exp.norm or exp.text):
-            known = exp.entity_key if not exp.entity_key.startswith("name:") else acr.entity_key
-            ties[acr.text] = ties[exp.text] = known
+            tie(exp, acr)
+    orgs = [e for e in ordered if e.label == "ORG" and e.entity_key]
+    for acr in orgs:
+        if acr.entity_key in ties or " " in acr.text or not acr.text.isupper():
+            continue
+        found = {
+            e.entity_key: e
+            for e in orgs
+            if e.entity_key != acr.entity_key
+            and len((e.norm or e.text).split()) > 1
+            and is_acronym_of(acr.text, e.norm or e.text, strict=True)
+        }
+        if len(found) == 1:
+            tie(next(iter(found.values())), acr)
     if not ties:
         return entities
-    return [replace(e, entity_key=ties[e.text]) if e.text in ties and e.entity_key else e for e in entities]
+    return [replace(e, entity_key=ties[e.entity_key]) if e.entity_key in ties else e for e in entities]
 
 
 def entities_of_documents(

@@ -1,0 +1,259 @@
+"""Name equivalences learned from translation pairs: which Russian key is which English key.
+
+Every accepted RU/EN pair is evidence. Its sentences are aligned (monotone, by length, with shared
+numbers as anchors), and a Russian name and an English name the other side does not already share
+are linked when
+
+- their sounds agree (ICU's Russian-Latin transliteration, then the sound key of every word: the
+  surname for people) and they stand in aligned sentences, or next to them;
+- or they are the only unshared names of their kind (people / other names) in one aligned
+  sentence pair and their words say so too (a concept of the name words in common, a spelling
+  close enough, or the same acronym letters), the way translated names meet
+  ("Лейбористская партия", "Labour Party").
+
+Links are counted over all pairs; a key is mapped only to the key it is linked to most often,
+and only when that key's best link is the same one (mutual best: no chains, no key with two
+partners). The result is deterministic: pairs, mentions and ties are taken in sorted order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from pipeline.nlp.keys import fold_name, skeleton, sound_key, transliterate
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”)]?\s+(?=[\"'«“(]?[A-ZА-ЯЁ0-9])|\n+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC"})
+MIN_SPELLING = 0.75  # SequenceMatcher ratio of two transliterated names that are one name
+MIN_SUPPORTED_SPELLING = 0.5  # enough for the only unshared names of one aligned sentence pair
+SKIP_COST = 1.0  # a sentence left without partner (1-0, 0-1)
+MERGE_COST = 0.5  # two sentences translated as one (2-1, 1-2)
+BAND = 0.25  # how far from the diagonal (share of the document) an alignment may run
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A name in a document: its key, label class, written and normal forms, sentence index."""
+
+    key: str
+    person: bool
+    norm: str
+    sentence: int
+
+
+@dataclass(frozen=True)
+class Link:
+    """Evidence from one pair that a Russian key and an English key name one entity."""
+
+    ru_key: str
+    en_key: str
+    evidence: str  # "sound", "spelling" or "aligned"
+    ru_name: str
+    en_name: str
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences (and paragraphs) of a text."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if text[start : m.start()].strip():
+            spans.append((start, m.start()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans or [(0, len(text))]
+
+
+def align_sentences(
+    ru: list[str], en: list[str], ru_anchors: list[set[str]] | None = None, en_anchors: list[set[str]] | None = None
+) -> list[tuple[list[int], list[int]]]:
+    """Monotone alignment of two sentence lists (1-1, 1-2, 2-1, 1-0, 0-1) by length and anchors.
+
+    Cost of a unit: the log ratio of its lengths against the pair's own length ratio, less a bonus
+    for anchors both sides have (the numbers they write, and any entity keys they share, when
+    given); within a band around the diagonal (Gale and Church's idea).
+    """
+    n, m = len(ru), len(en)
+    if not n or not m:
+        return []
+    ratio = (sum(map(len, ru)) + 1) / (sum(map(len, en)) + 1)
+    nums_r = [set(_NUMBER.findall(s)) | (ru_anchors[i] if ru_anchors else set()) for i, s in enumerate(ru)]
+    nums_e = [set(_NUMBER.findall(s)) | (en_anchors[j] if en_anchors else set()) for j, s in enumerate(en)]
+
+    def cost(i0: int, i1: int, j0: int, j1: int) -> float:
+        if i0 == i1 or j0 == j1:
+            return SKIP_COST
+        lr = sum(len(ru[i]) for i in range(i0, i1))
+        le = sum(len(en[j]) for j in range(j0, j1)) * ratio
+        shared = set().union(*nums_r[i0:i1]) & set().union(*nums_e[j0:j1])
+        merge = MERGE_COST if (i1 - i0) + (j1 - j0) > 2 else 0.0
+        return abs(math.log((lr + 10) / (le + 10))) + merge - 0.5 * min(len(shared), 3)
+
+    inf = float("inf")
+    best = [[inf] * (m + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, int] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
+    best[0][0] = 0.0
+    band = max(2, int(BAND * max(n, m)))
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if best[i][j] == inf or abs(i * m / n - j) > band + 1:
+                continue
+            for di, dj in ((1, 1), (1, 0), (0, 1), (2, 1), (1, 2)):
+                a, b = i + di, j + dj
+                if a <= n and b <= m:
+                    c = best[i][j] + cost(i, a, j, b)
+                    if c < best[a][b]:
+                        best[a][b], back[a][b] = c, (i, j)
+    units, i, j = [], n, m
+    while (i, j) != (0, 0) and back[i][j] is not None:
+        pi, pj = back[i][j]
+        units.append((list(range(pi, i)), list(range(pj, j))))
+        i, j = pi, pj
+    return units[::-1]
+
+
+def _sentence_of(spans: list[tuple[int, int]], start: int) -> int:
+    for k, (_, end) in enumerate(spans):
+        if start < end:
+            return k
+    return len(spans) - 1
+
+
+def mentions_of(text: str, entities: Iterable[dict], spans: list[tuple[int, int]]) -> list[Mention]:
+    """The keyed names of one document, in text order."""
+    out = []
+    for e in sorted(entities, key=lambda x: (x["start"], x["end"])):
+        if e["label"] in NAME_LABELS and e.get("entity_key"):
+            norm = e.get("norm") or e["text"]
+            out.append(Mention(e["entity_key"], e["label"] == "PERSON", norm, _sentence_of(spans, e["start"])))
+    return out
+
+
+def _anchors(mentions: list[Mention], shared: set[str], n: int) -> list[set[str]]:
+    """Per sentence, the keys it names that both documents name."""
+    out: list[set[str]] = [set() for _ in range(n)]
+    for m in mentions:
+        if m.key in shared:
+            out[m.sentence].add("key " + m.key)
+    return out
+
+
+def _latin(name: str) -> str:
+    return " ".join(skeleton(w) for w in re.split(r"[\s-]+", transliterate(fold_name(name))) if w)
+
+
+def sounds_agree(ru: Mention, en: Mention) -> bool:
+    """The same sounds in both languages: the surname for people, every word otherwise."""
+    r = [sound_key(w) for w in re.split(r"[\s-]+", transliterate(fold_name(ru.norm))) if len(w) > 1]
+    e = [sound_key(w) for w in re.split(r"[\s-]+", transliterate(fold_name(en.norm))) if len(w) > 1]
+    r, e = [w for w in r if w], [w for w in e if w]
+    if not r or not e:
+        return False
+    if ru.person and en.person:
+        return r[-1] == e[-1] and len(r[-1]) >= 3
+    return r == e and sum(map(len, r)) >= 4
+
+
+def spelling(ru: Mention, en: Mention) -> float:
+    return SequenceMatcher(None, _latin(ru.norm), _latin(en.norm), autojunk=False).ratio()
+
+
+def _concepts(key: str) -> set[str]:
+    return set(key.split(":", 1)[-1].split("-")) if key.startswith("name:") and "." not in key else set()
+
+
+def pair_links(ru_text: str, en_text: str, ru_ents: list[dict], en_ents: list[dict]) -> list[Link]:
+    """The links one translation pair gives between the keys its two sides do not share."""
+    ru_spans, en_spans = sentences(ru_text), sentences(en_text)
+    ru_m, en_m = mentions_of(ru_text, ru_ents, ru_spans), mentions_of(en_text, en_ents, en_spans)
+    shared = {m.key for m in ru_m} & {m.key for m in en_m}
+    ru_anchors, en_anchors = _anchors(ru_m, shared, len(ru_spans)), _anchors(en_m, shared, len(en_spans))
+    ru_m = [m for m in ru_m if m.key not in shared]
+    en_m = [m for m in en_m if m.key not in shared]
+    if not ru_m or not en_m:
+        return []
+    units = align_sentences(
+        [ru_text[s:e] for s, e in ru_spans], [en_text[s:e] for s, e in en_spans], ru_anchors, en_anchors
+    )
+    unit_of_ru = {i: u for u, (rs, _) in enumerate(units) for i in rs}
+    unit_of_en = {j: u for u, (_, es) in enumerate(units) for j in es}
+    links: dict[tuple[str, str], Link] = {}
+    linked_ru, linked_en = set(), set()
+    for r in ru_m:
+        for e in en_m:
+            ur, ue = unit_of_ru.get(r.sentence), unit_of_en.get(e.sentence)
+            if ur is None or ue is None or abs(ur - ue) > 1 or (r.key, e.key) in links:
+                continue
+            if sounds_agree(r, e):
+                kind = "sound"
+            elif r.person == e.person and spelling(r, e) >= MIN_SPELLING:
+                kind = "spelling"
+            else:
+                kind = ""
+            if kind:
+                links[(r.key, e.key)] = Link(r.key, e.key, kind, r.norm, e.norm)
+                linked_ru.add(r.key)
+                linked_en.add(e.key)
+    by_unit: dict[tuple[int, bool], tuple[list[Mention], list[Mention]]] = defaultdict(lambda: ([], []))
+    for r in ru_m:
+        if r.key not in linked_ru and r.sentence in unit_of_ru:
+            by_unit[(unit_of_ru[r.sentence], r.person)][0].append(r)
+    for e in en_m:
+        if e.key not in linked_en and e.sentence in unit_of_en:
+            by_unit[(unit_of_en[e.sentence], e.person)][1].append(e)
+    for (_, person), (rs, es) in sorted(by_unit.items()):
+        if len({m.key for m in rs}) == 1 and len({m.key for m in es}) == 1 and not person:
+            r, e = rs[0], es[0]
+            if _concepts(r.key) & _concepts(e.key) or spelling(r, e) >= MIN_SUPPORTED_SPELLING:
+                links.setdefault((r.key, e.key), Link(r.key, e.key, "aligned", r.norm, e.norm))
+    return [links[k] for k in sorted(links)]
+
+
+@dataclass(frozen=True)
+class KeyMapping:
+    """One row of the key map: `entity_key` is read as `key`."""
+
+    entity_key: str
+    key: str
+    evidence: str
+    n_pairs: int
+    ru_name: str
+    en_name: str
+
+
+def canonical(ru_key: str, en_key: str) -> str:
+    """The key two linked keys share: a gazetteer key if one is, else the English one."""
+    if ru_key.startswith("org:") and not en_key.startswith("org:"):
+        return ru_key
+    return en_key
+
+
+def resolve_links(links: Iterable[Link]) -> list[KeyMapping]:
+    """Mutual best links over the corpus, as key-map rows (sorted by `entity_key`)."""
+    counts: Counter = Counter()
+    example: dict[tuple[str, str], Link] = {}
+    for link in links:
+        k = (link.ru_key, link.en_key)
+        counts[k] += 1
+        example.setdefault(k, link)
+    best_ru: dict[str, tuple[str, str]] = {}
+    best_en: dict[str, tuple[str, str]] = {}
+    for k in sorted(counts, key=lambda k: (-counts[k], k)):
+        best_ru.setdefault(k[0], k)
+        best_en.setdefault(k[1], k)
+    rows, used = [], set()
+    for k in sorted(counts, key=lambda k: (-counts[k], k)):
+        if best_ru[k[0]] != k or best_en[k[1]] != k or k[0] in used or k[1] in used:
+            continue  # a key already mapped (a key string may occur on both sides of other pairs)
+        used.update(k)
+        link = example[k]
+        target = canonical(*k)
+        source = k[0] if target == k[1] else k[1]
+        rows.append(KeyMapping(source, target, link.evidence, counts[k], link.ru_name, link.en_name))
+    return sorted(rows, key=lambda r: r.entity_key)

@@ -1,0 +1,149 @@
+"""Name equivalences learned from translation pairs: sentence alignment, links, the key map."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from pipeline.stages.name_links import Link, align_sentences, pair_links, resolve_links, sentences
+from tests.conftest import EVAL
+
+
+def _ents(text: str, names: list[tuple[str, str, str, str]]) -> list[dict]:
+    """Entity dicts for (surface, label, norm, key), found in `text` in order."""
+    out, pos = [], 0
+    for surface, label, norm, key in names:
+        start = text.index(surface, pos)
+        pos = start + len(surface)
+        out.append({"start": start, "end": pos, "label": label, "text": surface, "norm": norm, "entity_key": key})
+    return out
+
+
+RU = (
+    "Лидер Лейбористской партии Кир Стармер выступил в Лондоне. "
+    "Дональд Трамп ответил ему в среду. "
+    "По данным Reuters, в акции участвовали 120 человек."
+)
+EN = (
+    "Labour Party leader Keir Starmer spoke in London. "
+    "Donald Trump answered him on Wednesday. "
+    "According to Reuters, 120 people took part."
+)
+RU_ENTS = _ents(
+    RU,
+    [
+        ("Лейбористской партии", "ORG", "Лейбористская партия", "name:labor-party"),
+        ("Кир Стармер", "PERSON", "Кир Стармер", "name:starmer.k"),
+        ("Лондоне", "LOC", "Лондон", "name:london"),
+        ("Дональд Трамп", "PERSON", "Дональд Трамп", "name:tramp.d"),
+        ("Reuters", "ORG", "Reuters", "org:reuters"),
+    ],
+)
+EN_ENTS = _ents(
+    EN,
+    [
+        ("Labour Party", "ORG", "Labour Party", "name:labor-party"),
+        ("Keir Starmer", "PERSON", "Keir Starmer", "name:keir-starmer.k"),
+        ("London", "GPE", "London", "name:london"),
+        ("Donald Trump", "PERSON", "Donald Trump", "name:trump.d"),
+        ("Reuters", "ORG", "Reuters", "org:reuters"),
+    ],
+)
+
+
+def test_sentences_and_their_alignment():
+    ru = [RU[s:e] for s, e in sentences(RU)]
+    en = [EN[s:e] for s, e in sentences(EN)]
+    assert len(ru) == len(en) == 3
+    assert align_sentences(ru, en) == [([0], [0]), ([1], [1]), ([2], [2])]
+    # a sentence the translation leaves out joins a neighbour (2-1) or stands alone (1-0); the names
+    # both sides share anchor the others
+    extra = ru[:1] + ["Это предложение не переведено и довольно длинное, очень длинное."] + ru[1:]
+    anchors_ru, anchors_en = [{"london"}, set(), {"trump"}, {"reuters"}], [{"london"}, {"trump"}, {"reuters"}]
+    units = align_sentences(extra, en, anchors_ru, anchors_en)
+    unit_of = {("ru", i): u for u, (rs, es) in enumerate(units) for i in rs}
+    unit_of.update({("en", j): u for u, (rs, es) in enumerate(units) for j in es})
+    assert [unit_of[("ru", i)] for i in (0, 2, 3)] == [unit_of[("en", j)] for j in (0, 1, 2)]
+
+
+def test_names_that_sound_alike_in_aligned_sentences_are_linked():
+    links = {(x.ru_key, x.en_key): x.evidence for x in pair_links(RU, EN, RU_ENTS, EN_ENTS)}
+    assert links[("name:tramp.d", "name:trump.d")] == "sound"
+    assert ("name:starmer.k", "name:keir-starmer.k") in links
+    assert all("labor" not in k[0] for k in links)  # shared keys need no link
+
+
+def test_sounds_in_sentences_that_do_not_align_are_no_evidence():
+    ru = "Вилла продала издательство. " + "Погода была хорошей весь день, и никто не жаловался. " * 3
+    en = "The weather was fine all day and nobody complained. " * 3 + "Wiley bought the publisher."
+    ru_ents = _ents(ru, [("Вилла", "ORG", "Вилла", "name:vila")])
+    en_ents = _ents(en, [("Wiley", "ORG", "Wiley", "name:vili")])
+    assert pair_links(ru, en, ru_ents, en_ents) == []
+
+
+def test_translated_names_meet_when_they_are_the_only_unshared_names_of_a_sentence_pair():
+    ru = "Члены Лейбористской партии собрались в Манчестере."
+    en = "Members of the Labour Party met in Manchester."
+    ru_ents = _ents(ru, [("Лейбористской партии", "ORG", "Лейбористская партия", "name:leiboriscki-party")])
+    en_ents = _ents(en, [("Labour Party", "ORG", "Labour Party", "name:labor-party")])
+    (link,) = pair_links(ru, en, ru_ents, en_ents)
+    assert (link.ru_key, link.en_key, link.evidence) == ("name:leiboriscki-party", "name:labor-party", "aligned")
+    # without a word or a spelling in common, one pair is not evidence enough
+    ru_ents = _ents(ru, [("Лейбористской партии", "ORG", "Лейбористская", "name:leiboriscki")])
+    en_ents = _ents(en, [("Labour Party", "ORG", "Labour", "name:labor")])
+    assert pair_links(ru, en, ru_ents, en_ents) == []
+
+
+def test_the_key_map_keeps_mutual_best_links_only():
+    links = [
+        Link("name:tramp.d", "name:trump.d", "sound", "Трамп", "Trump"),
+        Link("name:tramp.d", "name:trump.d", "sound", "Трамп", "Trump"),
+        Link("name:tramp.d", "name:trump", "sound", "Трамп", "Trump"),  # weaker: not mapped
+        Link("name:rbk", "org:rbc", "spelling", "РБК", "RBC"),
+    ]
+    rows = {r.entity_key: r for r in resolve_links(links)}
+    assert rows["name:tramp.d"].key == "name:trump.d" and rows["name:tramp.d"].n_pairs == 2
+    assert rows["name:rbk"].key == "org:rbc"  # the gazetteer's key wins
+    assert "name:trump" not in rows and set(rows) == {"name:tramp.d", "name:rbk"}
+    assert resolve_links(reversed(links)) == resolve_links(links)  # order does not matter
+
+
+def _record(records: Path, record_id: str) -> dict:
+    for line in records.read_text(encoding="utf-8").splitlines():
+        if json.loads(line)["id"] == record_id:
+            return json.loads(line)
+    raise KeyError(record_id)
+
+
+def test_a_later_dump_joins_the_keys_of_an_earlier_one_without_rewriting_it(prefect_harness, tmp_path):
+    """The Russian article in one dump, its English translation in the next: the second run pairs
+    them and learns from the pair that "Крыховяк" is "Krychowiak" (keys of two dumps) in the key
+    map; the first dump's partitions are not rewritten; the entities dimension joins the names."""
+    from pipeline.flows import process_raw_folder
+
+    records = EVAL / "pairing" / "wmt21_ruen.jsonl"
+    raw, out = tmp_path / "raw", tmp_path / "processed"
+    raw.mkdir()
+    (raw / "a.jsonl").write_text(json.dumps(_record(records, "d01f4edf85f"), ensure_ascii=False) + "\n")
+    process_raw_folder(raw_dir=str(raw), out_dir=str(out))
+    first = {p: p.read_bytes() for p in (out / "entities").rglob("*.parquet")}
+    assert pq.read_table(out / "key_map").num_rows == 0  # no pair yet: no evidence
+    (raw / "b.jsonl").write_text(json.dumps(_record(records, "dc35138288b"), ensure_ascii=False) + "\n")
+    process_raw_folder(raw_dir=str(raw), out_dir=str(out))
+    assert pq.read_table(out / "pairs").num_rows == 1
+    assert all(p.read_bytes() == data for p, data in first.items())  # earlier partitions untouched
+    ents = pd.read_parquet(out / "entities")
+    key_map = pd.read_parquet(out / "key_map")
+    row = key_map[key_map.ru_name.str.contains("Крыховяк")].iloc[0]
+    ru_keys = set(ents[ents.lang == "ru"].entity_key)
+    en_keys = set(ents[ents.lang == "en"].entity_key)
+    assert {row.entity_key, row.key} & ru_keys and {row.entity_key, row.key} & en_keys
+    assert "Krychowiak" in row.en_name and row.evidence == "sound"
+    dim = pd.read_parquet(out / "entity_keys").set_index("key")
+    joined = dim.loc[row.key]
+    assert joined.mentions_ru > 0 and joined.mentions_en > 0 and joined.n_keys == 2
+    assert "Крыховяк" in joined.name_ru and "Krychowiak" in joined.name_en
+    assert row.entity_key not in dim.index  # one row per key after the map
