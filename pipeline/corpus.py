@@ -16,7 +16,7 @@ from pipeline import schemas
 from pipeline.duplicates import excluded, params_tag
 from pipeline.manifest import current_version, ok_dump_ids
 from pipeline.settings import Settings
-from pipeline.stages.name_links import pair_links, resolve_links
+from pipeline.stages.name_links import pair_links, resolve_links, shared_keys
 from pipeline.stages.pairing import DEFAULT_CONFIG, PairingSide, pair_documents
 from pipeline.store import Store, corpus_key
 
@@ -214,11 +214,12 @@ def learn_keys(store: Store) -> int:
         if (e["doc_id"], e["start"], e["end"]) not in seen:  # a document seen in two dumps
             seen.add((e["doc_id"], e["start"], e["end"]))
             by_doc[e["doc_id"]].append(e)
-    links = []
+    links, shared = [], Counter()
     for ru, en in sorted(zip(ru_ids, en_ids)):
         if ru in texts and en in texts:
             links.extend(pair_links(texts[ru], texts[en], by_doc[ru], by_doc[en]))
-    rows = resolve_links(links)
+            shared.update(shared_keys(by_doc[ru], by_doc[en]))
+    rows = resolve_links(links, shared)
     store.write_key_map(schemas.to_table(rows, schemas.KEY_MAP))
     return len(rows)
 

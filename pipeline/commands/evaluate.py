@@ -27,7 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     split.add_argument("gold", help="JSON Lines records {text, lang?}, the documents of the dump in order")
     split.set_defaults(func=_split)
     keys = kinds.add_parser(
-        "keys", help="cross-lingual keys: share of PERSON/ORG keys and DATE values both sides of true pairs name"
+        "keys",
+        help="cross-lingual keys through the real flow (the key map learned from its pairs): share of PERSON/ORG"
+        " keys and DATE values both sides of true pairs name, and keys with several names per language (JSON)",
     )
     keys.add_argument("records", help="JSON Lines records {id, lang, text}")
     keys.add_argument("gold", help="TSV ru_id<TAB>en_id of the true translation pairs")

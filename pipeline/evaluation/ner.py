@@ -205,9 +205,20 @@ def coverage_misses(
     ]
 
 
+def _part_of_another(name: str, names: set[str]) -> bool:
+    """A name that is the first or last words of another name ("Трамп" of "Дональд Трамп")."""
+    words = name.split()
+    return any(
+        len(o.split()) > len(words) and (o.split()[: len(words)] == words or o.split()[-len(words) :] == words)
+        for o in names
+    )
+
+
 def names_per_key(entities: Iterable[EntityRecord]) -> dict:
     """Precision of the keys: how many PERSON/ORG keys carry more than one distinct name (folded
-    `norm`) in one language, of all keys with a name in that language, and the share."""
+    `norm`) in one language, of all keys, and the share; `full_names`: the same when a name that
+    is the first or last words of another name of the key (a surname, a given name alone) is not
+    counted as another name."""
     from pipeline.nlp.keys import fold_name
 
     names: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -216,10 +227,13 @@ def names_per_key(entities: Iterable[EntityRecord]) -> dict:
             names[(e.entity_key, e.lang)].add(fold_name(e.norm or e.text))
     keys = {k for k, _ in names}
     several = {k for (k, _), v in names.items() if len(v) > 1}
+    full = {k for (k, _), v in names.items() if len({n for n in v if not _part_of_another(n, v)}) > 1}
     return {
         "keys": len(keys),
         "keys_with_several_names": len(several),
         "share": round(len(several) / len(keys), 4) if keys else 0.0,
+        "keys_with_several_full_names": len(full),
+        "full_names_share": round(len(full) / len(keys), 4) if keys else 0.0,
     }
 
 

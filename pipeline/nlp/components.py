@@ -6,6 +6,7 @@ DATE, and `doc._.norms` mapping an entity's character span to its normalized (no
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
@@ -257,6 +258,23 @@ def _russian_cases(word: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=100_000)
+def _common_word(word: str) -> bool:
+    """A Russian word the dictionary knows, in no reading a name or a place ("медиахолдинг", "офис")."""
+    vocab = natasha_models()["vocab"]
+    parses = vocab.parse(word)
+    if not parses or not re.search("[а-яё]", word) or not vocab.word_is_known(word):
+        return False
+    return not any(g in p.tag for p in parses for g in ("Name", "Surn", "Patr", "Geox", "Orgn", "Trad"))
+
+
+def _with_adjectives(doc: Doc, i: int) -> int:
+    """Where the adjectives before token `i` start ("Верхняя палата", "философский факультет")."""
+    while i > 0 and doc[i - 1].is_alpha and not doc[i - 1].ent_type_ and _is_adjective(doc[i - 1].text):
+        i -= 1
+    return i
+
+
+@lru_cache(maxsize=100_000)
 def _is_adjective(word: str) -> bool:
     """A Russian word whose likeliest reading is an adjective ("философский", "русское")."""
     parses = natasha_models()["vocab"].parse(word.lower())
@@ -279,25 +297,46 @@ def _close_quote(doc: Doc, ent: Span) -> Span:
 
 @Language.factory(
     "russian_org_extents",
-    default_config={"heads": [], "unit_heads": [], "subject_heads": [], "attach": ["ORG", "LOC"]},
+    default_config={
+        "heads": [],
+        "person_heads": [],
+        "unit_heads": [],
+        "subject_heads": [],
+        "event_heads": [],
+        "attach": ["ORG", "LOC"],
+    },
 )
 def make_russian_org_extents(
-    nlp: Language, name: str, heads: list[str], unit_heads: list[str], subject_heads: list[str], attach: list[str]
+    nlp: Language,
+    name: str,
+    heads: list[str],
+    person_heads: list[str],
+    unit_heads: list[str],
+    subject_heads: list[str],
+    event_heads: list[str],
+    attach: list[str],
 ):
     """Russian organization extents as factRuEval and analysts read them.
 
     An ORG followed by a place or organization in the genitive takes it in ("Совета муфтиев" +
     "России"), and so does one followed by "по" and a place, its region ("ГУ МВД России по
     Нижегородской области"); a place governed by a body noun becomes that body ("правительства" +
-    "Китая"). A body named with one of `subject_heads` takes the subject it is named for
+    "Китая"), and so does a person governed by a body he leads (`person_heads`: "правительство" +
+    "Медведева"); an ordinal before an organization is part of it ("1-го Украинского фронта"); an
+    organization followed by another in quotation marks in the genitive takes it in ("совета
+    «Единой России»"); an event is no organization, nor part of the one that holds it
+    (`event_heads`: "Национальном съезде" + "Демократической партии"). A body named with one of
+    `subject_heads` takes the subject it is named for
     ("Европейского суда" + "по правам человека", "комитета ... по экономической политике").
     A unit of an organization named by it in the genitive is an organization too ("пресс-служба" +
     "МВД", "секретариат" + "МАГАТЭ", "философский факультет" + "МГУ"). Body nouns (`heads`) and
     unit nouns (`unit_heads`), word stems, come from models/pipelines.toml.
     """
     stems = tuple(h.lower() for h in heads)
+    led = tuple(h.lower() for h in person_heads)
     units = tuple(h.lower() for h in unit_heads)
     bodies = tuple(h.lower() for h in subject_heads)
+    events = tuple(h.lower() for h in event_heads)
     attachable = set(attach)
 
     def is_head(token) -> bool:
@@ -312,9 +351,7 @@ def make_russian_org_extents(
         stems = [u for u in units if word.startswith(u) and ("-" in u) == ("-" in word)]  # not "штаб-квартира"
         if not stems or any(t.ent_type_ for t in ent.doc[i : ent.start]):
             return None
-        while i > 0 and ent.doc[i - 1].is_lower and ent.doc[i - 1].is_alpha and _is_adjective(ent.doc[i - 1].text):
-            i -= 1
-        return i
+        return _with_adjectives(ent.doc, i)
 
     def compound_start(doc: Doc, i: int) -> int:
         """The first token of a hyphenated word ending at token `i` ("Пресс" "-" "служба")."""
@@ -326,25 +363,44 @@ def make_russian_org_extents(
         i = 0
         while i < len(ents):
             ent = ents[i]
-            if ent.label_ == "LOC" and ent.start > 0 and is_head(doc[ent.start - 1]) and _genitive(ent):
-                start = ent.start - 1
+            governed = ent.label_ == "LOC" or (
+                ent.label_ == "PERSON" and doc[max(0, ent.start - 1)].lower_.startswith(led)
+            )
+            if governed and ent.start > 0 and is_head(doc[ent.start - 1]) and _genitive(ent):
+                start = _with_adjectives(doc, ent.start - 1)  # "(переходного) правительства Мали"
                 if not (out and out[-1].end > start):
                     ent = Span(doc, start, ent.end, label="ORG")
             elif ent.label_ == "ORG":
                 start = unit_start(ent)
                 if start is not None and not (out and out[-1].end > start):
                     ent = Span(doc, start, ent.end, label="ORG", kb_id=ent.kb_id_)
+            if ent.label_ == "ORG" and events and ent[-1].is_lower and ent[-1].lower_.startswith(events):
+                i += 1  # an event ("Национальном съезде"), not the organization that holds it
+                continue
             if ent.label_ == "ORG":
+                ent = _without_event(doc, ent, events)
                 ent = _with_subject(doc, ent, bodies, ents[i + 1].start if i + 1 < len(ents) else len(doc))
+                if ent.start > 0 and _ORDINAL.match(doc[ent.start - 1].text) and not (out and out[-1].end >= ent.start):
+                    ent = Span(doc, ent.start - 1, ent.end, label="ORG", kb_id=ent.kb_id_)  # "1-го Украинского фронта"
             while ent.label_ == "ORG" and i + 1 < len(ents):
                 nxt = ents[i + 1]
                 adjacent = nxt.start == ent.end and nxt.label_ in attachable and _genitive(nxt)
                 # a body's region: "ГУ МВД России" + "по" + "Нижегородской области"
                 region = nxt.start == ent.end + 1 and doc[ent.end].lower_ == "по" and nxt.label_ == "LOC"
-                if not (adjacent or region):
+                # an organization's body named in quotation marks: "совета" + "«" + "Единой России" + "»"
+                quoted = (
+                    any(t.lower_.startswith(bodies + units) for t in ent)  # a council, a board
+                    and nxt.start == ent.end + 1
+                    and doc[ent.end].text in ("«", '"', "„")
+                    and nxt.label_ == "ORG"
+                    and _genitive(nxt)
+                    and nxt.end < len(doc)
+                    and doc[nxt.end].text in ("»", '"', "“")
+                )
+                if not (adjacent or region or quoted):
                     break
                 i += 1
-                ent = Span(doc, ent.start, nxt.end, label="ORG", kb_id=ent.kb_id_)
+                ent = Span(doc, ent.start, nxt.end + (1 if quoted else 0), label="ORG", kb_id=ent.kb_id_)
             out.append(ent)
             i += 1
         doc.ents = filter_spans(out)
@@ -355,20 +411,24 @@ def make_russian_org_extents(
 
 @Language.factory("legal_forms", default_config={"forms": [], "labels": ["ORG"]})
 def make_legal_forms(nlp: Language, name: str, forms: list[str], labels: list[str]):
-    """An organization written with its legal form and its name in quotation marks ("ООО УК
-    «Металлоинвест»", "ЗАО «Медиа-Мост»") is the name inside the marks, as readers cite it; `forms`
-    are the abbreviations of legal forms (models/pipelines.toml)."""
+    """An organization written with its legal form or a kind word and its name in quotation marks
+    ("ООО УК «Металлоинвест»", "ЗАО «Медиа-Мост»", "медиахолдинг «Башинформ»") is the name inside
+    the marks, as readers cite it; `forms` are the abbreviations of legal forms (models/pipelines.toml),
+    kind words are the words the dictionary knows as common words (not names)."""
     known, wanted = set(forms), set(labels)
+
+    def is_kind(token) -> bool:
+        return token.text in known or (token.is_alpha and (token.is_lower or _common_word(token.lower_)))
 
     def legal_forms(doc: Doc) -> Doc:
         ents = []
         for e in doc.ents:
-            if e.label_ in wanted and len(e) > 3 and e[0].text in known:
+            if e.label_ in wanted and len(e) > 3 and is_kind(e[0]):
                 opening = next((t.i for t in e if t.text in ("«", '"', "“", "„")), None)
                 closing = e.end - 1 if e[-1].text in ("»", '"', "”", "“") else None
                 if opening is not None and closing is not None and closing - opening > 1:
                     prefix = doc[e.start : opening]
-                    if all(t.is_upper or t.text in known for t in prefix):
+                    if all(t.text in known or (t.is_upper and e[0].text in known) or is_kind(t) for t in prefix):
                         e = Span(doc, opening + 1, closing, label=e.label_, kb_id=e.kb_id_)
             ents.append(e)
         doc.ents = ents
@@ -378,6 +438,7 @@ def make_legal_forms(nlp: Language, name: str, forms: list[str], labels: list[st
 
 
 SUBJECT_WORDS = 6  # at most this many lower-case words after "по"
+_ORDINAL = re.compile(r"^\d+-(?:й|го|я|ой|м|е|ая|ого)$")
 
 
 @lru_cache(maxsize=100_000)
@@ -387,6 +448,14 @@ def _subject_word(word: str) -> str | None:
     parses = natasha_models()["vocab"].parse(word.lower())
     pos = parses[0].tag.POS if parses else None
     return pos if pos in ("NOUN", "ADJF", "PRTF", "CONJ", "PREP") else None
+
+
+def _without_event(doc: Doc, ent: Span, events: tuple[str, ...]) -> Span:
+    """`ent` after a lower-case event noun inside it, when capitalized words follow it."""
+    for t in ent[:-1]:
+        if events and t.is_lower and t.lower_.startswith(events) and doc[t.i + 1].text[:1].isupper():
+            return Span(doc, t.i + 1, ent.end, label=ent.label_, kb_id=ent.kb_id_)
+    return ent
 
 
 def _with_subject(doc: Doc, ent: Span, bodies: tuple[str, ...], limit: int) -> Span:
@@ -532,16 +601,24 @@ def make_given_name_persons(nlp: Language, name: str, names_file: str, labels: l
     return given_name_persons
 
 
-@Language.factory("head_word_labels", default_config={"heads": {}, "labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"]})
-def make_head_word_labels(nlp: Language, name: str, heads: dict[str, str], labels: list[str]):
+@Language.factory(
+    "head_word_labels",
+    default_config={"heads": {}, "labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "directions": []},
+)
+def make_head_word_labels(nlp: Language, name: str, heads: dict[str, str], labels: list[str], directions: list[str]):
     """A multi-word name takes the label its last word implies ("Khabarovsk Krai" is a place,
-    "Renaissance Capital Bank" an organization), whatever the model said; `heads` maps words to labels."""
+    "Renaissance Capital Bank" an organization), whatever the model said; `heads` maps words to labels.
+    A head after nothing but a compass word is a geographic name, left as the model read it ("West
+    Bank": a river bank, not a bank)."""
     by_word, wanted = {w.lower(): lab for w, lab in heads.items()}, set(labels)
+    compass = {d.lower() for d in directions}
 
     def head_word_labels(doc: Doc) -> Doc:
         ents = []
         for e in doc.ents:
             label = by_word.get(e[-1].lower_) if len(e) > 1 and e.label_ in wanted else None
+            if label and all(t.lower_ in compass for t in e[:-1]):
+                label = None
             ents.append(Span(doc, e.start, e.end, label=label, kb_id=e.kb_id_) if label and label != e.label_ else e)
         doc.ents = ents
         return doc
@@ -550,15 +627,32 @@ def make_head_word_labels(nlp: Language, name: str, heads: dict[str, str], label
 
 
 @Language.factory(
-    "non_names", default_config={"labels": ["PERSON", "ORG"], "names_file": "", "titles": [], "lower_case": True}
+    "non_names",
+    default_config={
+        "labels": ["PERSON", "ORG"],
+        "names_file": "",
+        "titles": [],
+        "lower_case": True,
+        "common_nouns": False,
+    },
 )
-def make_non_names(nlp: Language, name: str, labels: list[str], names_file: str, titles: list[str], lower_case: bool):
+def make_non_names(
+    nlp: Language,
+    name: str,
+    labels: list[str],
+    names_file: str,
+    titles: list[str],
+    lower_case: bool,
+    common_nouns: bool,
+):
     """Drop PERSON/ORG spans that are not names: with `lower_case`, a one-word name the same
     document also writes in lower case ("Warships under the flag" beside "warships"; Russian
     capitalizes a body's first word, "Правительство", and writes it in lower case elsewhere, so
     its pipeline leaves this out), a term listed in `names_file` (what the model takes for a name:
     "COVID-19", "СМИ"), and the one-word end of a post title in `titles` ("Secretary of State",
-    "Secretary of the Treasury"). Gazetteer matches (which carry an id) stay."""
+    "Secretary of the Treasury"). With `common_nouns` (Russian), a one-word PERSON that the dictionary
+    knows only as a common word and that ends no longer name of the document ("Превосходительство",
+    an honorific) is no person. Gazetteer matches (which carry an id) stay."""
     wanted, posts = set(labels), {t.lower() for t in titles}
     listed = {w.lower() for w in _word_list(names_file)}
 
@@ -570,10 +664,19 @@ def make_non_names(nlp: Language, name: str, labels: list[str], names_file: str,
 
     def non_names(doc: Doc) -> Doc:
         lower: set[str] | None = None  # the document's lower-case words, read once when needed
+        surnames = {e[-1].lower_ for e in doc.ents if e.label_ == "PERSON" and len(e) > 1} if common_nouns else set()
         keep = []
         for e in doc.ents:
             if e.label_ in wanted and not e.ent_id_:
                 if e.text.lower() in listed:
+                    continue
+                if (
+                    common_nouns
+                    and e.label_ == "PERSON"
+                    and len(e) == 1
+                    and e[0].lower_ not in surnames
+                    and _common_word(e[0].lower_)
+                ):
                     continue
                 if lower_case and len(e) == 1 and e[0].is_title:
                     if lower is None:

@@ -1,15 +1,18 @@
 """Name equivalences learned from translation pairs: which Russian key is which English key.
 
-Every accepted RU/EN pair is evidence. Its sentences are aligned (monotone, by length, with shared
-numbers as anchors), and a Russian name and an English name the other side does not already share
-are linked when
+Every accepted RU/EN pair is evidence. Its sentences are aligned (monotone, by length, with the
+numbers and the entity keys both sides write as anchors), and a Russian name and an English name
+the other side does not already share are linked when they stand in aligned sentences (or next to
+them) and
 
 - their sounds agree (ICU's Russian-Latin transliteration, then the sound key of every word: the
-  surname for people) and they stand in aligned sentences, or next to them;
-- or they are the only unshared names of their kind (people / other names) in one aligned
-  sentence pair and their words say so too (a concept of the name words in common, a spelling
-  close enough, or the same acronym letters), the way translated names meet
-  ("Лейбористская партия", "Labour Party").
+  surname for people), "sound";
+- or their transliterations are close (difflib ratio, names of about the same length), "spelling";
+- or, in one aligned sentence pair, they are the only unshared names of their kind (people,
+  places, organizations), of about the same length, and their words say so too (a concept of the
+  name words in common or a spelling close enough; for people the same given-name initial), the
+  way translated names meet ("Лейбористская партия", "Labour Party"); with several such names,
+  the pairs whose key parts overlap most, each the other's best, "aligned".
 
 Links are counted over all pairs; a key is mapped only to the key it is linked to most often,
 and only when that key's best link is the same one (mutual best: no chains, no key with two
@@ -31,6 +34,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”)]?\s+(?=[\"'«“(]?[A-ZА-�
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC"})
 MIN_SPELLING = 0.75  # SequenceMatcher ratio of two transliterated names that are one name
+MIN_CROSS_LABEL_SPELLING = 0.85  # a person in one language, an organization in the other
 MIN_SUPPORTED_SPELLING = 0.5  # enough for the only unshared names of one aligned sentence pair
 SKIP_COST = 1.0  # a sentence left without partner (1-0, 0-1)
 MERGE_COST = 0.5  # two sentences translated as one (2-1, 1-2)
@@ -45,6 +49,7 @@ class Mention:
     person: bool
     norm: str
     sentence: int
+    kind: str = ""  # "person", "place" (GPE, LOC) or "org"
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,8 @@ def mentions_of(text: str, entities: Iterable[dict], spans: list[tuple[int, int]
     for e in sorted(entities, key=lambda x: (x["start"], x["end"])):
         if e["label"] in NAME_LABELS and e.get("entity_key"):
             norm = e.get("norm") or e["text"]
-            out.append(Mention(e["entity_key"], e["label"] == "PERSON", norm, _sentence_of(spans, e["start"])))
+            kind = {"PERSON": "person", "ORG": "org"}.get(e["label"], "place")
+            out.append(Mention(e["entity_key"], kind == "person", norm, _sentence_of(spans, e["start"]), kind))
     return out
 
 
@@ -145,6 +151,7 @@ def _anchors(mentions: list[Mention], shared: set[str], n: int) -> list[set[str]
 
 
 def _latin(name: str) -> str:
+    """A name as its transliterated spelling skeletons, word by word."""
     return " ".join(skeleton(w) for w in re.split(r"[\s-]+", transliterate(fold_name(name))) if w)
 
 
@@ -161,11 +168,70 @@ def sounds_agree(ru: Mention, en: Mention) -> bool:
 
 
 def spelling(ru: Mention, en: Mention) -> float:
-    return SequenceMatcher(None, _latin(ru.norm), _latin(en.norm), autojunk=False).ratio()
+    """How alike the transliterated names are (difflib ratio): the surnames for two people."""
+    a, b = _latin(ru.norm), _latin(en.norm)
+    if ru.person and en.person:
+        a, b = a.split()[-1:] or [""], b.split()[-1:] or [""]
+        a, b = a[0], b[0]
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+MIN_SHARED_TO_HOLD = 2  # pairs sharing a key that keep fewer links from moving it
+MIN_PART_OVERLAP = 0.5  # Jaccard of the key parts of two names of one aligned sentence pair
+
+
+def _part_overlap(a: str, b: str) -> float:
+    """Jaccard overlap of two word keys' parts; a part matches a part spelled alike (ratio >= 0.8)."""
+    pa, pb = set(a.split(":", 1)[-1].split("-")), set(b.split(":", 1)[-1].split("-"))
+    matched = pa & pb
+    for x in pa - matched:
+        if any(SequenceMatcher(None, x, y, autojunk=False).ratio() >= 0.8 for y in pb - matched):
+            matched.add(x)
+    return len(matched) / len(pa | pb) if pa | pb else 0.0
+
+
+def _best_overlaps(rs: list[Mention], es: list[Mention]) -> list[tuple[Mention, Mention]]:
+    """Several unshared names on each side of one aligned sentence pair: the pairs whose key parts
+    overlap most, each the other's best ("Армянское общественное радио", "Public Radio of Armenia")."""
+    rs = sorted({m.key: m for m in rs}.values(), key=lambda m: m.key)
+    es = sorted({m.key: m for m in es}.values(), key=lambda m: m.key)
+    scores = {(r.key, e.key): _part_overlap(r.key, e.key) for r in rs for e in es if "." not in r.key + e.key}
+    out = []
+    for r in rs:
+        for e in es:
+            s = scores.get((r.key, e.key), 0.0)
+            if s < MIN_PART_OVERLAP or not _comparable_lengths(r.key, e.key, parts=True):
+                continue
+            if s >= max(scores.get((r.key, x.key), 0.0) for x in es) and s >= max(
+                scores.get((x.key, e.key), 0.0) for x in rs
+            ):
+                out.append((r, e))
+    return out
+
+
+def _initial(key: str) -> str:
+    """The given name's initial in a person's key (`name:trump.d` -> "d"), or ""."""
+    return key.rpartition(".")[2] if "." in key else ""
+
+
+def _comparable_lengths(a: str, b: str, parts: bool = False) -> bool:
+    """Two names of about the same number of words (a translation does not triple a name); with
+    `parts`, two word keys of about the same number of parts (content words, concepts)."""
+    na, nb = (len(x.split("-")) for x in (a, b)) if parts else (len(a.split()), len(b.split()))
+    return min(na, nb) * 2 >= max(na, nb)
 
 
 def _concepts(key: str) -> set[str]:
     return set(key.split(":", 1)[-1].split("-")) if key.startswith("name:") and "." not in key else set()
+
+
+def shared_keys(ru_ents: list[dict], en_ents: list[dict]) -> set[str]:
+    """The name keys both sides of a pair name."""
+    keys = [
+        {e["entity_key"] for e in ents if e["label"] in NAME_LABELS and e.get("entity_key")}
+        for ents in (ru_ents, en_ents)
+    ]
+    return keys[0] & keys[1]
 
 
 def pair_links(ru_text: str, en_text: str, ru_ents: list[dict], en_ents: list[dict]) -> list[Link]:
@@ -192,25 +258,34 @@ def pair_links(ru_text: str, en_text: str, ru_ents: list[dict], en_ents: list[di
                 continue
             if sounds_agree(r, e):
                 kind = "sound"
-            elif r.person == e.person and spelling(r, e) >= MIN_SPELLING:
-                kind = "spelling"
+            elif _comparable_lengths(r.norm, e.norm) and spelling(r, e) >= (
+                MIN_SPELLING if r.person == e.person else MIN_CROSS_LABEL_SPELLING
+            ):
+                kind = "spelling"  # one name, whatever label each language's model gave it
             else:
                 kind = ""
             if kind:
                 links[(r.key, e.key)] = Link(r.key, e.key, kind, r.norm, e.norm)
                 linked_ru.add(r.key)
                 linked_en.add(e.key)
-    by_unit: dict[tuple[int, bool], tuple[list[Mention], list[Mention]]] = defaultdict(lambda: ([], []))
+    by_unit: dict[tuple[int, str], tuple[list[Mention], list[Mention]]] = defaultdict(lambda: ([], []))
     for r in ru_m:
         if r.key not in linked_ru and r.sentence in unit_of_ru:
-            by_unit[(unit_of_ru[r.sentence], r.person)][0].append(r)
+            by_unit[(unit_of_ru[r.sentence], r.kind)][0].append(r)
     for e in en_m:
         if e.key not in linked_en and e.sentence in unit_of_en:
-            by_unit[(unit_of_en[e.sentence], e.person)][1].append(e)
-    for (_, person), (rs, es) in sorted(by_unit.items()):
-        if len({m.key for m in rs}) == 1 and len({m.key for m in es}) == 1 and not person:
+            by_unit[(unit_of_en[e.sentence], e.kind)][1].append(e)
+    for (_, kind), (rs, es) in sorted(by_unit.items()):
+        if len({m.key for m in rs}) == 1 and len({m.key for m in es}) == 1:
             r, e = rs[0], es[0]
-            if _concepts(r.key) & _concepts(e.key) or spelling(r, e) >= MIN_SUPPORTED_SPELLING:
+            if kind == "person":
+                supported = _initial(r.key) and _initial(r.key) == _initial(e.key)  # "Ким Чен Ын", "Kim Jong-un"
+            else:
+                supported = _concepts(r.key) & _concepts(e.key) or spelling(r, e) >= MIN_SUPPORTED_SPELLING
+            if supported and _comparable_lengths(r.key, e.key, parts=kind != "person"):
+                links.setdefault((r.key, e.key), Link(r.key, e.key, "aligned", r.norm, e.norm))
+        elif kind != "person":
+            for r, e in _best_overlaps(rs, es):
                 links.setdefault((r.key, e.key), Link(r.key, e.key, "aligned", r.norm, e.norm))
     return [links[k] for k in sorted(links)]
 
@@ -234,8 +309,13 @@ def canonical(ru_key: str, en_key: str) -> str:
     return en_key
 
 
-def resolve_links(links: Iterable[Link]) -> list[KeyMapping]:
-    """Mutual best links over the corpus, as key-map rows (sorted by `entity_key`)."""
+def resolve_links(links: Iterable[Link], shared: Counter | None = None) -> list[KeyMapping]:
+    """Mutual best links over the corpus, as key-map rows (sorted by `entity_key`).
+
+    `shared` counts, per key, the pairs whose two sides both name it: a key that already joins the
+    languages in two pairs or more is not moved by fewer links ("РФ" left unshared once is still
+    Russia)."""
+    shared = shared or Counter()
     counts: Counter = Counter()
     example: dict[tuple[str, str], Link] = {}
     for link in links:
@@ -251,6 +331,8 @@ def resolve_links(links: Iterable[Link]) -> list[KeyMapping]:
     for k in sorted(counts, key=lambda k: (-counts[k], k)):
         if best_ru[k[0]] != k or best_en[k[1]] != k or k[0] in used or k[1] in used:
             continue  # a key already mapped (a key string may occur on both sides of other pairs)
+        if max(shared[k[0]], shared[k[1]]) >= MIN_SHARED_TO_HOLD and counts[k] < max(shared[k[0]], shared[k[1]]):
+            continue
         used.update(k)
         link = example[k]
         target = canonical(*k)
