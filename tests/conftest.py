@@ -57,6 +57,23 @@ def sample_run(prefect_harness, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def nerel_run(prefect_harness, tmp_path_factory) -> tuple[list[str], Path]:
+    """`pipeline evaluate nerel` on NEREL dev once per session (the real flow): the lines it printed
+    (the reference scorer's numbers last) and the processed folder; the NEREL tests share it."""
+    import contextlib
+    import io
+    from argparse import Namespace
+
+    from pipeline.evaluation.nerel import main
+
+    work = tmp_path_factory.mktemp("nerel")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(Namespace(gold=str(EVAL / "ner" / "nerel_dev.jsonl"), processed=None, out=str(work))) == 0
+    return buf.getvalue().strip().splitlines(), work / "processed"
+
+
 def free_port() -> int:
     import socket
 

@@ -53,14 +53,14 @@ def test_english_conll_dev_f1(english):
     ours, reference, _ = english
     assert ours == reference
     assert set(ours) == {"PER", "ORG", "LOC", "MISC", "overall"}
-    assert ours["overall"]["f1"] >= 0.70, ours
+    assert ours["overall"]["f1"] >= 0.74, ours
 
 
 def test_russian_factru_dev_f1(russian):
     ours, reference, _ = russian
     assert ours == reference
     assert set(ours) == {"PER", "ORG", "LOC", "overall"}
-    assert ours["overall"]["f1"] >= 0.88, ours
+    assert ours["overall"]["f1"] >= 0.91, ours
 
 
 @pytest.mark.parametrize("which", ["english", "russian"])
@@ -85,9 +85,12 @@ def test_unreadable_gold_is_a_clear_error(tmp_path):
     assert "cannot read gold file" in run.stdout
 
 
-# Before the keys learned from the pairs (entity stage alone, sound keys): share of PERSON/ORG keys
-# with more than one distinct name in one language, over all records of the set.
-NAMES_PER_KEY_BEFORE = {"wmt21": 0.1617, "wmt23": 0.1268}
+# Before the keys learned from the pairs (entity stage alone, sound keys), over all records of the
+# set: PERSON/ORG keys with more than one distinct name in one language (82 of 507, 43 of 339), and
+# with more than one full name (a surname alone, a given name alone or an acronym of another name of
+# the key not counted: 35 of 507, 16 of 339).
+SEVERAL_NAMES_BEFORE = {"wmt21": 82, "wmt23": 43}
+FULL_NAMES_SHARE_BEFORE = {"wmt21": 0.069, "wmt23": 0.0472}
 N_PAIRS = {"wmt21": 65, "wmt23": 32}
 
 
@@ -108,13 +111,18 @@ def test_translation_pairs_share_keys_and_dates(pair_coverage):
     """Micro-averaged over the true pairs, in both directions: of the PERSON/ORG keys and DATE
     values of one side, the share the other side names (as any entity), keys read through the key
     map. Before the keys learned from the pairs: wmt21 ru->en 0.758 (320/422), en->ru 0.755
-    (332/440); wmt23 (JSON Lines records) 0.657 (153/233), 0.710 (152/214). Precision may not pay
-    for it: the share of keys with several names per language is not higher than before."""
+    (332/440); wmt23 (JSON Lines records) 0.675 (164/243), 0.721 (163/226). Precision may not pay
+    for it: no more keys with several names per language than before, and a share of keys with
+    several full names not higher."""
     name, coverage, _ = pair_coverage
     for direction in ("ru_in_en", "en_in_ru"):
         assert coverage[direction]["total"] > 150
         assert coverage[direction]["coverage"] >= 0.80, (name, coverage)
-    assert coverage["names_per_key"]["share"] <= NAMES_PER_KEY_BEFORE[name], (name, coverage)
+    names = coverage["names_per_key"]
+    assert names["keys_with_several_names"] <= SEVERAL_NAMES_BEFORE[name], (name, names)
+    assert names["full_names_share"] <= FULL_NAMES_SHARE_BEFORE[name], (name, names)
+    for half in coverage["halves"]:  # the first and the second half of the gold pairs, each on its own
+        assert min(half[d]["coverage"] for d in ("ru_in_en", "en_in_ru")) >= 0.75, (name, coverage["halves"])
 
 
 def test_key_coverage_misses_add_up(pair_coverage):

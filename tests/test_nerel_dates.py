@@ -25,16 +25,10 @@ DESIGN = 63  # articles read while designing; the rest are held back
 
 
 @pytest.fixture(scope="module")
-def nerel(prefect_harness, tmp_path_factory):
-    """`pipeline evaluate nerel` once (the real flow), its printed lines and the folder it wrote."""
-    work = tmp_path_factory.mktemp("nerel")
-    import contextlib
-    import io
-
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        assert main(Namespace(gold=str(GOLD), processed=None, out=str(work))) == 0
-    return buf.getvalue().strip().splitlines(), work / "processed"
+def nerel(nerel_run):
+    """`pipeline evaluate nerel` once (the real flow, shared with the other NEREL tests): its printed
+    lines and the folder it wrote."""
+    return nerel_run
 
 
 def _parts() -> tuple[dict, dict]:

@@ -85,9 +85,8 @@ def test_readme_snippet_runs_and_is_true(code, in_analyst_folder, truth, capsys)
     namespace: dict = {"__name__": "__readme__"}
     exec(compile(code, "README.md snippet", "exec"), namespace)
     assert capsys.readouterr().out.strip()  # it shows something
-    results = {
-        name: _frame(namespace[name]) for name in ("top", "both", "tm", "shares", "unique_docs", "entity_keys") if name in namespace
-    }
+    wanted = ("top", "both", "tm", "shares", "unique_docs", "entity_keys")
+    results = {name: _frame(namespace[name]) for name in wanted if name in namespace}
     assert results
     if "unique_docs" in results:  # tests/test_near_duplicates_wmt.py runs these on a dataset with repeats
         assert set(results["unique_docs"].doc_id) == truth["unique_docs"]

@@ -206,8 +206,13 @@ def coverage_misses(
 
 
 def _part_of_another(name: str, names: set[str]) -> bool:
-    """A name that is the first or last words of another name ("Трамп" of "Дональд Трамп")."""
+    """A name that is the first or last words of another name ("Трамп" of "Дональд Трамп"), or
+    the acronym of another ("ес" of "европейский союз")."""
+    from pipeline.nlp.keys import is_acronym_of
+
     words = name.split()
+    if len(words) == 1 and any(is_acronym_of(name.upper(), o, strict=True) for o in names if o != name):
+        return True
     return any(
         len(o.split()) > len(words) and (o.split()[: len(words)] == words or o.split()[-len(words) :] == words)
         for o in names
@@ -216,9 +221,10 @@ def _part_of_another(name: str, names: set[str]) -> bool:
 
 def names_per_key(entities: Iterable[EntityRecord]) -> dict:
     """Precision of the keys: how many PERSON/ORG keys carry more than one distinct name (folded
-    `norm`) in one language, of all keys, and the share; `full_names`: the same when a name that
-    is the first or last words of another name of the key (a surname, a given name alone) is not
-    counted as another name."""
+    `norm`) in one language, of all keys, and the share (`per_language_share`: of the keys of each
+    language apart, which a cross-lingual join leaves unchanged); `full_names`: the same when a name that
+    is the first or last words of another name of the key (a surname, a given name alone) or its
+    acronym is not counted as another name."""
     from pipeline.nlp.keys import fold_name
 
     names: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -228,7 +234,11 @@ def names_per_key(entities: Iterable[EntityRecord]) -> dict:
     keys = {k for k, _ in names}
     several = {k for (k, _), v in names.items() if len(v) > 1}
     full = {k for (k, _), v in names.items() if len({n for n in v if not _part_of_another(n, v)}) > 1}
+    several_here = sum(len(v) > 1 for v in names.values())
     return {
+        "key_languages": len(names),  # (key, language) with a name: a key the pairs join is one per language
+        "key_languages_with_several_names": several_here,
+        "per_language_share": round(several_here / len(names), 4) if names else 0.0,
         "keys": len(keys),
         "keys_with_several_names": len(several),
         "share": round(len(several) / len(keys), 4) if keys else 0.0,
@@ -293,6 +303,8 @@ def keys_main(args: argparse.Namespace) -> int:
             for row in coverage_misses(counted, present, pairs):
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
     result = key_coverage(counted, present, pairs)
+    half = len(pairs) // 2  # each half of the gold pairs apart: one may be held back while tuning
+    result["halves"] = [key_coverage(counted, present, part) for part in (pairs[:half], pairs[half:])]
     result["names_per_key"] = names_per_key(entities)
     print(f"{len(pairs)} true pairs, {len(records)} documents")
     print(json.dumps(result))

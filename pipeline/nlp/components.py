@@ -153,6 +153,40 @@ def make_strip_determiners(nlp: Language, name: str, determiners: list[str]):
     return strip_determiners
 
 
+MAX_PARTICLE_CHARS = 3  # "de", "von", "bin", "ибн": lower-case words that are part of a name
+
+
+@Language.factory("person_name_start", default_config={"labels": ["PERSON"], "common_nouns": False})
+def make_person_name_start(nlp: Language, name: str, labels: list[str], common_nouns: bool):
+    """A person's name starts with a capital: the lower-case words a model puts before it are a
+    description ("премьер-министр Никол Пашинян") and leave the span; short particles ("de Gaulle",
+    "фон дер Ляйен") stay. With `common_nouns` (Russian), so do words the dictionary knows only as
+    common words, capitalized at a sentence start ("Врач-сомнолог София Черкасова")."""
+    wanted = set(labels)
+
+    def common(token) -> bool:
+        parts = [p for p in token.lower_.split("-") if p]
+        return common_nouns and bool(parts) and all(_common_word(p) for p in parts)
+
+    def descriptive(token) -> bool:
+        return token.is_punct or (token.text[:1].islower() and len(token) > MAX_PARTICLE_CHARS) or common(token)
+
+    def person_name_start(doc: Doc) -> Doc:
+        ents = []
+        for ent in doc.ents:
+            start = ent.start
+            if ent.label_ in wanted and not ent.ent_id_:
+                while start < ent.end - 1 and descriptive(doc[start]):
+                    start += 1
+                if not doc[start].text[:1].isupper() or common(doc[start]):
+                    start = ent.start  # no name word left to start the name: the model's span stays
+            ents.append(Span(doc, start, ent.end, label=ent.label_) if start != ent.start else ent)
+        doc.ents = ents
+        return doc
+
+    return person_name_start
+
+
 @Language.factory("russian_name_normalizer", default_config={"labels": ["PERSON", "ORG", "LOC", "GPE"]})
 def make_russian_name_normalizer(nlp: Language, name: str, labels: list[str]):
     """`doc._.norms`: names in the nominative ("Генеральной Ассамблеи" -> "Генеральная Ассамблея").
@@ -499,9 +533,10 @@ def _acronym_after(doc: Doc, ent: Span) -> Span | None:
 def make_document_names(nlp: Language, name: str, labels: list[str], propagate: bool, max_words: int):
     """One label for one name within a document, and names found once tagged wherever they recur.
 
-    The majority label of a name wins (ties: its first label); the surname of a PERSON is a
-    PERSON; an acronym in parentheses after its expansion takes the expansion's label. With
-    `propagate`, other occurrences of a known name that no entity covers become entities too.
+    The majority label of a name wins (ties: its first label); the first or last word of a
+    PERSON's name, alone, is that PERSON, not an ORG; an acronym in parentheses after its expansion
+    takes the expansion's label. With `propagate`, other occurrences of a known name that no entity
+    covers become entities too.
     """
     wanted = set(labels)
 
@@ -512,6 +547,13 @@ def make_document_names(nlp: Language, name: str, labels: list[str], propagate: 
             if e.label_ in wanted:
                 votes[e.text][e.label_] += 1
         best = {text: max(c, key=lambda lab: c[lab]) for text, c in votes.items()}
+        if "PERSON" in wanted:  # "Wang" beside "Wang Donghai", "Trump" beside "Donald Trump": the person
+            listed = {e.text for e in ents if e.ent_id_}  # a gazetteer name keeps its label
+            for e in ents:
+                if e.label_ == "PERSON" and len(e) > 1:
+                    for word in (e[0], e[-1]):
+                        if best.get(word.text) == "ORG" and _is_name_start(word) and word.text not in listed:
+                            best[word.text] = "PERSON"
         acronyms = {}
         for e in ents:
             acr = _acronym_after(doc, e) if e.label_ in wanted else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -296,7 +297,36 @@ def tie_people(entities: list[EntityRecord]) -> list[EntityRecord]:
             key = min(with_initial, key=lambda k: (-counts[k], len(k), k))
             for i in chosen:
                 out[i] = replace(out[i], entity_key=key)
+            _one_norm(out, chosen)
     return out
+
+
+MAX_ENDING_CHARS = 3  # a Russian case ending: "Десантис"/"Десантиса", "Оливейра"/"Оливейрой"
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """Two forms of one word that differ only in a case ending."""
+    n = len(os.path.commonprefix([a.lower(), b.lower()]))
+    return n >= 3 and max(len(a), len(b)) - n <= MAX_ENDING_CHARS
+
+
+def _one_norm(entities: list[EntityRecord], members: list[int]) -> None:
+    """The Russian mentions of one person with the same number of words whose norms differ only in
+    case endings (the normalizer left a foreign surname inflected: "Десантиса" beside "Десантис")
+    take one norm: the shortest form (a nominative has no ending added), then the most frequent."""
+    by_words: dict[int, list[int]] = defaultdict(list)
+    for i in members:
+        e = entities[i]
+        if e.lang == "ru" and e.norm:
+            by_words[len(e.norm.split())].append(i)
+    for group in by_words.values():
+        norms = Counter(entities[i].norm for i in group)
+        if len(norms) < 2:
+            continue
+        best = min(norms, key=lambda n: (len(n), -norms[n], n))
+        if all(all(_same_stem(a, b) for a, b in zip(n.split(), best.split())) for n in norms):
+            for i in group:
+                entities[i] = replace(entities[i], norm=best)
 
 
 def absolute_dates(e: EntityRecord, text: str, year: int | None) -> list[EntityRecord]:
