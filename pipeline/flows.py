@@ -28,6 +28,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipeline.bitext import sync_bitext
@@ -35,6 +36,7 @@ from pipeline.corpus import RunSummary, build_entity_keys, learn_keys, pair_corp
 from pipeline.dump import analyze_batch, load_analysis_models, open_source, process_dump
 from pipeline.duplicates import find_duplicates
 from pipeline.manifest import Waiting, ok_dump_ids, plan_run, record_and_retire, record_dumps, superseded_rows
+from pipeline.prefect_api import PrefectAPI, choose_api
 from pipeline.progress import current as current_progress
 from pipeline.records import DocumentRecord
 from pipeline.settings import Settings
@@ -183,14 +185,14 @@ def drop_uncommitted(store: Store) -> None:
 
 def run_flow(
     raw_dir: str, out_dir: str, lock_timeout_s: float | None = None, workers: int | None = None,
-    dask_address: str | None = None,
+    dask_address: str | None = None, api: PrefectAPI | None = None,
 ) -> dict:
     """One flow run, on the default thread runner, a local Dask cluster of `workers` processes, or
-    the Dask cluster at `dask_address`."""
+    the Dask cluster at `dask_address`, reporting to `api` (see `reporting_to`)."""
     chosen = process_raw_folder
     if workers is not None or dask_address:
         chosen = process_raw_folder.with_options(task_runner=dask_runner(workers, dask_address))
-    with prefect_api_for_workers(workers is not None):
+    with reporting_to(api, Settings.from_env().local_server_url):
         return chosen(raw_dir=raw_dir, out_dir=out_dir, lock_timeout_s=lock_timeout_s)
 
 
@@ -206,28 +208,24 @@ def dask_runner(workers: int | None, address: str | None):
 
 
 @contextlib.contextmanager
-def prefect_api_for_workers(local_cluster: bool) -> Iterator[None]:
-    """Give local Dask workers one Prefect API to report to.
-
-    Without PREFECT_API_URL every process would start its own temporary server: the flow's
-    process and each worker. Here one temporary server is started for the run, and its URL is
-    set in the environment that the worker processes inherit.
-    """
-    if not local_cluster or os.environ.get("PREFECT_API_URL"):
-        yield
+def reporting_to(api: PrefectAPI | None, local_server_url: str) -> Iterator[PrefectAPI]:
+    """The Prefect API of one run (`pipeline.prefect_api`): `api` as `pipeline run` chose it before
+    Prefect was imported, or chosen here (PREFECT_API_URL or the current Prefect setting, a running
+    local server, a temporary one). Its URL is set for Prefect and in the environment, which local
+    Dask workers inherit (without it each worker would start a temporary server of its own); a
+    temporary server stops when the process exits."""
+    if api is None:
+        api = choose_api(local_server_url, PREFECT_API_URL.value())
+    api.wait()
+    if api.kind == "configured":
+        yield api
         return
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    server = SubprocessASGIServer()
-    server.start()
-    os.environ["PREFECT_API_URL"] = server.api_url
+    os.environ["PREFECT_API_URL"] = api.url
     try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield
+        with temporary_settings(updates={PREFECT_API_URL: api.url}):
+            yield api
     finally:
         os.environ.pop("PREFECT_API_URL", None)
-        server.stop()
 
 
 def check_cron(cron: str, timezone: str) -> None:

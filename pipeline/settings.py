@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # a new or changed raw file is looked at twice, this far apart; one whose size or mtime moved
     # in between is still being written and is left for a later run
     settle_s: float = 3.0
+    # a Prefect server already running here is reported to when PREFECT_API_URL is not set (where
+    # `prefect server start` listens; loopback only; empty: always start a temporary one)
+    local_server_url: str = "http://127.0.0.1:4200/api"
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

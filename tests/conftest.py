@@ -14,6 +14,9 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 # runs look twice at each new raw file, this far apart (the default of 3 s would slow every test
 # run); subprocess runs inherit it. tests/test_changing_dumps.py sets its own where it matters.
 os.environ.setdefault("PIPELINE_SETTLE_S", "0.2")
+# A Prefect server a developer keeps running on the default address does not receive the tests' runs
+# (tests that want a running server name the session's own: PIPELINE_LOCAL_SERVER_URL).
+os.environ.setdefault("PIPELINE_LOCAL_SERVER_URL", "")
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("PIPELINE_SHARED_DIR", REPO.parent / "shared"))

@@ -37,11 +37,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.corpus import RunSummary
-    from pipeline.flows import run_flow
-    from pipeline.progress import console
-    from pipeline.store import LockTimeout
-
     if not os.path.isdir(args.raw):
         print(f"pipeline run: raw folder not found: {args.raw}", file=sys.stderr)
         return 1
@@ -55,10 +50,21 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    api = choose_prefect_api()  # before the heavy imports below: a temporary server boots meanwhile
+    from pipeline.corpus import RunSummary
+    from pipeline.flows import run_flow
+    from pipeline.progress import console
+    from pipeline.store import LockTimeout
+
     try:
         with console():
             result = run_flow(
-                str(args.raw), str(args.out), args.lock_timeout, workers=args.workers, dask_address=args.dask_address
+                str(args.raw),
+                str(args.out),
+                args.lock_timeout,
+                workers=args.workers,
+                dask_address=args.dask_address,
+                api=api,
             )
     except LockTimeout as exc:
         print(f"pipeline run: {exc}", file=sys.stderr)
@@ -66,3 +72,24 @@ def run(args: argparse.Namespace) -> int:
     summary = RunSummary(**result)
     print(summary.line())
     return EXIT_REJECTED if summary.rejected else EXIT_OK
+
+
+def choose_prefect_api():
+    """The Prefect API of this run, chosen before Prefect is imported (None when it already is, in
+    a test harness: the flow module chooses then); says which on stderr."""
+    if "prefect" in sys.modules:
+        return None
+    from pipeline.prefect_api import choose_api
+
+    local = Settings.from_env().local_server_url
+    api = choose_api(local, os.environ.get("PREFECT_API_URL"))
+    if api.kind == "running":
+        print(f"pipeline run: reporting to the Prefect server at {api.url}", file=sys.stderr)
+    elif api.kind == "temporary":
+        where = f" at {local}" if local else ""
+        print(
+            f"pipeline run: started a temporary Prefect server for this run (none running{where};"
+            " `prefect server start` keeps one, with its UI)",
+            file=sys.stderr,
+        )
+    return api
