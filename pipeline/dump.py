@@ -41,7 +41,7 @@ from pipeline.stages.documents import assign_published
 from pipeline.stages.entities import extract_entities, harmonize_labels, normalize_entities, year_counts
 from pipeline.stages.near_duplicates import signatures_table
 from pipeline.stages.pairing import embed_documents, sentence_encoder
-from pipeline.stages.readers import DumpSource, open_dump
+from pipeline.stages.readers import DumpSource, Reread, open_dump
 from pipeline.store import Store
 
 
@@ -72,9 +72,13 @@ class DumpContext:
         return years.most_common(1)[0][0] if years else None
 
 
-def open_source(path: Path, settings: Settings) -> DumpSource:
-    """Read, decode and split one dump file (streaming); raises DumpRejected, or OSError for I/O."""
-    return open_dump(Path(path), settings)
+def open_source(
+    path: Path, settings: Settings, dump_id: str | None = None, size_bytes: int | None = None,
+    encoding: str | None = None,
+) -> DumpSource:
+    """Read, decode and split one dump file (streaming; read once when the planned `dump_id` is
+    given); raises DumpRejected, or OSError for I/O."""
+    return open_dump(Path(path), settings, dump_id, size_bytes, encoding)
 
 
 def iter_batches(source: DumpSource, batch_size: int) -> Iterator[list[DocumentRecord]]:
@@ -194,15 +198,45 @@ def process_dump(
 
     `opener` and `submit` let the orchestrator run the steps as tasks (pipeline/flows.py); by
     default they run here, in this process. With `looked` (the planned size, mtime, ctime, inode),
-    a file that changed while it was read is not switched in: Waiting, for a later run."""
+    a file that changed while it was read is not switched in: Waiting, for a later run.
+
+    Given the planned `dump_id`, a text dump is read once (see `readers.open_dump`); in the rare
+    case that its first chunk suggested another encoding than the whole stream decides, what was
+    staged is dropped and the dump is read once more in that encoding."""
     opener = opener or open_source
     submit = submit or (lambda batch: _completed(analyze_batch(batch, settings)))
+    planned, encoding = dump_id, None
     dump_id = dump_id or "path:" + Path(path).name
-    try:
-        source = opener(Path(path), settings)
-    except (OSError, DumpRejected) as exc:
-        return rejected_row(Path(path), dump_id, exc)
-    writer = DumpWriter(source, settings, store)
+    while True:
+        try:
+            source = opener(Path(path), settings, planned, looked[0] if looked else None, encoding)
+        except (OSError, DumpRejected) as exc:
+            return rejected_row(Path(path), dump_id, exc)
+        writer = DumpWriter(source, settings, store)
+        try:
+            _write_batches(source, settings, writer, submit)
+        except Reread as again:  # the whole stream decided another encoding: once more, in it
+            writer.abort()
+            encoding = again.encoding
+            continue
+        except (OSError, DumpRejected) as exc:
+            writer.abort()
+            if not unchanged_since(Path(path), looked):
+                return Waiting(str(path), CHANGED_WHILE_READ)
+            return rejected_row(Path(path), source.dump_id, exc)
+        break
+    changed = source.read_id not in (None, source.dump_id)  # the bytes read are not the ones planned
+    if looked is not None and (changed or source.dump_id != dump_id or not unchanged_since(Path(path), looked)):
+        writer.abort()
+        return Waiting(str(path), CHANGED_WHILE_READ)
+    return writer.finish()
+
+
+def _write_batches(
+    source: DumpSource, settings: Settings, writer: DumpWriter, submit: Callable[[list[DocumentRecord]], Future]
+) -> None:
+    """Submit the batches of a dump (at most `batches_in_flight` at once) and write them in order;
+    when reading fails midway, the batches being analyzed finish before the error goes on."""
     in_flight: deque[tuple[list[DocumentRecord], Future]] = deque()
     try:
         for batch in iter_batches(source, settings.batch_size):
@@ -213,18 +247,11 @@ def process_dump(
         while in_flight:
             done, future = in_flight.popleft()
             writer.write_batch(done, future.result())
-    except (OSError, DumpRejected) as exc:
-        for _, future in in_flight:  # let the batches being analyzed finish before the staging goes
+    except (OSError, DumpRejected, Reread):
+        for _, future in in_flight:
             with contextlib.suppress(Exception):
                 future.result()
-        writer.abort()
-        if not unchanged_since(Path(path), looked):
-            return Waiting(str(path), CHANGED_WHILE_READ)
-        return rejected_row(Path(path), source.dump_id, exc)
-    if looked is not None and (source.dump_id != dump_id or not unchanged_since(Path(path), looked)):
-        writer.abort()
-        return Waiting(str(path), CHANGED_WHILE_READ)
-    return writer.finish()
+        raise
 
 
 def _completed(value: BatchAnalysis) -> Future:

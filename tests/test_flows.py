@@ -14,11 +14,11 @@ def _flaky(monkeypatch, error: Exception, failures: int) -> list[int]:
     calls: list[int] = []
     real = dump_mod.open_dump
 
-    def open_dump(path, settings):
+    def open_dump(path, settings, *known):
         calls.append(1)
         if len(calls) <= failures:
             raise error
-        return real(path, settings)
+        return real(path, settings, *known)
 
     monkeypatch.setattr(dump_mod, "open_dump", open_dump)
     return calls

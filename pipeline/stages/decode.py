@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from charset_normalizer import from_bytes
 
 CHUNK_BYTES = 1 << 20
@@ -145,102 +146,193 @@ def _check_controls(chunks: Iterable[bytes], encoding: str) -> None:
         raise DumpRejected(f"binary content: control characters in text decoded as {encoding}")
 
 
-def _cyrillic_scores(chunks: Iterable[bytes]) -> dict[str, tuple[float, int]]:
-    """For cp1251 and koi8-r: (plausibility, Cyrillic letters) over the whole stream.
+class _Controls:
+    """Control characters of one candidate decoding: in its first `_HEAD_CHARS` characters and in all."""
 
-    Plausibility is the share of the ten most common Russian letters among the Cyrillic ones
-    (case-independent), or 0 when Cyrillic letters mostly sit inside Latin words, as Latin-1
-    accents read as cp1251 do (`Genиve`).
+    def __init__(self) -> None:
+        self.head_chars = self.head_controls = self.chars = self.controls = 0
+
+    def add_text(self, text: str) -> None:
+        if self.head_chars < _HEAD_CHARS:
+            head = text[: _HEAD_CHARS - self.head_chars]
+            self.head_chars += len(head)
+            self.head_controls += len(_CONTROL.findall(head))
+        self.chars += len(text)
+        self.controls += len(_CONTROL.findall(text))
+
+    def add_single_bytes(self, chunk: bytes, hist) -> None:
+        """The same for an 8-bit encoding (one character per byte, controls at their ASCII bytes)."""
+        if self.head_chars < _HEAD_CHARS:
+            head = chunk[: _HEAD_CHARS - self.head_chars]
+            self.head_chars += len(head)
+            self.head_controls += len(head) - len(head.translate(None, _CONTROL_BYTES))
+        self.chars += len(chunk)
+        self.controls += int(hist[_CONTROL_INDEX].sum())
+
+    def head_is_binary(self) -> bool:
+        """Whether the first `_HEAD_CHARS` are all in and already hold too many control characters."""
+        return self.head_chars >= _HEAD_CHARS and self.head_controls > max(8, self.head_chars // 1000)
+
+    def check(self, encoding: str) -> None:
+        if self.head_controls > max(8, self.head_chars // 1000) or self.controls > max(8, self.chars // 1000):
+            raise DumpRejected(f"binary content: control characters in text decoded as {encoding}")
+
+
+def _byte_classes(encoding: str) -> tuple[list[int], list[int], re.Pattern[bytes]]:
+    """For an 8-bit encoding: the bytes of the ten common Russian letters, of all Russian letters,
+    and `_MIXED_SCRIPT` as a pattern over its bytes."""
+    chars = {b: bytes([b]).decode(encoding, "ignore") for b in range(256)}
+    common = [b for b, c in chars.items() if c and c in _RU_COMMON]
+    letters = [b for b, c in chars.items() if c and c in _RU_ALL]
+    cyr = b"[" + b"".join(re.escape(bytes([b])) for b in letters) + b"]"
+    return common, letters, re.compile(rb"[A-Za-z]" + cyr + b"|" + cyr + rb"(?=[A-Za-z])")
+
+
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+_CONTROL_INDEX = list(_CONTROL_BYTES)
+_UNDEFINED = {name: [b for b in range(256) if not bytes([b]).decode(name, "ignore")] for name in _CYRILLIC_8BIT}
+
+
+class EncodingDetector:
+    """Every check of `detect_encoding`, accumulated over one pass of the bytes (`feed`, `finish`),
+    then decided by `verdict` with the same rules and messages.
+
+    The 8-bit candidates are scored from a byte histogram (numpy), not decoded: one character per
+    byte, so the letter counts, the mixed-script matches and the control characters are the same.
     """
-    decoders = {name: codecs.getincrementaldecoder(name)("strict") for name in _CYRILLIC_8BIT}
-    counts = {name: [0, 0, 0] for name in _CYRILLIC_8BIT}
-    for chunk in chunks:
-        for name in list(decoders):
-            try:
-                text = decoders[name].decode(chunk)
-            except UnicodeDecodeError:
-                del decoders[name]
-                continue
-            c = counts[name]
-            c[0] += sum(text.count(ch) for ch in _RU_COMMON)
-            c[1] += sum(text.count(ch) for ch in _RU_ALL)
-            c[2] += len(_MIXED_SCRIPT.findall(text))
-    scores = {}
-    for name in decoders:
-        common, letters, mixed = counts[name]
-        plausible = letters and mixed <= MAX_MIXED_SHARE * letters
-        scores[name] = (common / letters if plausible else 0.0, letters)
-    return scores
 
+    def __init__(self) -> None:
+        self.sample = bytearray()
+        self.bom: str | None = None  # decided once the first 4 bytes are in; "" for none
+        self._held: list[bytes] = []
+        self.nul = False
+        self.utf8_ok = True
+        self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+        self._replaced = codecs.getincrementaldecoder("utf-8")("replace")
+        self.valid = self.invalid = 0
+        self.controls = {name: _Controls() for name in ("utf-8", UTF8_REPLACED, *_CYRILLIC_8BIT)}
+        self.cyrillic = {name: [0, 0, 0] for name in _CYRILLIC_8BIT}
+        self._bom_decoder = None
+        self.bom_error: UnicodeDecodeError | None = None
 
-def _utf8_or_binary(chunks: Iterable[bytes]) -> bool:
-    """True when the stream is valid UTF-8; rejects NUL bytes (binary, or UTF-16/32 without a BOM)."""
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    ok = True
-    for chunk in chunks:
+    def feed(self, chunk: bytes) -> None:
+        if len(self.sample) < SAMPLE_BYTES:
+            self.sample += chunk[: SAMPLE_BYTES - len(self.sample)]
+        if self.bom is None:
+            self._held.append(chunk)
+            if len(self.sample) >= 4:
+                self._start()
+            return
+        self._take(chunk)
+
+    def _start(self) -> None:
+        head = bytes(self.sample[:4])
+        self.bom = next((name for bom, name in _BOMS if head.startswith(bom)), "")
+        if self.bom:
+            self.controls[self.bom] = _Controls()
+            self._bom_decoder = codecs.getincrementaldecoder(self.bom)("strict")
+        held, self._held = self._held, []
+        for chunk in held:
+            self._take(chunk)
+
+    def _take(self, chunk: bytes) -> None:
+        if self.bom:
+            self._decode_bom(chunk, False)
+            return
         if b"\x00" in chunk:
-            raise DumpRejected("binary content: NUL bytes and no UTF-16/32 byte order mark")
-        if ok:
+            self.nul = True
+        if self.utf8_ok:
             try:
-                decoder.decode(chunk)
+                self.controls["utf-8"].add_text(self._utf8.decode(chunk))
             except UnicodeDecodeError:
-                ok = False
-    if ok:
+                self.utf8_ok = False
+        self._add_replaced(self._replaced.decode(chunk))
+        if not chunk:
+            return
+        hist = np.bincount(np.frombuffer(chunk, np.uint8), minlength=256)
+        for name in list(self.cyrillic):
+            if hist[_UNDEFINED[name]].any():
+                del self.cyrillic[name]  # not this encoding (as a strict decoder would fail here)
+                continue
+            common, letters, mixed = _BYTE_CLASSES[name]
+            counts = self.cyrillic[name]
+            counts[0] += int(hist[common].sum())
+            n_letters = int(hist[letters].sum())
+            counts[1] += n_letters
+            counts[2] += len(mixed.findall(chunk)) if n_letters else 0
+            self.controls[name].add_single_bytes(chunk, hist)
+
+    def _decode_bom(self, chunk: bytes, final: bool) -> None:
+        if self.bom_error is not None:
+            return
         try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            ok = False
-    return ok
+            self.controls[self.bom].add_text(self._bom_decoder.decode(chunk, final))
+        except UnicodeDecodeError as exc:
+            self.bom_error = exc
 
-
-def _mostly_utf8(chunks: Iterable[bytes]) -> bool:
-    """UTF-8 with a few damaged bytes (a cut or a bad copy), not text in another encoding.
-
-    Read as UTF-8, cp1251 or koi8-r text breaks at nearly every Cyrillic letter; a damaged UTF-8
-    file has many valid non-ASCII characters for each invalid sequence.
-    """
-    valid = invalid = 0
-    for text in _decoded(chunks, UTF8_REPLACED):
+    def _add_replaced(self, text: str) -> None:
         bad = text.count("\ufffd")
-        invalid += bad
-        valid += len(text) - len(text.encode("ascii", "ignore")) - bad
-    return invalid <= MAX_INVALID_UTF8_SHARE * valid
+        self.invalid += bad
+        self.valid += len(text) - len(text.encode("ascii", "ignore")) - bad
+        self.controls[UTF8_REPLACED].add_text(text)
 
-
-def _sample(chunks: Iterable[bytes]) -> bytes:
-    out = bytearray()
-    for chunk in chunks:
-        out += chunk[: SAMPLE_BYTES - len(out)]
-        if len(out) >= SAMPLE_BYTES:
-            break
-    return bytes(out)
-
-
-def detect_encoding(open_chunks: ByteChunks) -> str:
-    """The encoding of a byte stream (`open_chunks()` gives a fresh pass); DumpRejected when none fits."""
-    head = _sample(open_chunks())[:4]
-    for bom, name in _BOMS:
-        if head.startswith(bom):
+    def finish(self) -> None:
+        """The end of the stream: flush the decoders."""
+        if self.bom is None:
+            self._start()
+        if self.bom:
+            self._decode_bom(b"", True)
+            return
+        if self.utf8_ok:
             try:
-                _check_controls(open_chunks(), name)
-            except UnicodeDecodeError as exc:
-                raise DumpRejected(
-                    f"invalid {name} after its byte order mark: {exc.reason} at byte {exc.start}"
-                ) from None
+                self.controls["utf-8"].add_text(self._utf8.decode(b"", final=True))
+            except UnicodeDecodeError:
+                self.utf8_ok = False
+        self._add_replaced(self._replaced.decode(b"", final=True))
+
+    def looks_binary(self, encoding: str) -> bool:
+        """Whether the stream, read as `encoding`, is already sure to be rejected or read otherwise."""
+        if self.bom is None:
+            return False
+        if self.nul and not self.bom:
+            return True
+        counts = self.controls.get(encoding)
+        return counts is not None and counts.head_is_binary()
+
+    def verdict(self, open_chunks: ByteChunks) -> str:
+        """The encoding `detect_encoding` gives this stream (after `finish`); DumpRejected when none fits.
+        `open_chunks` is read again only for an encoding that charset-normalizer proposes."""
+        if self.bom:
+            if self.bom_error is not None:
+                exc = self.bom_error
+                raise DumpRejected(f"invalid {self.bom} after its byte order mark: {exc.reason} at byte {exc.start}")
+            self.controls[self.bom].check(self.bom)
+            return self.bom
+        if self.nul:
+            raise DumpRejected("binary content: NUL bytes and no UTF-16/32 byte order mark")
+        if self.utf8_ok:
+            self.controls["utf-8"].check("utf-8")
+            return "utf-8"
+        if self.invalid <= MAX_INVALID_UTF8_SHARE * self.valid:
+            self.controls[UTF8_REPLACED].check(UTF8_REPLACED)
+            return UTF8_REPLACED
+        plausible = []
+        for name, (common, letters, mixed) in self.cyrillic.items():
+            score = common / letters if letters and mixed <= MAX_MIXED_SHARE * letters else 0.0
+            if letters >= MIN_CYRILLIC_LETTERS and score >= MIN_COMMON_SHARE:
+                plausible.append((score, name))
+        if plausible:
+            name = max(plausible)[1]
+            self.controls[name].check(name)
             return name
-    if _utf8_or_binary(open_chunks()):
-        _check_controls(open_chunks(), "utf-8")
-        return "utf-8"
-    if _mostly_utf8(open_chunks()):
-        _check_controls(open_chunks(), UTF8_REPLACED)
-        return UTF8_REPLACED
-    scores = _cyrillic_scores(open_chunks())
-    plausible = [(s, name) for name, (s, n) in scores.items() if n >= MIN_CYRILLIC_LETTERS and s >= MIN_COMMON_SHARE]
-    if plausible:
-        name = max(plausible)[1]
-        _check_controls(open_chunks(), name)
-        return name
-    best = from_bytes(_sample(open_chunks())).best()
+        return _charset_normalizer_verdict(bytes(self.sample), open_chunks)
+
+
+_BYTE_CLASSES = {name: _byte_classes(name) for name in _CYRILLIC_8BIT}
+
+
+def _charset_normalizer_verdict(sample: bytes, open_chunks: ByteChunks) -> str:
+    best = from_bytes(sample).best()
     if best is None or best.encoding is None:
         raise DumpRejected(
             "undecodable text: not UTF-8, UTF-16/32 with a BOM, cp1251, koi8-r or another known encoding"
@@ -251,6 +343,35 @@ def detect_encoding(open_chunks: ByteChunks) -> str:
     except UnicodeDecodeError as exc:
         raise DumpRejected(f"undecodable text: looks like {name} but byte {exc.start} is not ({exc.reason})") from None
     return name
+
+
+def detect_encoding(open_chunks: ByteChunks) -> str:
+    """The encoding of a byte stream (`open_chunks()` gives a fresh pass); DumpRejected when none fits.
+
+    One pass decides (a second only when charset-normalizer has to propose the encoding)."""
+    detector = EncodingDetector()
+    for chunk in open_chunks():
+        detector.feed(chunk)
+    detector.finish()
+    return detector.verdict(open_chunks)
+
+
+def guess_encoding(prefix: bytes) -> str:
+    """A first guess from the stream's first bytes, for decoding while `EncodingDetector` reads the
+    whole stream (the guess is checked against its verdict at the end)."""
+    for bom, name in _BOMS:
+        if prefix.startswith(bom):
+            return name
+    if b"\x00" not in prefix:
+        try:
+            codecs.getincrementaldecoder("utf-8")("strict").decode(prefix)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return detect_encoding(lambda: [prefix])
+    except DumpRejected:
+        return "utf-8"
 
 
 def _byte_chunks(data: bytes) -> ByteChunks:

@@ -3,9 +3,10 @@
 Layouts: plain text (`*.txt` and anything else), JSON Lines (`*.jsonl`, `*.ndjson`), WARC files
 (`*.warc`) and saved web pages (`*.html`, `*.htm`; both in `web_readers`), any of them
 gzip-compressed (recognized by its magic bytes; the name then ends in `.gz`). `open_dump`
-reads the file in chunks: it hashes it, checks the compression and decides the encoding on the
-whole stream, and rejects what cannot be read; `DumpSource.documents` then streams the documents
-in a second pass, holding only the document being built.
+reads a text or JSON Lines file once, in chunks, holding only the document being built: the same
+pass hashes the bytes, decides the encoding on the whole stream (`decode.EncodingDetector`) and
+decodes and splits them in the encoding the first chunk suggests, checked against that verdict at
+the end (`Reread` in the rare case they differ). What cannot be read is rejected.
 
 JSON Lines: one object per line with a string `text`; optional `id`, `title`, `url`, `date`
 (ISO `YYYY-MM-DD...`) and `lang` are kept. `start`/`end` of such a document are the span of its
@@ -15,6 +16,8 @@ skipped and reported in `problems` with its line number; a file with no valid li
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import re
 import zlib
@@ -29,8 +32,10 @@ from pipeline.stages.decode import (
     CHUNK_BYTES,
     UTF8_REPLACED,
     DumpRejected,
+    EncodingDetector,
     detect_encoding,
     dump_id_of_file,
+    guess_encoding,
     iter_file_bytes,
     iter_lines,
     normalize_text,
@@ -66,6 +71,12 @@ class DumpSource:
     documents: Iterator[DocumentRecord]
     problems: list[str] = field(default_factory=list)
     n_without_article: int | None = None  # web pages that gave no document (None: not a web dump)
+    read: ReadPass | None = None  # the pass over a text or JSON Lines dump's bytes
+
+    @property
+    def read_id(self) -> str | None:
+        """The id of the bytes read to the end (None before, or when not hashed while read)."""
+        return self.read.dump_id if self.read else None
 
 
 def gunzip_chunks(chunks: Iterable[bytes], out_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -110,31 +121,96 @@ def _head(path: Path) -> bytes:
         return f.read(2)
 
 
-def open_dump(path: Path, settings: Settings) -> DumpSource:
-    """Open a dump for streaming; DumpRejected (with dump_id and size) when its content cannot be read."""
+class Reread(Exception):  # noqa: N818 - a request, not an error
+    """The whole stream decided another encoding than the first guess: read the dump again in it.
+
+    Raised by `DumpSource.documents` at the end of the pass (documents already given are void);
+    `dump.process_dump` drops what it staged and opens the dump again with `encoding`."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__(f"read again as {encoding}")
+        self.encoding = encoding
+
+
+@dataclass
+class ReadPass:
+    """The one pass over a dump file's bytes: read in chunks, hashed and counted on the way."""
+
+    path: Path
+    sha: object = field(default_factory=hashlib.sha256)
+    size: int = 0
+    done: bool = False
+
+    def chunks(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as f:
+            while chunk := f.read(CHUNK_BYTES):
+                self.sha.update(chunk)
+                self.size += len(chunk)
+                yield chunk
+        self.done = True
+
+    @property
+    def dump_id(self) -> str | None:
+        """The id of the bytes read (None until the pass has reached the end)."""
+        return self.sha.hexdigest()[:16] if self.done else None
+
+
+def open_dump(
+    path: Path, settings: Settings, dump_id: str | None = None, size_bytes: int | None = None,
+    encoding: str | None = None,
+) -> DumpSource:
+    """Open a dump for streaming; DumpRejected (with dump_id and size) when its content cannot be read.
+
+    Given the `dump_id` the run planned with, a text or JSON Lines dump is read exactly once:
+    its bytes are hashed (`DumpSource.read_id`), their encoding decided on the whole stream and
+    decoded and split in the same pass, decoding in the encoding its first chunk suggests; when
+    the whole stream decides otherwise, `documents` ends in `Reread` (open again with that
+    `encoding`) or in DumpRejected. Without it (a direct call), the file is hashed and its
+    encoding decided first (one pass each), then decoded and split."""
     path = Path(path)
     if path.is_dir():
         raise DumpRejected("a directory, not a dump file")
-    dump_id, size = dump_id_of_file(path)
+    if dump_id is None:
+        dump_id, size_bytes = dump_id_of_file(path)
+        speculate = False
+    else:
+        size_bytes = path.stat().st_size if size_bytes is None else size_bytes
+        speculate = encoding is None
+    size = size_bytes
     try:
         if web_format(path.name.lower()):
             return open_web_dump(path, dump_id, size, settings)
-        fmt, compression = _layout(path, _head(path), size)
+        read = ReadPass(path)
+        raw = read.chunks()
+        first = next(raw, b"")
+        fmt, compression = _layout(path, first[:2], size)
+        chunks: Iterator[bytes] = itertools.chain([first] if first else [], raw)
+        if compression:
+            chunks = gunzip_chunks(chunks)
 
         def open_bytes() -> Iterable[bytes]:
-            raw = iter_file_bytes(path)
-            return gunzip_chunks(raw) if compression else raw
+            again = iter_file_bytes(path)
+            return gunzip_chunks(again) if compression else again
 
-        encoding = detect_encoding(open_bytes)
-        source = DumpSource(path, dump_id, size, encoding, fmt, compression, iter(()))
-        if encoding == UTF8_REPLACED:
+        source = DumpSource(path, dump_id, size, encoding, fmt, compression, iter(()), read=read)
+        if speculate:
+            first_piece = next(chunks, None)
+            source.encoding = guess_encoding(first_piece or b"")
+            pieces = itertools.chain([first_piece] if first_piece is not None else [], chunks)
+            lines = _lines_read_once(pieces, source, open_bytes)
+        else:
+            if encoding is None:
+                raw.close()
+                source.encoding = encoding = detect_encoding(open_bytes)
+                chunks = iter(open_bytes())
+            lines = iter_lines(chunks, encoding)
+        if source.encoding == UTF8_REPLACED:
             source.problems.append("bytes that are not valid UTF-8 were replaced by U+FFFD")
         if fmt == "jsonl":
-            _check_some_record(iter_lines(open_bytes(), encoding))
-            source.documents = _jsonl_documents(iter_lines(open_bytes(), encoding), source, settings)
+            source.documents = _jsonl_documents(lines, source, settings)
         else:
             source.documents = documents_from_lines(
-                iter_lines(open_bytes(), encoding),
+                lines,
                 dump_id,
                 settings.lang_sample_chars,
                 settings.lang_min_prob,
@@ -143,6 +219,45 @@ def open_dump(path: Path, settings: Settings) -> DumpSource:
     except DumpRejected as exc:
         raise DumpRejected(str(exc), dump_id, size) from None
     return source
+
+
+def _lines_read_once(
+    chunks: Iterator[bytes], source: DumpSource, open_bytes: Callable[[], Iterable[bytes]]
+) -> Iterator[str]:
+    """Decoded lines of the stream in the encoding its first chunk suggests, while `EncodingDetector`
+    sees every byte; at the end the guess must be the whole stream's verdict (else Reread)."""
+    detector = EncodingDetector()
+    guess = source.encoding
+
+    def seen() -> Iterator[bytes]:
+        for chunk in chunks:
+            detector.feed(chunk)
+            yield chunk
+
+    fed = seen()
+    stopped = [False]
+    try:
+        yield from iter_lines(_until(fed, lambda: detector.looks_binary(guess), stopped), guess)
+    except UnicodeDecodeError:
+        stopped[0] = True
+    for _ in fed:  # the rest of the stream, for the verdict only
+        stopped[0] = True
+    detector.finish()
+    try:
+        verdict = detector.verdict(open_bytes)
+    except DumpRejected as exc:
+        raise DumpRejected(str(exc), source.dump_id, source.size_bytes) from None
+    if stopped[0] or verdict != guess:
+        raise Reread(verdict)
+
+
+def _until(chunks: Iterator[bytes], stop: Callable[[], bool], stopped: list[bool]) -> Iterator[bytes]:
+    """The chunks until `stop()` says the rest need not be decoded (binary, or another encoding)."""
+    for chunk in chunks:
+        if stop():
+            stopped[0] = True
+            return
+        yield chunk
 
 
 def open_web_dump(path: Path, dump_id: str, size: int, settings: Settings) -> DumpSource:
@@ -215,21 +330,6 @@ def parse_record(line: str) -> JsonRecord:
     return rec
 
 
-def _check_some_record(lines: Iterable[str]) -> None:
-    """Reject a JSON Lines dump with lines but not one valid record (stops at the first valid one)."""
-    first_problem = None
-    for lineno, line in enumerate(lines, 1):
-        if _NONSPACE.search(line) is None:
-            continue
-        try:
-            parse_record(line)
-            return
-        except ValueError as exc:
-            first_problem = first_problem or f"line {lineno}: {exc}"
-    if first_problem:
-        raise DumpRejected(f"no valid JSON Lines record (first problem: {first_problem})")
-
-
 def _report(problems: list[str], counter: list[int], message: str) -> None:
     counter[0] += 1
     if len(problems) < MAX_PROBLEMS:
@@ -240,6 +340,7 @@ def _jsonl_documents(lines: Iterable[str], source: DumpSource, settings: Setting
     detect: Callable[[str], LanguageGuess] = language_detector(settings.lang_sample_chars, settings.lang_min_prob)
     counter = [0]
     pos = ordinal = 0
+    first_problem = None
     for lineno, line in enumerate(lines, 1):
         line_start, pos = pos, pos + len(line) + 1
         first = _NONSPACE.search(line)
@@ -249,6 +350,7 @@ def _jsonl_documents(lines: Iterable[str], source: DumpSource, settings: Setting
             rec = parse_record(line)
         except ValueError as exc:
             _report(source.problems, counter, f"line {lineno}: {exc}, skipped")
+            first_problem = first_problem or f"line {lineno}: {exc}"
             continue
         for note in rec.notes:
             _report(source.problems, counter, f"line {lineno}: {note}")
@@ -273,6 +375,9 @@ def _jsonl_documents(lines: Iterable[str], source: DumpSource, settings: Setting
             url=rec.url,
         )
         ordinal += 1
+    if ordinal == 0 and first_problem:
+        message = f"no valid JSON Lines record (first problem: {first_problem})"
+        raise DumpRejected(message, source.dump_id, source.size_bytes)
     if counter[0] > len(source.problems):
         source.problems.append(f"... and {counter[0] - len(source.problems)} more problems")
 
