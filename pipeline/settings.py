@@ -14,6 +14,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "PIPELINE_"
 
 
+def default(name: str):
+    """The default of one setting (not the environment's value): the one place it is written, for
+    the functions that take it as a parameter."""
+    return Settings.model_fields[name].default
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
 

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import schemas
+from pipeline.settings import default
 
 COMPRESSION = "zstd"
 _PART = "part-{:05d}.parquet"
@@ -452,7 +453,7 @@ class Store:
 
     # ---- locking -----------------------------------------------------------------------
     @contextlib.contextmanager
-    def lock(self, timeout_s: float = 600.0, poll_s: float = 0.2) -> Iterator[None]:
+    def lock(self, timeout_s: float = default("lock_timeout_s"), poll_s: float = 0.2) -> Iterator[None]:
         """Hold an exclusive lock on the output folder; wait for another run up to `timeout_s`."""
         self.root.mkdir(parents=True, exist_ok=True)
         fh = open(self.root / ".lock", "a+")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import gzip
+import io
 import json
 import shutil
 from collections import Counter
@@ -19,12 +20,13 @@ from pipeline.stages.decode import UTF8_REPLACED, dump_id_of_file
 from pipeline.stages.readers import Reread, open_dump
 from pipeline.store import Store
 from tests.conftest import SAMPLE_DUMP
+from tests.web_pages import russian_page, write_warc
 
 SAMPLE = SAMPLE_DUMP.read_text(encoding="utf-8")
 
 
 def count_opens(monkeypatch, folder: Path) -> Counter:
-    """Opens of the files of `folder` from now on (every reader goes through `open`)."""
+    """Opens of the files of `folder` from now on (every reader goes through `open` or `io.open`)."""
     opened: Counter = Counter()
     real_open = builtins.open
 
@@ -34,12 +36,14 @@ def count_opens(monkeypatch, folder: Path) -> Counter:
         return real_open(file, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", counting_open)
+    monkeypatch.setattr(io, "open", counting_open)
     return opened
 
 
 def test_each_dump_is_read_once_to_plan_and_once_to_process(prefect_harness, tmp_path, monkeypatch):
     """Through the real flow: two opens per new dump whatever its layout and encoding (before:
-    7 for a UTF-8 text dump plain or gzipped, 8 for JSON Lines, 9 for koi8-r), none on the idle re-run."""
+    7 for a UTF-8 text dump plain or gzipped, 8 for JSON Lines, 9 for koi8-r, 4 for a saved page,
+    5 for a WARC file), none on the idle re-run."""
     from pipeline.flows import process_raw_folder
 
     raw = tmp_path / "raw"
@@ -50,15 +54,19 @@ def test_each_dump_is_read_once_to_plan_and_once_to_process(prefect_harness, tmp
     (raw / "sample.txt.gz").write_bytes(gzip.compress(SAMPLE.replace("CSTO", "ODKB").encode(), mtime=0))
     records = [{"id": str(i), "text": block} for i, block in enumerate(SAMPLE.split("\n\n\n")) if block.strip()]
     (raw / "news.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    page = russian_page().encode("cp1251")
+    (raw / "page.html.gz").write_bytes(gzip.compress(page, mtime=0))
+    write_warc(raw / "crawl.warc.gz", [("https://odkb-csto.org/news/1/", page.replace(b"2024", b"2023"), "text/html")])
+    names = ("sample.txt", "sample_koi8.txt", "sample.txt.gz", "news.jsonl", "page.html.gz", "crawl.warc.gz")
     opened = count_opens(monkeypatch, raw)
     out = tmp_path / "out"
     summary = process_raw_folder(raw_dir=str(raw), out_dir=str(out))
-    assert summary["new_dumps"] == 4 and not summary["rejected"]
-    assert opened == {name: 2 for name in ("sample.txt", "sample_koi8.txt", "sample.txt.gz", "news.jsonl")}
+    assert summary["new_dumps"] == 6 and not summary["rejected"]
+    assert opened == dict.fromkeys(names, 2)
     dumps = pd.read_parquet(out / "dumps.parquet").set_index("path")
     assert dumps.loc[str(raw / "sample_koi8.txt"), "encoding"] == "koi8-r"
     opened.clear()
-    assert process_raw_folder(raw_dir=str(raw), out_dir=str(out))["skipped_dumps"] == 4
+    assert process_raw_folder(raw_dir=str(raw), out_dir=str(out))["skipped_dumps"] == 6
     assert sum(opened.values()) == 0
 
 

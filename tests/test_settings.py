@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pydantic
@@ -39,3 +40,32 @@ def test_the_command_line_names_a_bad_variable(monkeypatch, capsys):
     monkeypatch.setenv("PIPELINE_LOCK_TIMEOUT_S", "soon")
     assert main(["status", "--out", "nowhere"]) == 1
     assert "bad setting: PIPELINE_LOCK_TIMEOUT_S" in capsys.readouterr().err
+
+
+def test_parameter_defaults_are_the_settings_defaults(monkeypatch):
+    """The stage functions that take a setting as a parameter default to the Settings default,
+    written once in pipeline/settings.py."""
+    import inspect
+
+    from pipeline.settings import Settings
+    from pipeline.stages import documents, language, pairing, split
+    from pipeline.store import Store
+
+    for name in list(os.environ):
+        if name.startswith("PIPELINE_"):
+            monkeypatch.delenv(name)
+    defaults = Settings()
+    checks = [
+        (documents.documents_from_lines, "lang_sample_chars", "lang_sample_chars"),
+        (documents.documents_from_lines, "lang_min_prob", "lang_min_prob"),
+        (documents.documents_from_text, "headline_max_chars", "headline_max_chars"),
+        (documents.language_detector, "lang_min_prob", "lang_min_prob"),
+        (split.split_lines, "headline_max_chars", "headline_max_chars"),
+        (split.is_headline, "max_chars", "headline_max_chars"),
+        (language.detect_language, "max_chars", "lang_sample_chars"),
+        (language.detect_language, "min_prob", "lang_min_prob"),
+        (Store.lock, "timeout_s", "lock_timeout_s"),
+    ]
+    for func, param, setting in checks:
+        assert inspect.signature(func).parameters[param].default == getattr(defaults, setting), (func, param)
+    assert pairing.PairingConfig().min_score == defaults.pair_min_score

@@ -10,6 +10,7 @@ from functools import partial
 
 from pipeline.nlp.dates import DAY, MONTH_EN, MONTH_RU, YEAR
 from pipeline.records import DocumentRecord, EntityRecord
+from pipeline.settings import default
 from pipeline.stages.language import LanguageGuess, bounded_sample, detect_language, rules_out_other_language
 from pipeline.stages.split import DocumentSpan, content_id, split_lines
 
@@ -35,7 +36,9 @@ class LanguageDetector:
     document's body starts with its first paragraph, so when that paragraph fills the sample the
     body is not detected again."""
 
-    def __init__(self, lang_sample_chars: int = 500, lang_min_prob: float = 0.70) -> None:
+    def __init__(
+        self, lang_sample_chars: int = default("lang_sample_chars"), lang_min_prob: float = default("lang_min_prob")
+    ) -> None:
         self.sample_chars = lang_sample_chars
         self.detect = partial(detect_language, max_chars=lang_sample_chars, min_prob=lang_min_prob)
         self.recent: dict[str, LanguageGuess] = {}
@@ -55,7 +58,9 @@ class LanguageDetector:
         return rules_out_other_language(text, lang, min_prob, self.sample_chars)
 
 
-def language_detector(lang_sample_chars: int = 500, lang_min_prob: float = 0.70) -> LanguageDetector:
+def language_detector(
+    lang_sample_chars: int = default("lang_sample_chars"), lang_min_prob: float = default("lang_min_prob")
+) -> LanguageDetector:
     return LanguageDetector(lang_sample_chars, lang_min_prob)
 
 
@@ -105,9 +110,9 @@ def documents_from_spans(
 def documents_from_lines(
     lines: Iterable[str],
     dump_id: str,
-    lang_sample_chars: int = 500,
-    lang_min_prob: float = 0.70,
-    headline_max_chars: int = 200,
+    lang_sample_chars: int = default("lang_sample_chars"),
+    lang_min_prob: float = default("lang_min_prob"),
+    headline_max_chars: int = default("headline_max_chars"),
 ) -> Iterator[DocumentRecord]:
     """Stream the documents of a dump given as decoded lines (without their `\\n`), in order."""
     detect = language_detector(lang_sample_chars, lang_min_prob)
@@ -117,9 +122,9 @@ def documents_from_lines(
 def documents_from_text(
     text: str,
     dump_id: str,
-    lang_sample_chars: int = 500,
-    lang_min_prob: float = 0.70,
-    headline_max_chars: int = 200,
+    lang_sample_chars: int = default("lang_sample_chars"),
+    lang_min_prob: float = default("lang_min_prob"),
+    headline_max_chars: int = default("headline_max_chars"),
 ) -> Iterator[DocumentRecord]:
     """Stream the documents of a decoded dump held in memory, each with its language."""
     return documents_from_lines(text.split("\n"), dump_id, lang_sample_chars, lang_min_prob, headline_max_chars)

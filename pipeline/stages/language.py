@@ -21,6 +21,8 @@ from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.utils.ngram import NGram
 from langdetect.utils.unicode_block import unicode_block
 
+from pipeline.settings import default
+
 DetectorFactory.seed = 0
 
 UNDETERMINED = "und"
@@ -196,7 +198,9 @@ def _sample_probabilities(text: str, max_chars: int, trials: int = TRIALS) -> li
         return []
 
 
-def rules_out_other_language(text: str, lang: str, min_prob: float, max_chars: int = 500) -> bool:
+def rules_out_other_language(
+    text: str, lang: str, min_prob: float, max_chars: int = default("lang_sample_chars")
+) -> bool:
     """Whether langdetect's full run on this text's sample cannot give any language but `lang` a
     probability of `min_prob` or more, judged from its first trial alone.
 
@@ -211,7 +215,9 @@ def rules_out_other_language(text: str, lang: str, min_prob: float, max_chars: i
     return (1 - p + TRIALS - 1) / TRIALS < min_prob - 1e-9
 
 
-def detect_language(text: str, max_chars: int = 500, min_prob: float = 0.70) -> LanguageGuess:
+def detect_language(
+    text: str, max_chars: int = default("lang_sample_chars"), min_prob: float = default("lang_min_prob")
+) -> LanguageGuess:
     """ISO 639-1 code and probability; `und` when the text is too short or langdetect unsure."""
     found = _sample_probabilities(text, max_chars)
     if not found:

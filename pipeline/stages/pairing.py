@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from pipeline import schemas
 from pipeline.records import DocumentRecord, PairRecord
+from pipeline.settings import default
 from pipeline.stages.sentence_encoder import SentenceEncoder
 
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?![\w])")
@@ -47,7 +48,7 @@ class PairingConfig:
     """Knobs of the scorer; defaults are a priori choices, not fitted to one gold set."""
 
     neighbours: int = 4  # k of the kNN margin, as in bitext mining
-    min_score: float = 1.25  # ratio margin a pair must reach
+    min_score: float = default("pair_min_score")  # ratio margin a pair must reach
     min_alignment: float = 0.3  # a margin means nothing near the background: sentences must match this well
     background: float = 0.15  # alignment of unrelated documents: pads a neighbourhood smaller than k
     min_length_ratio: float = 0.5  # shorter/longer in characters

@@ -43,7 +43,7 @@ from pipeline.stages.decode import (
 from pipeline.stages.documents import documents_from_lines, language_detector
 from pipeline.stages.language import LanguageGuess
 from pipeline.stages.split import content_id, rstrip_len
-from pipeline.stages.web_readers import check_warc, page_file_documents, read_page_file, warc_documents, web_format
+from pipeline.stages.web_readers import page_file_documents, read_page_file, warc_documents, web_format
 
 GZIP_MAGIC = b"\x1f\x8b"
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -261,17 +261,13 @@ def _until(chunks: Iterator[bytes], stop: Callable[[], bool], stopped: list[bool
 
 
 def open_web_dump(path: Path, dump_id: str, size: int, settings: Settings) -> DumpSource:
-    """A WARC file or a saved page (see `web_readers`); its encoding is known once it is read."""
+    """A WARC file or a saved page (see `web_readers`), opened once; its encoding is known once it is read."""
     fmt = web_format(path.name.lower())
-    compressed = _head(path).startswith(GZIP_MAGIC)
-    if path.name.lower().endswith(".gz") and not compressed:
-        raise DumpRejected("named .gz but not gzip-compressed")
-    source = DumpSource(path, dump_id, size, None, fmt, "gzip" if compressed else None, iter(()))
+    source = DumpSource(path, dump_id, size, None, fmt, None, iter(()))
     if fmt == "warc":
-        check_warc(path, compressed)
-        source.documents = warc_documents(path, source, settings, compressed)
+        source.documents = warc_documents(path, source, settings)
     else:
-        source.documents = page_file_documents(read_page_file(path, compressed), source, settings)
+        source.documents = page_file_documents(read_page_file(path, source), source, settings)
     return source
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.settings import default
 from pipeline.stages.language import UNDETERMINED, LanguageGuess, bounded_sample
 
 _FINAL_PUNCT = ".!?…:;,"
@@ -150,7 +151,7 @@ def iter_paragraphs(lines: Iterable[str], offset: int = 0) -> Iterator[Paragraph
         yield _paragraph(current, start, block, lead)[0]
 
 
-def is_headline(text: str, max_chars: int = 200) -> bool:
+def is_headline(text: str, max_chars: int = default("headline_max_chars")) -> bool:
     """A short single line with at least two words and no final punctuation."""
     if len(text) > max_chars or "\n" in text or len(text.split()) < 2:
         return False
@@ -168,7 +169,9 @@ def _has_letters(s: str, n: int) -> bool:
     return False
 
 
-def glued_title(p: Paragraph, headline_max_chars: int = 200) -> tuple[Paragraph, Paragraph] | None:
+def glued_title(
+    p: Paragraph, headline_max_chars: int = default("headline_max_chars")
+) -> tuple[Paragraph, Paragraph] | None:
     """A headline line glued to its body without a blank line, as (title, body), or None.
 
     The first line must be a headline, clearly shorter than the next one (the lines of a
@@ -242,7 +245,7 @@ def _switches(lang: str, doc_lang: str, script: str, doc_script: str, prob: floa
     return prob >= SAME_SCRIPT_SWITCH_PROB and _has_letters(text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS)
 
 
-def paragraph_shape(text: str, headline_max_chars: int = 200) -> str:
+def paragraph_shape(text: str, headline_max_chars: int = default("headline_max_chars")) -> str:
     """`headline`, `caption` (a labelled short line), `sentence` (a one-sentence lead) or `paragraph`.
 
     A short text of a few lines is read as one line (a headline hard-wrapped by the scraper)."""
@@ -481,7 +484,7 @@ class _Splitter:
 def split_paragraphs(
     paragraphs: Iterable[Paragraph],
     detect: Callable[[str], LanguageGuess],
-    headline_max_chars: int = 200,
+    headline_max_chars: int = default("headline_max_chars"),
     embed: Embed | None = None,
 ) -> Iterator[DocumentSpan]:
     """Stream documents from a stream of paragraphs (`embed`: texts -> unit vectors, for topic)."""
@@ -494,7 +497,7 @@ def split_paragraphs(
 def split_lines(
     lines: Iterable[str],
     detect: Callable[[str], LanguageGuess],
-    headline_max_chars: int = 200,
+    headline_max_chars: int = default("headline_max_chars"),
     embed: Embed | None = None,
 ) -> Iterator[DocumentSpan]:
     """Stream the documents of a dump given as decoded lines (without their `\\n`)."""
@@ -504,7 +507,7 @@ def split_lines(
 def split_dump(
     text: str,
     detect: Callable[[str], LanguageGuess],
-    headline_max_chars: int = 200,
+    headline_max_chars: int = default("headline_max_chars"),
     embed: Embed | None = None,
 ) -> Iterator[DocumentSpan]:
     """Stream the documents of a decoded dump held in memory, in order."""

@@ -15,7 +15,6 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 1 << 20
@@ -38,9 +37,9 @@ class RawRecord:
     error: str | None = None
 
 
-def warc_pieces(path: Path, gzipped: bool) -> Iterator[RawRecord]:
-    with open(path, "rb") as f:
-        yield from (_gzip_members(f) if gzipped else _plain_records(f))
+def warc_pieces_of(f: BinaryIO, gzipped: bool) -> Iterator[RawRecord]:
+    """The framed pieces of an open WARC file (gzip members, or records of a plain file)."""
+    return _gzip_members(f) if gzipped else _plain_records(f)
 
 
 def _find(f: BinaryIO, start: int, marker: bytes) -> int | None:

@@ -33,12 +33,13 @@ from pipeline.stages.decode import DumpRejected
 from pipeline.stages.documents import language_detector
 from pipeline.stages.pages import Article, decode_page, extract_article, saved_from_url
 from pipeline.stages.split import content_id
-from pipeline.stages.warc_framing import MAX_RECORD_BYTES, RawRecord, warc_pieces
+from pipeline.stages.warc_framing import MAX_RECORD_BYTES, RawRecord, warc_pieces_of
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz", ".xhtml.gz")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_PROBLEMS = 20
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 def web_format(name: str) -> str | None:
@@ -125,9 +126,13 @@ class PageDocuments:
             self.source.problems.append(f"... and {self.n_problems - len(self.source.problems)} more problems")
 
 
-def read_page_file(path: Path, compressed: bool) -> bytes:
-    """The bytes of a saved page; DumpRejected when its gzip is cut or corrupt or it is too big."""
+def read_page_file(path: Path, source) -> bytes:
+    """The bytes of a saved page, read once (`source.compression` from its magic bytes);
+    DumpRejected when its gzip is cut or corrupt or it is too big."""
     data = path.read_bytes()
+    compressed = data.startswith(GZIP_MAGIC)
+    _check_gz_name(path, compressed)
+    source.compression = "gzip" if compressed else None
     if compressed:
         try:
             data = gzip.decompress(data)
@@ -136,6 +141,11 @@ def read_page_file(path: Path, compressed: bool) -> bytes:
     if len(data) > MAX_RECORD_BYTES:
         raise DumpRejected(f"a page larger than {MAX_RECORD_BYTES >> 20} MiB")
     return data
+
+
+def _check_gz_name(path: Path, compressed: bool) -> None:
+    if path.name.lower().endswith(".gz") and not compressed:
+        raise DumpRejected("named .gz but not gzip-compressed")
 
 
 def page_file_documents(data: bytes, source, settings: Settings) -> Iterator[DocumentRecord]:
@@ -170,41 +180,50 @@ def looks_like_html(body: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<!--")) or b"<html" in head
 
 
-def check_warc(path: Path, gzipped: bool, max_tries: int = 10) -> None:
-    """Reject a file in which none of the first pieces is a WARC record (a misnamed file); a
-    damaged first record alone does not reject the file."""
-    first = None
-    for n, piece in enumerate(warc_pieces(path, gzipped)):
-        if n >= max_tries:
-            break
-        if piece.data is not None:
-            try:
-                next(iter(ArchiveIterator(io.BytesIO(piece.data))))
-                return
-            except (ArchiveLoadFailed, StopIteration, ValueError) as exc:
-                piece = RawRecord(piece.offset, piece.length, error=str(exc) or "no record")
-        first = first or f"not a WARC file: the record at byte {piece.offset} is unreadable ({piece.error})"
-    raise DumpRejected(first or "not a WARC file: no record")
+def warc_documents(path: Path, source, settings: Settings, max_tries: int = 10) -> Iterator[DocumentRecord]:
+    """The article documents of a WARC file, record by record, in one pass over the file.
 
-
-def warc_documents(path: Path, source, settings: Settings, gzipped: bool) -> Iterator[DocumentRecord]:
-    """The article documents of a WARC file, record by record."""
+    A file in which none of the first `max_tries` pieces is a WARC record (a misnamed file) is
+    rejected before any document; a damaged first record alone does not reject it."""
     docs = PageDocuments(source, settings)
-    for n, piece in enumerate(warc_pieces(path, gzipped), 1):
-        where = f"record {n} at byte {piece.offset}"
-        if piece.error:
-            docs.problem(f"{where}: {piece.error}")
-            continue
-        try:
-            pages = list(_pages_of(piece))
-        except (ArchiveLoadFailed, ValueError, OSError, EOFError, zlib.error) as exc:
-            docs.problem(f"{where}: unreadable WARC record ({type(exc).__name__}: {exc}), skipped")
-            continue
-        for page in pages:
-            doc = docs.document(page, where)
-            if doc is not None:
-                yield doc
+    with open(path, "rb") as f:
+        compressed = f.read(2) == GZIP_MAGIC
+        _check_gz_name(path, compressed)
+        source.compression = "gzip" if compressed else None
+        f.seek(0)
+        first_problem, confirmed = None, False
+        for n, piece in enumerate(warc_pieces_of(f, compressed), 1):
+            if not confirmed:
+                confirmed, first_problem = _is_warc_record(piece, first_problem)
+                if not confirmed and n >= max_tries:
+                    break
+            where = f"record {n} at byte {piece.offset}"
+            if piece.error:
+                docs.problem(f"{where}: {piece.error}")
+                continue
+            try:
+                pages = list(_pages_of(piece))
+            except (ArchiveLoadFailed, ValueError, OSError, EOFError, zlib.error) as exc:
+                docs.problem(f"{where}: unreadable WARC record ({type(exc).__name__}: {exc}), skipped")
+                continue
+            for page in pages:
+                doc = docs.document(page, where)
+                if doc is not None:
+                    yield doc
+    if not confirmed:
+        raise DumpRejected(first_problem or "not a WARC file: no record")
     docs.finish()
+
+
+def _is_warc_record(piece: RawRecord, first_problem: str | None) -> tuple[bool, str | None]:
+    """Whether a framed piece starts with a readable WARC record; else the file's first problem so far."""
+    if piece.data is not None:
+        try:
+            next(iter(ArchiveIterator(io.BytesIO(piece.data))))
+            return True, first_problem
+        except (ArchiveLoadFailed, StopIteration, ValueError) as exc:
+            piece = RawRecord(piece.offset, piece.length, error=str(exc) or "no record")
+    return False, first_problem or f"not a WARC file: the record at byte {piece.offset} is unreadable ({piece.error})"
 
 
 def _pages_of(piece) -> Iterator[Page]:
