@@ -138,3 +138,21 @@ def test_damaged_utf8_is_read_with_replacements_not_as_cp1251(tmp_path):
     assert source.encoding == "utf-8 (invalid bytes replaced)"
     assert source.problems == ["bytes that are not valid UTF-8 were replaced by U+FFFD"]
     assert "\ufffd" in texts and "Ассамблея" in texts
+
+
+def test_one_pass_scoring_of_8bit_text_counts_as_the_regular_expression():
+    """The mixed-script count from byte classes equals `_MIXED_SCRIPT.findall` over the decoded text."""
+    import random
+
+    import numpy as np
+
+    from pipeline.stages import decode
+
+    rng = random.Random(1)
+    alphabet = [*b"abcXYZ .", 0xC0, 0xE0, 0xF0, 0xA8, 0xB8, 0xC1, 0xE3, 0x98, 0x80]
+    for name in ("cp1251", "koi8-r"):
+        classes = decode._BYTE_CLASSES[name][2]
+        for _ in range(3000):
+            data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(1, 12)))
+            want = len(decode._MIXED_SCRIPT.findall(data.decode(name, "replace")))
+            assert decode._mixed_count(classes[np.frombuffer(data, np.uint8)]) == want, (name, data)
