@@ -180,3 +180,12 @@ def test_quoted_english_months_are_found_in_russian_text_but_not_russian_names()
     found = [text[s:e] for s, e, _ in find_russian_dates(text)]
     assert found[:2] == ["May 2020", "II квартале 2020 года"]
     assert not any("Мая" in f for f in found)
+
+
+def test_abbreviated_months_of_datelines_and_no_empty_century():
+    text = "МОСКВА, 1 авг — РИА Новости. 15 сент. 2019 г. прошли выборы середины прошлого века.\n\nВ. Иванов"
+    assert [(text[s:e], d.iso(2018)) for s, e, d in find_russian_dates(text)] == [
+        ("1 авг", "2018-08-01"),
+        ("15 сент. 2019 г.", "2019-09-15"),
+    ]
+    assert find_russian_dates("один авгур, 3 декабриста") == []

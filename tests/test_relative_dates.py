@@ -130,3 +130,18 @@ def test_calendar_dates_keeps_dates_and_drops_durations():
     nlp.add_pipe("calendar_dates")
     doc = nlp("For three weeks since last Tuesday and July 26 in recent years")
     assert [e.text for e in doc.ents] == ["last Tuesday", "July 26"]
+
+
+def test_a_day_of_the_week_apposed_to_a_written_date_takes_it_when_the_calendar_agrees():
+    doc = _doc("e", "Он прилетит 25 июля 2019 года, в четверг, а уедет 27 июля 2019 года, в среду.")
+    ents = _dates(doc, "25 июля 2019 года", "в четверг", "27 июля 2019 года", "в среду")
+    norms = [e.norm for e in normalize_entities(ents, [doc], Gazetteer())]
+    assert norms == ["2019-07-25", "2019-07-25", "2019-07-27", None]  # 27 July 2019 was a Saturday
+
+
+def test_today_and_a_relative_year_without_a_preposition():
+    assert parse_relative("На сегодняшний день", "ru").iso(WEDNESDAY, 2019) == "2019-03-27"
+    assert parse_relative("с сегодняшнего дня", "ru").iso(None, 2019) is None
+    text = "лауреат премии этого года, итоги прошлого года"
+    found = [(text[s:e], r.iso(None, 2019)) for s, e, r in find_russian_relative_dates(text)]
+    assert found == [("этого года", "2019"), ("прошлого года", "2018")]

@@ -25,7 +25,9 @@ _MONTHS_RU = {
     "октябр": 10,
     "ноябр": 11,
     "декабр": 12,
-}
+    # abbreviations, as news agencies' datelines write them ("МОСКВА, 1 авг — РИА Новости")
+    "янв": 1, "фев": 2, "мар": 3, "апр": 4, "авг": 8, "сен": 9, "окт": 10, "ноя": 11, "дек": 12,
+}  # fmt: skip
 _MONTHS_EN = {
     "january": 1,
     "february": 2,
@@ -61,6 +63,8 @@ MONTH_EN = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
 )
+# A month abbreviated, written after a day only ("1 авг", "15 сент."): never a word's beginning.
+MONTH_RU_ABBR = r"(?:янв|февр?|мар|апр|июн|июл|авг|сент?|окт|нояб?|дек)(?![а-яё])\.?"
 DAY = r"(?:3[01]|[12]\d|0?[1-9])"
 YEAR = r"(?:1[5-9]\d\d|20\d\d|2100)"
 DECADE = r"(?:1[5-9]\d0|20\d0)"
@@ -84,6 +88,7 @@ RU_DATE_PATTERNS = [
     rf"\bс\s+(?P<d1>{DAY})(?:\s+(?P<m1>{MONTH_RU}))?\s+по\s+(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\s*[-–—]\s*(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY}){ORDINAL_RU}\s+(?P<m1>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
+    rf"\b(?P<d1>{DAY})\s+(?P<m1>{MONTH_RU_ABBR})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\.(?P<dm>0?[1-9]|1[0-2])\.(?P<y>{YEAR})(?:\s*(?:года|г\.))?",
     rf"(?<![\w-])(?P<dw>{DAY_WORD_RU})\s+(?P<m1>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",  # "десятого февраля"
     rf"(?<![\w-])(?P<m1>{MONTH_RU})\s+(?P<y>{YEAR}){YEAR_WORD_RU}?",
@@ -99,7 +104,7 @@ RU_DATE_PATTERNS = [
     rf"(?:(?<=\bв\s)|(?<=\bс\s)|(?<=\bдо\s))(?P<y>{YEAR})(?=\s*(?:[—–.,;:)]|\s-\s|$))",
     rf"(?<=\()(?P<y>{YEAR})(?=\))",  # a year in parentheses: "Билл и Тед (1989)"
     rf"(?<![\w.-])(?P<dec>{DECADE})-(?:е|х|ые|ых|ми)\b(?:\s+(?:годы|годах|годов|годами|гг\.?))?",  # "1980-е"
-    r"(?<![\w.-])(?-i:(?P<cr>X{0,2}(?:IX|IV|V?I{0,3})))\s+(?:в\.|век(?:а|е|ом|у)?\b)",  # "XIX в.", "XVII века"
+    r"(?<![\w.-])(?-i:(?P<cr>(?=[XVI])X{0,2}(?:IX|IV|V?I{0,3})))\s+(?:в\.|век(?:а|е|ом|у)?\b)",  # "XIX в.", "XVII века"
 ]
 _RU_COMPILED = [re.compile(p, re.I) for p in RU_DATE_PATTERNS]
 # A month alone, as a DATE entity's text reads after "в" was left out of it ("июле").

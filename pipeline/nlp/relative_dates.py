@@ -65,6 +65,10 @@ RU_RELATIVE_PATTERNS = [
     # "в прошлый вторник", "в четверг" (not "в четверг, 27 июня": that is the date), "в среду" (not "в среду обитания")
     rf"\b(?:в|во)\s+(?:(?P<when>{_WHEN_RU})\s+)?(?P<weekday>{_WEEKDAY_RU})\b(?!\s*,?\s*\d)(?!\s+(?-i:[а-яё]+(?:ия|ий|ов|ей|ых))\b)",
     r"(?<![\w-])(?P<deictic>позавчера|вчера|сегодня|завтра|послезавтра)\b",
+    # "на сегодняшний день", "с сегодняшнего дня", "до сегодняшнего дня": today
+    r"\b(?:на|с|до|к)\s+(?P<today>сегодняшн(?:ий|его|ему)\s+д(?:ень|ня|ню))\b",
+    # "премия этого года", "итоги прошлого года": a year relative to the document's (after "в феврале этого года")
+    r"(?<![\w-])(?P<when>этого|прошлого|следующего|текущего|позапрошлого|минувшего)\s+(?P<unit>года)\b",
 ]
 _EN_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _EN_NUM_WORD = (
@@ -200,6 +204,8 @@ def _when(word: str | None) -> int:
 
 def _from_match(m: re.Match) -> RelativeDate | None:
     g = {k: v for k, v in m.groupdict().items() if v}
+    if "today" in g:
+        return RelativeDate("day", 0)
     if "deictic" in g:
         return RelativeDate("day", _DEICTIC[g["deictic"].lower()])
     if "weekday" in g:

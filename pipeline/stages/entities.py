@@ -7,6 +7,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import date
 
 from pipeline.nlp.dates import date_pieces, parse_date
 from pipeline.nlp.keys import Gazetteer, entity_key, fold_name, is_acronym_of, sound_key
@@ -361,11 +362,35 @@ def relative_dates(ents: list[EntityRecord], text: str, published, year: int | N
         if e.label == "DATE" and e.norm is None:
             rel = parse_relative(e.text, e.lang)
             if rel is not None:
-                e = replace(e, norm=rel.iso(anchor, year, previous))
+                apposed = _apposed_day(e, rel, ents, text)
+                norm = rel.iso(anchor, year, previous)
+                e = replace(e, norm=apposed or norm)
         if e.label == "DATE" and e.norm:
             previous = e.norm
         out.append(e)
     return out
+
+
+# What may stand between a day of the week and the written date it is apposed to ("25 июля, в четверг,",
+# "в субботу утром, 28 марта 2020 года", "Thursday morning, July 25").
+_APPOSITION = re.compile(r"^\s*(?:(?:утром|днём|днем|вечером|ночью|morning|afternoon|evening|night)\s*)?,\s*$", re.I)
+
+
+def _apposed_day(e: EntityRecord, rel, ents: list[EntityRecord], text: str) -> str | None:
+    """The norm of the written day a day of the week is apposed to: a comma between them, and the
+    date falls on that day ("25 июля, в четверг" of 2019: 2019-07-25), with or without the document's date."""
+    if rel.weekday is None or rel.anaphoric:  # "вчера, 12 мая" may be two days: only a weekday checks itself
+        return None
+    for d in ents:
+        if d is e or d.label != "DATE" or not d.norm or len(d.norm) != 10 or "/" in d.norm:
+            continue
+        gap = text[e.end : d.start] if d.start >= e.end else text[d.end : e.start]
+        if len(gap) > 12 or not _APPOSITION.match(gap):
+            continue
+        if rel.weekday is not None and date.fromisoformat(d.norm).weekday() != rel.weekday:
+            continue
+        return d.norm
+    return None
 
 
 def tie_given_names(entities: list[EntityRecord]) -> list[EntityRecord]:
