@@ -189,3 +189,14 @@ def test_abbreviated_months_of_datelines_and_no_empty_century():
         ("15 сент. 2019 г.", "2019-09-15"),
     ]
     assert find_russian_dates("один авгур, 3 декабриста") == []
+
+
+def test_days_joined_by_and_share_their_month():
+    doc = DocumentRecord("j", "d", 0, None, "Лекции 17 и 21 апреля 2019 года.", "ru", 1.0, 1, 0, 30, None)
+    t = "17 и 21 апреля 2019 года"
+    s = doc.text.index(t)
+    ents = [EntityRecord("j", "d", "DATE", t, s, s + len(t), t, None, "ru")]
+    assert [(e.text, e.norm) for e in normalize_entities(ents, [doc], Gazetteer())] == [
+        ("17", "2019-04-17"),
+        ("21 апреля 2019 года", "2019-04-21"),
+    ]

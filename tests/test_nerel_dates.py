@@ -16,7 +16,7 @@ from argparse import Namespace
 
 import pytest
 
-from pipeline.evaluation.nerel import date_scores, is_set_aside, main, read_gold, read_output
+from pipeline.evaluation.nerel import date_scores, is_set_aside, main, read_gold, read_output, score
 from tests.conftest import EVAL
 
 GOLD = EVAL / "ner" / "nerel_dev.jsonl"
@@ -59,6 +59,14 @@ def test_dates_overlap_f1_and_iso_norms_by_the_pipelines_conventions(nerel, part
     # every date whose anchor the document has gets a day, month or year; NEREL's articles carry no
     # date, so "в четверг" there has none by design (see `norm_share`, reported, not a threshold)
     assert scores["norm_share_anchored"] >= 0.95, scores
+
+
+@pytest.mark.parametrize("part", [0, 1], ids=["design", "held_back"])
+def test_reference_scorers_dates_on_each_part(nerel, part):
+    """The reference scorer's rules on each part (durations counted as misses): overlap F1 before this
+    round 0.8835 (design) and 0.869 (held back); the 0.90 target needs the durations (see the module)."""
+    _, out = nerel
+    assert score(_parts()[part], *read_output(out))["DATE"]["overlap_f1"] >= 0.88
 
 
 def test_reference_dates_rise_from_before(nerel):

@@ -145,3 +145,19 @@ def test_today_and_a_relative_year_without_a_preposition():
     text = "лауреат премии этого года, итоги прошлого года"
     found = [(text[s:e], r.iso(None, 2019)) for s, e, r in find_russian_relative_dates(text)]
     assert found == [("этого года", "2019"), ("прошлого года", "2018")]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("показаны в пятницу и субботу на канале", [("в пятницу", "2019-03-22"), ("субботу", "2019-03-23")]),
+        ("На 17:00 понедельника в Британии", [("понедельника", "2019-03-25")]),
+        ("работает с понедельника, сдать до пятницы", [("с понедельника", "2019-03-25"), ("до пятницы", "2019-03-29")]),
+        ("в минувшие выходные он уехал", [("в минувшие выходные", None)]),  # a weekend: week precision
+        ("сохранить природу и среду, со среды обитания", []),  # "среда" the environment
+    ],
+)
+def test_weekdays_in_pairs_in_the_genitive_and_weekends(text, found):
+    assert [(text[s:e], r.iso(WEDNESDAY, 2019)) for s, e, r in find_russian_relative_dates(text)] == found
+    for s, e, _ in find_russian_relative_dates(text):
+        assert parse_relative(text[s:e], "ru") is not None

@@ -86,7 +86,7 @@ RU_DATE_PATTERNS = [
     rf"\b{QUARTER_RU}\s+(?P<y>{YEAR}){YEAR_WORD_RU}?",
     rf"\b(?:с\s+)?(?<![\w.-])(?P<y>{YEAR})\s*(?:[-–—]|по)\s*(?P<y2>{YEAR}){YEAR_WORD_RU}",
     rf"\bс\s+(?P<d1>{DAY})(?:\s+(?P<m1>{MONTH_RU}))?\s+по\s+(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
-    rf"\b(?P<d1>{DAY})\s*[-–—]\s*(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
+    rf"\b(?P<d1>{DAY})(?:\s*[-–—]\s*|\s+(?:и|или)\s+)(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY}){ORDINAL_RU}\s+(?P<m1>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\s+(?P<m1>{MONTH_RU_ABBR})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\.(?P<dm>0?[1-9]|1[0-2])\.(?P<y>{YEAR})(?:\s*(?:года|г\.))?",

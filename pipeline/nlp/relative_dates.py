@@ -44,6 +44,7 @@ _NUM_WORD_RU = (
 _NUM_RU = rf"(?:\d{{1,3}}|{_NUM_WORD_RU}(?:\s+{_NUM_WORD_RU})?)"
 _UNIT_RU = r"(?:дн(?:ей|я|и)|день|недел[юиь]|месяц(?:а|ев)?|года?|лет)"
 _WEEKDAY_RU = r"(?:понедельник|вторник|среду|четверг|пятницу|субботу|воскресенье)"
+_WEEKDAY_GEN_RU = r"(?:понедельника|вторника|среды|четверга|пятницы|субботы|воскресенья)"
 _WHEN_RU = r"(?:прошл|минувш|следующ|ближайш|будущ|эт|текущ|нынешн|позапрошл)[а-яё]*"
 RU_RELATIVE_PATTERNS = [
     # "на следующий день", "в тот же день", "в том же году", "в этом же месяце"
@@ -65,6 +66,13 @@ RU_RELATIVE_PATTERNS = [
     # "в прошлый вторник", "в четверг" (not "в четверг, 27 июня": that is the date), "в среду" (not "в среду обитания")
     rf"\b(?:в|во)\s+(?:(?P<when>{_WHEN_RU})\s+)?(?P<weekday>{_WEEKDAY_RU})\b(?!\s*,?\s*\d)(?!\s+(?-i:[а-яё]+(?:ия|ий|ов|ей|ых))\b)",
     r"(?<![\w-])(?P<deictic>позавчера|вчера|сегодня|завтра|послезавтра)\b",
+    # "с понедельника", "до пятницы" (the coming one), "на 17:00 понедельника": a weekday in the genitive
+    rf"\b(?:с|со|до|после)\s+(?P<weekday>{_WEEKDAY_GEN_RU})\b(?!\s+(?-i:[а-яё]+(?:ия|ий|ов|ей|ых))\b)",
+    rf"(?<=\d[:.]\d\d\s)(?P<weekday>{_WEEKDAY_GEN_RU})\b",
+    # "в пятницу и субботу": the second day of the week of a pair
+    rf"\b(?:в|во)\s+{_WEEKDAY_RU}\s+(?:и|или)\s+(?P<own>(?:(?:в|во)\s+)?(?P<weekday>{_WEEKDAY_RU}))\b",
+    # "в выходные", "в минувшие выходные", "на выходных": a weekend, of week precision (no norm)
+    rf"\b(?:в|на)\s+(?:(?P<when>{_WHEN_RU})\s+)?(?P<weekend>выходные|выходных)\b",
     # "на сегодняшний день", "с сегодняшнего дня", "до сегодняшнего дня": today
     r"\b(?:на|с|до|к)\s+(?P<today>сегодняшн(?:ий|его|ему)\s+д(?:ень|ня|ню))\b",
     # "премия этого года", "итоги прошлого года": a year relative to the document's (after "в феврале этого года")
@@ -99,6 +107,8 @@ def _compile_ru() -> list[re.Pattern]:
 
 
 _RU = _compile_ru()
+# A day of the week read alone, as a mention found after another one ("в пятницу и субботу") reads.
+_RU_BARE_WEEKDAY = re.compile(rf"(?P<weekday>{_WEEKDAY_RU}|{_WEEKDAY_GEN_RU})", re.I)
 _EN = [re.compile(p, re.I) for p in EN_RELATIVE_PATTERNS]
 
 # A span of time without an anchor: a number or quantifier and a unit of time, with no "ago"
@@ -208,10 +218,13 @@ def _from_match(m: re.Match) -> RelativeDate | None:
         return RelativeDate("day", 0)
     if "deictic" in g:
         return RelativeDate("day", _DEICTIC[g["deictic"].lower()])
+    if "weekend" in g:
+        return RelativeDate("week", _when(g.get("when")))
     if "weekday" in g:
         w = g["weekday"].lower()
         day = next(v for k, v in _WEEKDAYS.items() if w.startswith(k))
-        return RelativeDate("day", _when(g.get("when")) if g.get("when") else 0, weekday=day)
+        coming = 1 if m.group(0).lower().startswith("до") else 0
+        return RelativeDate("day", _when(g.get("when")) if g.get("when") else coming, weekday=day)
     if "before" in g or "before2" in g:
         return RelativeDate("day", -1)
     unit = _unit(g["unit"])
@@ -251,7 +264,7 @@ def find_russian_relative_dates(text: str) -> list[tuple[int, int, RelativeDate]
     found: list[tuple[int, int, RelativeDate]] = []
     for rx in _RU:
         for m in rx.finditer(text):
-            s, e = m.span()
+            s, e = m.span("own") if "own" in rx.groupindex else m.span()  # "own": the part that is the date
             if any(s < fe and fs < e for fs, fe, _ in found):
                 continue
             rel = _from_match(m)
@@ -268,7 +281,8 @@ def parse_relative(text: str, lang: str) -> RelativeDate | None:
             m = rx.fullmatch(t)
             if m:
                 return _from_match(m)
-        return None
+        m = _RU_BARE_WEEKDAY.fullmatch(t)
+        return _from_match(m) if m else None
     for rx in _EN:
         m = rx.match(t)
         if m:
