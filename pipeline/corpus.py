@@ -13,9 +13,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import schemas
+from pipeline.bitext import sync_bitext
 from pipeline.duplicates import excluded, params_tag
 from pipeline.manifest import current_version, ok_dump_ids
 from pipeline.settings import Settings
+from pipeline.stages.align import full_text
 from pipeline.stages.name_links import pair_links, resolve_links, shared_keys
 from pipeline.stages.pairing import DEFAULT_CONFIG, PairingSide, pair_documents
 from pipeline.store import Store, corpus_key
@@ -154,9 +156,9 @@ def refresh_pairs(
 ) -> int | None:
     """Pair over the whole corpus when its set of dumps, the pipeline version or the duplicate
     settings changed since the last pairing (the one rule, for runs and `forget`; repeats are left
-    out of pairing, so their settings count), then learn the key map from the new pairs and rebuild
-    the entities dimension; returns the number of pairs, or None when the pairs were up to date.
-    `pair` and `learn` let the flow run these steps as tasks."""
+    out of pairing, so their settings count), then align the pairs' sentences (the bitext table),
+    learn the key map from them and rebuild the entities dimension; returns the number of pairs,
+    or None when the pairs were up to date. `pair` and `learn` let the flow run these steps as tasks."""
     key = corpus_key(ok_dump_ids(store), current_version() + "|" + params_tag(settings))
     if store.pairs_key() == key:
         return None
@@ -164,6 +166,7 @@ def refresh_pairs(
     if learn is not None:
         learn(settings)
     else:
+        sync_bitext(store)  # the names of aligned sentences are the key map's evidence
         learn_keys(store)
         build_entity_keys(store)
     store.write_pairs_key(key)
@@ -196,18 +199,22 @@ def _named_entities(store: Store, dump_ids: list[str], doc_ids: set[str] | None 
 def learn_keys(store: Store) -> int:
     """Learn name equivalences from every pair of the pairs table; replace the key map.
 
-    The documents and entities of paired documents are read dump by dump; pairs are taken in
+    The documents and entities of paired documents are read dump by dump, a pair's aligned
+    sentences from the bitext table (aligned here by length when it has none); pairs are taken in
     sorted order, so the same corpus gives the same map."""
     pairs = store.read_pairs()
     ru_ids, en_ids = pairs.column("ru_doc_id").to_pylist(), pairs.column("en_doc_id").to_pylist()
     wanted = set(ru_ids) | set(en_ids)
     dump_ids = ok_dump_ids(store)
     texts: dict[str, str] = {}
+    heads: dict[str, int] = {}  # where the text starts in the title-and-text string of the bitext
     for dump_id in dump_ids:
-        docs = store.read_partition("documents", dump_id, ["doc_id", "text"])
-        for doc_id, text in zip(docs.column("doc_id").to_pylist(), docs.column("text").to_pylist()):
-            if doc_id in wanted:
-                texts.setdefault(doc_id, text)
+        docs = store.read_partition("documents", dump_id, ["doc_id", "title", "text"])
+        for doc_id, title, text in zip(*(docs.column(c).to_pylist() for c in ("doc_id", "title", "text"))):
+            if doc_id in wanted and doc_id not in texts:
+                texts[doc_id] = text
+                heads[doc_id] = len(full_text(title, "")) if title else 0
+    units = _bitext_units(store, heads)
     by_doc: dict[str, list[dict]] = defaultdict(list)
     seen: set[tuple] = set()
     for e in _named_entities(store, dump_ids, wanted).to_pylist():
@@ -217,11 +224,27 @@ def learn_keys(store: Store) -> int:
     links, shared = [], Counter()
     for ru, en in sorted(zip(ru_ids, en_ids)):
         if ru in texts and en in texts:
-            links.extend(pair_links(texts[ru], texts[en], by_doc[ru], by_doc[en]))
+            links.extend(pair_links(texts[ru], texts[en], by_doc[ru], by_doc[en], units.get((ru, en))))
             shared.update(shared_keys(by_doc[ru], by_doc[en]))
     rows = resolve_links(links, shared)
     store.write_key_map(schemas.to_table(rows, schemas.KEY_MAP))
     return len(rows)
+
+
+def _bitext_units(store: Store, heads: dict[str, int]) -> dict[tuple[str, str], list]:
+    """Each pair's aligned units as (Russian span, English span) in the documents' texts (None: no
+    counterpart, or a sentence of the title, which has no entities)."""
+    columns = ["ru_doc_id", "en_doc_id", "unit", "ru_start", "ru_end", "en_start", "en_end"]
+    t = store.read_bitext(columns).sort_by([(c, "ascending") for c in columns[:3]])
+    out: dict[tuple[str, str], list] = defaultdict(list)
+    for ru, en, _, rs, re_, es, ee in zip(*(t.column(c).to_pylist() for c in columns)):
+        if ru not in heads or en not in heads:
+            continue
+        r = (rs - heads[ru], re_ - heads[ru]) if rs is not None and rs >= heads[ru] else None
+        e = (es - heads[en], ee - heads[en]) if es is not None and es >= heads[en] else None
+        if r or e:
+            out[(ru, en)].append((r, e))
+    return out
 
 
 def _most_frequent(counter: Counter) -> str:

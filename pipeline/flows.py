@@ -81,8 +81,10 @@ def bitext_task(settings: Settings) -> int:
 
 @task(name="learn-keys", cache_policy=NO_CACHE)
 def learn_keys_task(settings: Settings) -> int:
-    """Name equivalences from the pairs (the key map), then the entities dimension over it."""
+    """Name equivalences from the pairs' aligned sentences (the key map), then the entities
+    dimension over it."""
     store = Store(settings.out_dir)
+    sync_bitext(store)  # the pairs just changed: their units first (the later bitext step then has nothing to do)
     n = learn_keys(store)
     build_entity_keys(store)
     return n

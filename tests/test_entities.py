@@ -192,3 +192,41 @@ def test_slovnet_in_length_order_gives_each_document_its_own_entities():
     batched = [[(e.start, e.end, e.label_) for e in d.ents] for d in slovnet.pipe(nlp.make_doc(t) for t in texts)]
     single = [[(e.start, e.end, e.label_) for e in slovnet(nlp.make_doc(t)).ents] for t in texts]
     assert batched == single and all(batched[:3])
+
+
+NEWS_BODIES_TEXT = (
+    "Aircraft maintenance will take place, the Yugoslav news agency Tanjug reported on Friday. "
+    "Magna International Inc will buy the firm for $31 a share. Magna was up 1/8. "
+    "Faik Nerweyi of the Kurdistan Democratic Party (KDP) spoke to reporters. "
+    "Wang Donghai won the match. Wang said it was hard. "
+    "Former premier John de Gaulle left."
+)
+
+
+@pytest.fixture(scope="module")
+def news_bodies():
+    return {(e.text, e.start): e.label for e in run_entity_stage([{"id": "b", "lang": "en", "text": NEWS_BODIES_TEXT}])}
+
+
+def test_a_name_beside_a_noun_that_says_what_body_it_is_is_an_organization(news_bodies):
+    assert ("Tanjug", NEWS_BODIES_TEXT.index("Tanjug")) in news_bodies
+    assert news_bodies[("Tanjug", NEWS_BODIES_TEXT.index("Tanjug"))] == "ORG"
+
+
+def test_short_names_and_acronyms_take_the_label_of_the_full_name(news_bodies):
+    assert news_bodies.get(("Magna", NEWS_BODIES_TEXT.index("Magna was"))) == "ORG"
+    assert news_bodies.get(("KDP", NEWS_BODIES_TEXT.index("KDP"))) == "ORG"
+    assert news_bodies.get(("Wang", NEWS_BODIES_TEXT.index("Wang said"))) == "PERSON"
+
+
+def test_a_persons_name_starts_at_a_capital_and_keeps_its_particles():
+    ru = "Об этом рассказала врач-сомнолог София Черкасова. Глава ЕК Урсула фон дер Ляйен приехала."
+    people = {e.text for e in run_entity_stage([{"id": "r", "lang": "ru", "text": ru}]) if e.label == "PERSON"}
+    assert {"София Черкасова", "Урсула фон дер Ляйен"} <= people, people
+    assert not any("врач" in p for p in people)
+
+
+def test_inflected_russian_mentions_of_one_person_share_one_norm():
+    ru = "Рон Десантис выступил в Майами. Позиция Десантиса известна, Десантиса поддержали."
+    norms = {e.text: e.norm for e in run_entity_stage([{"id": "r", "lang": "ru", "text": ru}]) if e.label == "PERSON"}
+    assert norms.get("Десантиса") == "Десантис", norms

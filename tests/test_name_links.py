@@ -147,3 +147,29 @@ def test_a_later_dump_joins_the_keys_of_an_earlier_one_without_rewriting_it(pref
     assert joined.mentions_ru > 0 and joined.mentions_en > 0 and joined.n_keys == 2
     assert "Крыховяк" in joined.name_ru and "Krychowiak" in joined.name_en
     assert row.entity_key not in dim.index  # one row per key after the map
+
+
+def test_aligned_units_from_the_bitext_decide_which_sentences_meet():
+    """Units given (as the bitext table aligns them) replace the length alignment: a name in a
+    Russian sentence meets the English names of the sentence its unit pairs it with, only those."""
+    ru = "Трамп продал издательство. Погода была хорошей."
+    en = "The weather was fine. Trump sold the publisher."
+    ru_ents = _ents(ru, [("Трамп", "PERSON", "Трамп", "name:tramp")])
+    en_ents = _ents(en, [("Trump", "PERSON", "Trump", "name:trump")])
+    first, second = (0, ru.index(" Погода")), (ru.index("Погода"), len(ru))
+    en_first, en_second = (0, en.index(" Trump")), (en.index("Trump"), len(en))
+    crossed = [(first, en_second), (second, en_first)]  # the units say the first is the second's translation
+    assert [x.evidence for x in pair_links(ru, en, ru_ents, en_ents, crossed)] == ["sound"]
+    apart = [(first, None), (None, en_first), (second, None), (None, en_second)]  # no counterparts at all
+    assert pair_links(ru, en, ru_ents, en_ents, apart) == []
+
+
+def test_names_whose_numbers_differ_are_not_linked():
+    ru = "Проект Сахалин-1 продлён до 2050 года."
+    en = "The Sakhalin project was extended to 2050."
+    ru_ents = _ents(ru, [("Сахалин-1", "ORG", "Сахалин-1", "name:sahalin-1")])
+    en_ents = _ents(en, [("Sakhalin", "ORG", "Sakhalin", "name:sahalin")])
+    assert pair_links(ru, en, ru_ents, en_ents) == []
+    en = "The Sakhalin-1 project was extended to 2050."
+    en_ents = _ents(en, [("Sakhalin-1", "ORG", "Sakhalin-1", "name:sakhalin-1")])
+    assert [x.en_key for x in pair_links(ru, en, ru_ents, en_ents)] == ["name:sakhalin-1"]

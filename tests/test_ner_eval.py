@@ -54,6 +54,9 @@ def test_english_conll_dev_f1(english):
     assert ours == reference
     assert set(ours) == {"PER", "ORG", "LOC", "MISC", "overall"}
     assert ours["overall"]["f1"] >= 0.74, ours
+    # ORG 0.473 before (most of the rest are sports teams named by their city, CoNLL's convention):
+    # names beside a noun saying what body they are, short names and acronyms of a document's ORGs
+    assert ours["ORG"]["f1"] >= 0.49, ours
 
 
 def test_russian_factru_dev_f1(russian):

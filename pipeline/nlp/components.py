@@ -156,29 +156,94 @@ def make_strip_determiners(nlp: Language, name: str, determiners: list[str]):
 MAX_PARTICLE_CHARS = 3  # "de", "von", "bin", "ибн": lower-case words that are part of a name
 
 
+@Language.factory("classifier_names", default_config={"before": [], "after": [], "label": "ORG", "max_words": 5})
+def make_classifier_names(nlp: Language, name: str, before: list[str], after: list[str], label: str, max_words: int):
+    """A name right after a common noun that says what kind of body it is ("the news agency Tanjug",
+    "carmaker Toyota", "the group Human Rights in China") or right before one ("Zycie Warszawy
+    daily") is an organization: the model's other label (PERSON, GPE...) or none gives way.
+    `before` and `after` are the nouns (a noun ending in "maker" counts too); gazetteer names stay."""
+    pre, post = {w.lower() for w in before}, {w.lower() for w in after}
+    joins = {"of", "in", "for", "and", "de", "&"}
+
+    def is_classifier(token, nouns: set[str]) -> bool:
+        return token.is_lower and (token.lower_ in nouns or (nouns is pre and token.lower_.endswith("maker")))
+
+    def name_after(doc: Doc, i: int) -> int:
+        """End of the capitalized name starting at token i (i when there is none)."""
+        end, j = i, i
+        while j < len(doc) and j - i < max_words and (_is_name_start(doc[j]) or (j > i and doc[j].lower_ in joins)):
+            j += 1
+            if _is_name_start(doc[j - 1]):
+                end = j
+        return end
+
+    def name_before(doc: Doc, i: int) -> int:
+        start = i
+        while start > 0 and i - start < max_words and _is_name_start(doc[start - 1]):
+            if doc[start - 1].lower_ in ("the", "a", "an"):
+                break
+            start -= 1
+        return start
+
+    def classifier_names(doc: Doc) -> Doc:
+        spans = []
+        for t in doc:
+            if is_classifier(t, pre) and t.i + 1 < len(doc):
+                end = name_after(doc, t.i + 1)
+                if end > t.i + 1:
+                    spans.append((t.i + 1, end))
+            if is_classifier(t, post) and t.i > 0:
+                start = name_before(doc, t.i)
+                if start < t.i:
+                    spans.append((start, t.i))
+        if not spans:
+            return doc
+        ents = list(doc.ents)
+        for start, end in spans:
+            hit = [e for e in ents if e.start < end and start < e.end]
+            if any(e.ent_id_ or e.label_ == label or e.label_ == "DATE" for e in hit):
+                continue
+            if all(start <= e.start and e.end <= end for e in hit):  # the name, or pieces of it
+                ents = [e for e in ents if e not in hit] + [Span(doc, start, end, label=label)]
+        doc.ents = sorted(ents, key=lambda e: e.start)
+        return doc
+
+    return classifier_names
+
+
 @Language.factory("person_name_start", default_config={"labels": ["PERSON"], "common_nouns": False})
 def make_person_name_start(nlp: Language, name: str, labels: list[str], common_nouns: bool):
     """A person's name starts with a capital: the lower-case words a model puts before it are a
     description ("премьер-министр Никол Пашинян") and leave the span; short particles ("de Gaulle",
-    "фон дер Ляйен") stay. With `common_nouns` (Russian), so do words the dictionary knows only as
-    common words, capitalized at a sentence start ("Врач-сомнолог София Черкасова")."""
+    "фон дер Ляйен") stay. With `common_nouns` (Russian), so does a word the dictionary knows only as
+    a common word, capitalized as a sentence's first before a name of two words or more
+    ("Врач-сомнолог София Черкасова")."""
     wanted = set(labels)
 
     def common(token) -> bool:
         parts = [p for p in token.lower_.split("-") if p]
         return common_nouns and bool(parts) and all(_common_word(p) for p in parts)
 
-    def descriptive(token) -> bool:
-        return token.is_punct or (token.text[:1].islower() and len(token) > MAX_PARTICLE_CHARS) or common(token)
+    def sentence_start(doc: Doc, i: int) -> bool:
+        return i == 0 or doc[i - 1].text in (".", "!", "?", "…") or "\n" in doc[i - 1].text_with_ws
+
+    def lower_case(token) -> bool:
+        return token.is_punct or (token.text[:1].islower() and len(token) > MAX_PARTICLE_CHARS)
 
     def person_name_start(doc: Doc) -> Doc:
         ents = []
         for ent in doc.ents:
             start = ent.start
             if ent.label_ in wanted and not ent.ent_id_:
-                while start < ent.end - 1 and descriptive(doc[start]):
+                while start < ent.end - 1 and lower_case(doc[start]):
                     start += 1
-                if not doc[start].text[:1].isupper() or common(doc[start]):
+                # a common word capitalized as a sentence's first, before a full name ("Тору Камикава",
+                # "Франк Де Блекере" keep their given names: no sentence starts there)
+                if ent.end - start > 2 and start == ent.start and sentence_start(doc, start) and common(doc[start]):
+                    start += 1
+                    while start < ent.end - 1 and (lower_case(doc[start]) or doc[start - 1].text == "-"):
+                        start += 1  # the rest of a hyphenated word: "Врач" "-" "сомнолог"
+                if not doc[start].text[:1].isupper():
                     start = ent.start  # no name word left to start the name: the model's span stays
             ents.append(Span(doc, start, ent.end, label=ent.label_) if start != ent.start else ent)
         doc.ents = ents
@@ -534,8 +599,9 @@ def make_document_names(nlp: Language, name: str, labels: list[str], propagate: 
     """One label for one name within a document, and names found once tagged wherever they recur.
 
     The majority label of a name wins (ties: its first label); the first or last word of a
-    PERSON's name, alone, is that PERSON, not an ORG; an acronym in parentheses after its expansion
-    takes the expansion's label. With `propagate`, other occurrences of a known name that no entity
+    PERSON's name, alone, is that PERSON, not an ORG, and the first word of an ORG's name, alone, that
+    ORG, not a PERSON; an acronym in parentheses after its expansion takes the expansion's label (and
+    is an entity when no model found it). With `propagate`, other occurrences of a known name that no entity
     covers become entities too.
     """
     wanted = set(labels)
@@ -554,16 +620,26 @@ def make_document_names(nlp: Language, name: str, labels: list[str], propagate: 
                     for word in (e[0], e[-1]):
                         if best.get(word.text) == "ORG" and _is_name_start(word) and word.text not in listed:
                             best[word.text] = "PERSON"
-        acronyms = {}
+        if "ORG" in wanted:  # "Magna" beside "Magna International Inc": the organization's short name
+            people = {w.text for e in ents if e.label_ == "PERSON" and len(e) > 1 for w in (e[0], e[-1])}
+            for e in ents:
+                first = e[0].text
+                if e.label_ == "ORG" and len(e) > 1 and best.get(first) == "PERSON" and first not in people:
+                    best[first] = "ORG"
+        acronyms, found = {}, []
+        covered = {i for e in ents for i in range(e.start, e.end)}
         for e in ents:
             acr = _acronym_after(doc, e) if e.label_ in wanted else None
             if acr is not None:
                 acronyms[acr.text] = best[e.text]
+                if acr.start not in covered:  # "Kurdistan Democratic Party (KDP)": KDP is a name too
+                    found.append(Span(doc, acr.start, acr.end, label=best[e.text]))
         best.update(acronyms)
         out = []
         for e in ents:
             label = best.get(e.text, e.label_) if e.label_ in wanted or e.text in acronyms else e.label_
             out.append(e if label == e.label_ else Span(doc, e.start, e.end, label=label, kb_id=e.kb_id_))
+        out = sorted(out + found, key=lambda e: e.start)
         if propagate:
             out = filter_spans(out + _recurring(doc, out, best, wanted, max_words))
         doc.ents = out

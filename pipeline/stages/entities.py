@@ -314,12 +314,18 @@ def _same_stem(a: str, b: str) -> bool:
 def _one_norm(entities: list[EntityRecord], members: list[int]) -> None:
     """The Russian mentions of one person with the same number of words whose norms differ only in
     case endings (the normalizer left a foreign surname inflected: "Десантиса" beside "Десантис")
-    take one norm: the shortest form (a nominative has no ending added), then the most frequent."""
+    take one norm: the shortest form (a nominative has no ending added), then the most frequent; a
+    surname alone takes the form of the full name's surname."""
     by_words: dict[int, list[int]] = defaultdict(list)
     for i in members:
         e = entities[i]
         if e.lang == "ru" and e.norm:
             by_words[len(e.norm.split())].append(i)
+    surnames = sorted({entities[i].norm.split()[-1] for n, g in by_words.items() if n > 1 for i in g})
+    for i in by_words.get(1, []):  # "Десантиса" beside "Рон Десантис": the full name's surname
+        found = [w for w in surnames if _same_stem(entities[i].norm, w)]
+        if found:
+            entities[i] = replace(entities[i], norm=min(found, key=lambda w: (len(w), w)))
     for group in by_words.values():
         norms = Counter(entities[i].norm for i in group)
         if len(norms) < 2:

@@ -234,9 +234,37 @@ def shared_keys(ru_ents: list[dict], en_ents: list[dict]) -> set[str]:
     return keys[0] & keys[1]
 
 
-def pair_links(ru_text: str, en_text: str, ru_ents: list[dict], en_ents: list[dict]) -> list[Link]:
-    """The links one translation pair gives between the keys its two sides do not share."""
-    ru_spans, en_spans = sentences(ru_text), sentences(en_text)
+Span = tuple[int, int]
+
+
+def _given_units(units: list[tuple[Span | None, Span | None]]) -> tuple[list[Span], list[Span], list]:
+    """Aligned units given as (Russian span, English span) (None: a sentence with no counterpart)
+    as the sentence spans of each side and the units over their indices."""
+    ru_spans, en_spans, aligned = [], [], []
+    for r, e in units:
+        aligned.append(([len(ru_spans)] if r else [], [len(en_spans)] if e else []))
+        if r:
+            ru_spans.append(r)
+        if e:
+            en_spans.append(e)
+    return ru_spans, en_spans, aligned
+
+
+def pair_links(
+    ru_text: str,
+    en_text: str,
+    ru_ents: list[dict],
+    en_ents: list[dict],
+    units: list[tuple[Span | None, Span | None]] | None = None,
+) -> list[Link]:
+    """The links one translation pair gives between the keys its two sides do not share.
+
+    `units`: the pair's aligned sentences (the bitext table, as character spans of the two texts);
+    without them the sentences are aligned here, by length and anchors."""
+    if units:
+        ru_spans, en_spans, given = _given_units(units)
+    else:
+        ru_spans, en_spans, given = sentences(ru_text), sentences(en_text), None
     ru_m, en_m = mentions_of(ru_text, ru_ents, ru_spans), mentions_of(en_text, en_ents, en_spans)
     shared = {m.key for m in ru_m} & {m.key for m in en_m}
     ru_anchors, en_anchors = _anchors(ru_m, shared, len(ru_spans)), _anchors(en_m, shared, len(en_spans))
@@ -244,7 +272,7 @@ def pair_links(ru_text: str, en_text: str, ru_ents: list[dict], en_ents: list[di
     en_m = [m for m in en_m if m.key not in shared]
     if not ru_m or not en_m:
         return []
-    units = align_sentences(
+    units = given or align_sentences(
         [ru_text[s:e] for s, e in ru_spans], [en_text[s:e] for s, e in en_spans], ru_anchors, en_anchors
     )
     unit_of_ru = {i: u for u, (rs, _) in enumerate(units) for i in rs}
@@ -287,7 +315,12 @@ def pair_links(ru_text: str, en_text: str, ru_ents: list[dict], en_ents: list[di
         elif kind != "person":
             for r, e in _best_overlaps(rs, es):
                 links.setdefault((r.key, e.key), Link(r.key, e.key, "aligned", r.norm, e.norm))
-    return [links[k] for k in sorted(links)]
+    return [links[k] for k in sorted(links) if _same_numbers(links[k])]
+
+
+def _same_numbers(link: Link) -> bool:
+    """Names whose numbers differ are different names, however alike the rest ("Сахалин-1", "Sakhalin")."""
+    return set(_NUMBER.findall(link.ru_name)) == set(_NUMBER.findall(link.en_name))
 
 
 @dataclass(frozen=True)
