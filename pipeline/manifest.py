@@ -9,7 +9,11 @@ A file may still be being written when a run meets it. Names that writers use fo
 progress (`*.part`, `*.tmp`, `*.crdownload`, `.name`, `~name`) are left alone, and every new or
 changed file is looked at twice, `settle_s` apart (size, mtime, ctime, inode): one that moved in
 between waits for a later run. One look at the mtime is not trusted (`cp -p`, `rsync -t` and
-`curl -R` set an old mtime on a file they are still writing). The look is repeated after hashing
+`curl -R` set an old mtime on a file they are still writing); one look at the ctime is: every
+write and every change of the times sets it to the current time, and nothing sets it back, so a
+file whose ctime is already `settle_s` old has not been touched for that long, which is what the
+second look would show (this spares the wait on a folder of finished files, `pipeline run` on the
+sample included; it assumes the file system's clock is this machine's, true of local disks). The look is repeated after hashing
 and after reading (`unchanged_since`), so a file that changes during the run is not recorded.
 
 One path, one current version: when the content under a path changes, the new dump supersedes
@@ -200,11 +204,17 @@ def inspect(path: Path, known: dict[str, dict], st: os.stat_result | None = None
     return Candidate(path, dump_id, st.st_size, looked=look(st)), dict(fp, dump_id=dump_id)
 
 
+def _quiet(st: os.stat_result, settle_s: float, now_ns: int) -> bool:
+    """Whether nothing has written to the file or changed its times for `settle_s` (its ctime)."""
+    return now_ns - st.st_ctime_ns >= settle_s * 1e9
+
+
 def settled_entries(
     raw_dir: Path, known: dict[str, dict], settle_s: float, plan: Plan, sleep: Callable[[float], None] = time.sleep
 ) -> list[tuple[Path, os.stat_result]]:
     """The raw entries that are files no writer is busy with; the others go to `plan.waiting` or
-    `plan.rejected`. Files the fingerprint cache knows unchanged were settled at the last run."""
+    `plan.rejected`. Files the fingerprint cache knows unchanged were settled at the last run; files
+untouched for `settle_s` already (`_quiet`) need no second look."""
     first: list[tuple[Path, os.stat_result]] = []
     for path in discover_dumps(raw_dir):
         reason = in_progress_reason(path.name)
@@ -215,7 +225,8 @@ def settled_entries(
             plan.rejected.append(manifest_row(path, path_id(path), 0, None, 0, problem))
         else:
             first.append((path, st))
-    fresh = {str(p) for p, st in first if not _cached(known.get(str(p)), st)}
+    now_ns = time.time_ns()
+    fresh = {str(p) for p, st in first if not _cached(known.get(str(p)), st) and not _quiet(st, settle_s, now_ns)}
     if not fresh:
         return first
     sleep(max(settle_s, 0.0))

@@ -4,6 +4,7 @@ written while runs fire; in-progress names; the same content under two names."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -271,3 +272,18 @@ def test_the_settle_time_is_a_setting_of_a_few_seconds(monkeypatch):
     assert Settings().settle_s == 3.0
     monkeypatch.setenv("PIPELINE_SETTLE_S", "0.5")
     assert Settings.from_env().settle_s == 0.5
+
+
+def test_a_file_untouched_for_the_settle_time_needs_no_second_look(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "finished.txt").write_text("A finished dump.\n", encoding="utf-8")
+    time.sleep(0.5)
+    looked = []
+    plan = plan_run(raw, Store(tmp_path / "out"), 0.4, looked.append)
+    assert looked == [] and [c.path.name for c in plan.todo] == ["finished.txt"]
+    (raw / "copied.txt").write_text("Copied with its old times (cp -p).\n", encoding="utf-8")
+    os.utime(raw / "copied.txt", (1_000_000_000, 1_000_000_000))  # an old mtime, but the ctime is now
+    plan = plan_run(raw, Store(tmp_path / "out"), 0.4, looked.append)
+    assert looked == [0.4], "a file changed within the settle time is looked at again"
+    assert sorted(c.path.name for c in plan.todo) == ["copied.txt", "finished.txt"]
