@@ -13,8 +13,9 @@ between waits for a later run. One look at the mtime is not trusted (`cp -p`, `r
 write and every change of the times sets it to the current time, and nothing sets it back, so a
 file whose ctime is already `settle_s` old has not been touched for that long, which is what the
 second look would show (this spares the wait on a folder of finished files, `pipeline run` on the
-sample included; it assumes the file system's clock is this machine's, true of local disks). The look is repeated after hashing
-and after reading (`unchanged_since`), so a file that changes during the run is not recorded.
+sample included; it assumes the file system's clock is this machine's, true of local disks).
+The look is repeated after hashing and after reading (`unchanged_since`), so a file that changes
+during the run is not recorded.
 
 One path, one current version: when the content under a path changes, the new dump supersedes
 the `ok` dumps recorded at that path (unless their content is still in the folder under another

@@ -2,9 +2,11 @@
 
 In order: `PREFECT_API_URL` when it is set; else a Prefect server already running at the local
 address (`Settings.local_server_url`, by default where `prefect server start` listens; asked over
-loopback only); else a temporary server for this run, started as Prefect
-starts its own (the same `uvicorn` command and environment, SQLite under PREFECT_HOME) and stopped
-at the end.
+loopback only); else, by `Settings.prefect_server`: "background" (the default), a Prefect server
+started on the local address with `prefect server start --background` and left running, so that
+only the first run waits for a server (its UI is there; `prefect server stop` stops it); or
+"temporary", a server for this run alone, started as Prefect starts its own (the same `uvicorn`
+command and environment, SQLite under PREFECT_HOME) and stopped at the end.
 
 Why not leave the temporary server to Prefect: its client imports Prefect's whole server
 application in the flow's process before it starts the server process, which imports it again
@@ -73,24 +75,28 @@ class PrefectAPI:
     """The chosen API: its URL, how it was found, and the temporary server's process if any."""
 
     url: str
-    kind: str  # "configured", "running" or "temporary"
+    kind: str  # "configured", "running", "background" (started here, left running) or "temporary"
     process: subprocess.Popen | None = None
 
     def wait(self, timeout_s: float | None = None) -> None:
-        """Block until a temporary server answers (at once for the other kinds)."""
+        """Block until a server this run started answers (at once for the other kinds)."""
         if self.process is None:
             return
         timeout_s = timeout_s or float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90"))
         deadline = time.monotonic() + timeout_s
         while _get(self.url, "/health", 2.0) is None:
-            if self.process.poll() is not None:
+            if self.kind == "background" and self.process.poll() not in (None, 0):
+                why = (self.process.stderr.read() if self.process.stderr else b"").decode("utf-8", "replace")
+                raise RuntimeError(f"`prefect server start --background` failed: {why.strip()[-500:]}")
+            if self.kind == "temporary" and self.process.poll() is not None:
                 raise RuntimeError(f"the temporary Prefect server exited with code {self.process.returncode}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the temporary Prefect server did not answer within {timeout_s:g} s")
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process is None:
+        """Stop a temporary server (a background one is left running)."""
+        if self.process is None or self.kind != "temporary":
             return
         self.process.terminate()
         try:
@@ -124,10 +130,27 @@ def start_temporary_server() -> PrefectAPI:
     return api
 
 
-def choose_api(local_url: str, configured: str | None) -> PrefectAPI:
-    """The configured API, else a running local server, else a temporary one (started, not awaited)."""
+def start_background_server(url: str) -> PrefectAPI:
+    """`prefect server start --background` on the local address (Prefect's own command: its UI,
+    its PID file under PREFECT_HOME, `prefect server stop` stops it), in a session of its own so
+    that the end of this run (or a Ctrl-C at its terminal) leaves it running for the next runs.
+    Started, not awaited (`PrefectAPI.wait`)."""
+    parts = urlsplit(url)
+    prefect = Path(sys.executable).with_name("prefect")
+    command = [str(prefect), "server", "start", "--background", "--host", parts.hostname, "--port", str(parts.port)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+    return PrefectAPI(url, "background", process)
+
+
+def choose_api(local_url: str, configured: str | None, mode: str = "temporary") -> PrefectAPI:
+    """The configured API, else a running local server, else (`mode`) a server started in the
+    background on the local address and left running, or a temporary one (started, not awaited)."""
     if configured:
         return PrefectAPI(configured, "configured")
     if running_server(local_url):
         return PrefectAPI(local_url, "running")
+    if mode == "background" and local_url and urlsplit(local_url).hostname in LOOPBACK:
+        return start_background_server(local_url)
     return start_temporary_server()

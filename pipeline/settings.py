@@ -7,6 +7,7 @@ the defaults below. The English spaCy package is named once, in `models/pipeline
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     # a Prefect server already running here is reported to when PREFECT_API_URL is not set (where
     # `prefect server start` listens; loopback only; empty: always start a temporary one)
     local_server_url: str = "http://127.0.0.1:4200/api"
+    # when none runs there: "background" starts one there (`prefect server start --background`) and
+    # leaves it running for the next runs; "temporary" starts one for this run alone (8-15 s each run)
+    prefect_server: Literal["background", "temporary"] = "background"
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

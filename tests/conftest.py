@@ -17,6 +17,7 @@ os.environ.setdefault("PIPELINE_SETTLE_S", "0.2")
 # A Prefect server a developer keeps running on the default address does not receive the tests' runs
 # (tests that want a running server name the session's own: PIPELINE_LOCAL_SERVER_URL).
 os.environ.setdefault("PIPELINE_LOCAL_SERVER_URL", "")
+os.environ.setdefault("PIPELINE_PREFECT_SERVER", "temporary")  # and none is left running after the tests
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("PIPELINE_SHARED_DIR", REPO.parent / "shared"))

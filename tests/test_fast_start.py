@@ -4,12 +4,15 @@ starts a temporary server of its own and stops it."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 
 from pipeline.prefect_api import choose_api, running_server
 from tests.conftest import REPO, free_port
@@ -55,7 +58,7 @@ def test_without_a_running_server_the_run_starts_a_temporary_one_and_stops_it(tm
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out)],
         cwd=REPO,
-        env=cli_env(None, PIPELINE_LOCAL_SERVER_URL=nothing),
+        env=cli_env(None, PIPELINE_LOCAL_SERVER_URL=nothing, PIPELINE_PREFECT_SERVER="temporary"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -83,3 +86,80 @@ def test_only_a_prefect_server_on_loopback_counts(prefect_server):
     assert not running_server("")
     assert choose_api(prefect_server, None).kind == "running"
     assert choose_api(prefect_server, "http://127.0.0.1:9/api").kind == "configured"  # PREFECT_API_URL wins
+
+
+def test_python_m_pipeline_keeps_the_exit_status_and_the_summary_of_a_quick_exit(prefect_server, tmp_path):
+    """`python -m pipeline` ends with os._exit after the exit handlers: the status (2: a dump was
+    rejected; 1: no raw folder; 2: a usage error) and everything printed are kept."""
+    raw = make_raw(tmp_path)
+    (raw / "empty.txt").write_bytes(b"")
+    env = cli_env(prefect_server)
+
+    def run(*args):
+        cmd = [sys.executable, "-m", "pipeline", *args]
+        return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+
+    done = run("run", "--raw", str(raw), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1].startswith("dumps: 1 new, 0 unchanged, 1 rejected | documents: 6")
+    assert "empty file (0 bytes)" in done.stdout + done.stderr
+    missing = run("run", "--raw", str(tmp_path / "nowhere"))
+    assert missing.returncode == 1 and "raw folder not found" in missing.stderr
+    usage = run("run", "--no-such-flag")
+    assert usage.returncode == 2 and "unrecognized arguments" in usage.stderr
+
+
+def _stop_background_server(home, env) -> None:
+    """`prefect server stop`, then make sure the process is gone (tests leave no server running)."""
+    pid_file = home / "server.pid"
+    pid = int(pid_file.read_text()) if pid_file.exists() else None
+    subprocess.run([str(Path(sys.executable).with_name("prefect")), "server", "stop"], env=env, timeout=120)
+    if pid is None:
+        return
+    with contextlib.suppress(psutil.NoSuchProcess):
+        process = psutil.Process(pid)
+        try:
+            process.wait(timeout=60)
+        except psutil.TimeoutExpired:
+            process.kill()
+
+
+def test_without_a_running_server_one_is_started_in_the_background_and_the_next_run_finds_it(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/api"
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    env = cli_env(None, PIPELINE_LOCAL_SERVER_URL=url, PIPELINE_PREFECT_SERVER="background", PREFECT_HOME=str(home))
+    raw, out = make_raw(tmp_path), tmp_path / "out"
+
+    def run():
+        cmd = [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out)]
+        return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+
+    try:
+        first = run()
+        assert first.returncode == 0, first.stderr[-3000:]
+        assert f"started a Prefect server in the background at {url}" in first.stderr
+        lines = first.stdout.strip().splitlines()
+        assert "keeps running for the next runs" in lines[-2] and lines[-1].startswith("dumps: 1 new")
+        assert running_server(url), "left running"
+        second = run()
+        assert second.returncode == 0, second.stderr[-3000:]
+        assert f"reporting to the Prefect server at {url}" in second.stderr and "started" not in second.stderr
+        assert "dumps: 0 new, 1 unchanged" in second.stdout
+    finally:
+        _stop_background_server(home, env)
+    assert not running_server(url)
+
+
+def test_by_default_a_server_is_left_running_and_the_setting_takes_only_the_two_modes(monkeypatch):
+    from pydantic import ValidationError
+
+    from pipeline.settings import Settings
+
+    monkeypatch.delenv("PIPELINE_PREFECT_SERVER", raising=False)
+    assert Settings.from_env().prefect_server == "background"
+    monkeypatch.setenv("PIPELINE_PREFECT_SERVER", "temporary")
+    assert Settings.from_env().prefect_server == "temporary"
+    monkeypatch.setenv("PIPELINE_PREFECT_SERVER", "sometimes")
+    with pytest.raises(ValidationError):
+        Settings.from_env()

@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"pipeline run: {exc}", file=sys.stderr)
         return EXIT_LOCKED
     summary = RunSummary(**result)
+    if api is not None and api.kind == "background":
+        print(background_note(api.url))
     print(summary.line())
     return EXIT_REJECTED if summary.rejected else EXIT_OK
 
@@ -81,10 +83,13 @@ def choose_prefect_api():
         return None
     from pipeline.prefect_api import choose_api
 
-    local = Settings.from_env().local_server_url
-    api = choose_api(local, os.environ.get("PREFECT_API_URL"))
+    settings = Settings.from_env()
+    local = settings.local_server_url
+    api = choose_api(local, os.environ.get("PREFECT_API_URL"), settings.prefect_server)
     if api.kind == "running":
         print(f"pipeline run: reporting to the Prefect server at {api.url}", file=sys.stderr)
+    elif api.kind == "background":
+        print(f"pipeline run: {background_note(api.url)}", file=sys.stderr)
     elif api.kind == "temporary":
         where = f" at {local}" if local else ""
         print(
@@ -93,3 +98,12 @@ def choose_prefect_api():
             file=sys.stderr,
         )
     return api
+
+
+def background_note(url: str) -> str:
+    ui = url.removesuffix("/api")
+    return (
+        f"started a Prefect server in the background at {url} (none was running there); it keeps running"
+        f" for the next runs, which start at once: its UI is at {ui}, `prefect server stop` stops it"
+        " (PIPELINE_PREFECT_SERVER=temporary: a server for each run alone)"
+    )
