@@ -41,6 +41,12 @@ def cli(args: list[str], api_url: str | None, **extra: str) -> subprocess.Popen:
     )
 
 
+def run_cli(args: list[str], env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run `python -m pipeline ARGS` from the repository root to its end, output captured."""
+    cmd = [sys.executable, "-m", "pipeline", *args]
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+
 def start_killed_run(event: str, n: int, raw: Path, out: Path, env: dict[str, str]) -> subprocess.Popen:
     """`pipeline run` under tests.crash_run, killed at the n-th `event`; output in ../run.log."""
     args = [sys.executable, "-m", "tests.crash_run", event, str(n), "run", "--raw", str(raw), "--out", str(out)]

@@ -3,26 +3,13 @@ server running on the local address (found, not configured: PREFECT_API_URL is u
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pandas as pd
 
-from tests.conftest import REPO
+from tests.runs import cli_env, run_cli
 
 
 def _run(raw, out, server):
-    env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false", PIPELINE_LOCAL_SERVER_URL=server)
-    env.pop("PREFECT_API_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_cli(["run", "--raw", str(raw), "--out", str(out)], cli_env(None, PIPELINE_LOCAL_SERVER_URL=server))
 
 
 def test_run_twice_gives_the_same_tables(prefect_server, raw_with_sample, tmp_path):

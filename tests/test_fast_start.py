@@ -16,7 +16,7 @@ import pytest
 
 from pipeline.prefect_api import choose_api, running_server
 from tests.conftest import REPO, free_port
-from tests.runs import assert_same_tables, cli_env, make_raw, read_tables
+from tests.runs import assert_same_tables, cli_env, make_raw, read_tables, run_cli
 
 
 def _flow_runs(api: httpx.Client) -> dict[str, dict]:
@@ -29,14 +29,7 @@ def test_a_running_local_server_is_found_and_the_run_shows_there_with_its_tasks(
     api = httpx.Client(base_url=prefect_server, timeout=10)
     before = _flow_runs(api)
     env = cli_env(None, PIPELINE_LOCAL_SERVER_URL=prefect_server)  # no PREFECT_API_URL: found, not told
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_cli(["run", "--raw", str(raw), "--out", str(out)], env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"reporting to the Prefect server at {prefect_server}" in done.stderr
     assert "temporary" not in done.stderr
@@ -96,8 +89,7 @@ def test_python_m_pipeline_keeps_the_exit_status_and_the_summary_of_a_quick_exit
     env = cli_env(prefect_server)
 
     def run(*args):
-        cmd = [sys.executable, "-m", "pipeline", *args]
-        return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        return run_cli(list(args), env)
 
     done = run("run", "--raw", str(raw), "--out", str(tmp_path / "out"))
     assert done.returncode == 2, done.stderr[-3000:]
@@ -132,8 +124,7 @@ def test_without_a_running_server_one_is_started_in_the_background_and_the_next_
     raw, out = make_raw(tmp_path), tmp_path / "out"
 
     def run():
-        cmd = [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out)]
-        return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        return run_cli(["run", "--raw", str(raw), "--out", str(out)], env)
 
     try:
         first = run()
