@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipeline.nlp.components import natasha_models  # noqa: E402
+from pipeline.nlp.components.russian import natasha_models  # noqa: E402
 from pipeline.nlp.loaders import _first_installed, load_gazetteer, load_language_model, read_model_config  # noqa: E402
 from pipeline.records import DocumentRecord  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from pipeline.nlp.dates import find_russian_dates, parse_date
-from pipeline.nlp.keys import Gazetteer
+from pipeline.nlp.gazetteer import Gazetteer
 from pipeline.records import DocumentRecord, EntityRecord
 from pipeline.stages.entities import normalize_entities
 
@@ -67,7 +67,7 @@ def _date(doc_id: str, text: str, start: int, lang: str = "ru") -> EntityRecord:
 
 
 def _norms(entities, documents) -> dict[tuple[str, str], str | None]:
-    from pipeline.nlp.keys import Gazetteer
+    from pipeline.nlp.gazetteer import Gazetteer
 
     out = normalize_entities(entities, documents, Gazetteer())
     return {(e.doc_id, e.text): e.norm for e in out}

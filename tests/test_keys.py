@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.nlp.keys import entity_key, is_acronym_of, sound_key, transliterate
+from pipeline.nlp.keys import entity_key, is_acronym_of
 from pipeline.nlp.loaders import load_gazetteer
+from pipeline.nlp.spelling import sound_key, transliterate
 from pipeline.settings import Settings
 
 

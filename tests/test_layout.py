@@ -69,14 +69,95 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+# The modules that may import Prefect (at any level): the flows module alone; the entry points that
+# choose a task runner do it through a function of pipeline/flows.py.
+PREFECT_MODULES = ["pipeline.flows"]
+
+
 def test_prefect_is_imported_only_by_the_flows_module():
     users = sorted(
         _module_name(p)
         for p in PACKAGE.rglob("*.py")
         if any(n.split(".")[0] in ("prefect", "prefect_dask") for n in _imports(p, module_level_only=False))
     )
-    assert users == ["pipeline.flows"]
+    assert users == PREFECT_MODULES
 
 
 def test_no_import_circle_at_module_level():
     assert _cycles(_graph(module_level_only=True)) == []
+
+
+def test_no_import_circle_even_through_imports_inside_functions():
+    """A function-level import hides a circle from Python, not from the reader: none either."""
+    assert _cycles(_graph(module_level_only=False)) == []
+
+
+def test_the_cycle_finder_sees_a_circle_through_a_function_level_import(tmp_path):
+    files = {"pipeline.a": tmp_path / "a.py", "pipeline.b": tmp_path / "b.py"}
+    files["pipeline.a"].write_text("import pipeline.b\n", encoding="utf-8")
+    files["pipeline.b"].write_text("def f():\n    from pipeline.a import g\n", encoding="utf-8")
+
+    def graph(module_level_only: bool) -> dict[str, set[str]]:
+        return {m: {d for d in _imports(p, module_level_only) if d in files and d != m} for m, p in files.items()}
+
+    assert _cycles(graph(module_level_only=False)) == [["pipeline.a", "pipeline.b"]]
+    assert _cycles(graph(module_level_only=True)) == []
+
+
+def test_nlp_modules_import_each_other_only_downwards():
+    """The nlp layout by job: spelling and morphology import no other nlp module; the gazetteer and
+    keys no spaCy component; only the loaders import the components' package."""
+    graph = _graph(module_level_only=False)
+    nlp = {
+        m: {d for d in deps if d.startswith("pipeline.nlp.")}
+        for m, deps in graph.items()
+        if m.startswith("pipeline.nlp.")
+    }
+    assert nlp["pipeline.nlp.spelling"] == set()
+    assert nlp["pipeline.nlp.morphology"] == set()
+    for module in ("pipeline.nlp.gazetteer", "pipeline.nlp.keys", "pipeline.nlp.name_words"):
+        assert not any(d.startswith("pipeline.nlp.components") for d in nlp[module]), module
+    importers = sorted(m for m, deps in graph.items() if "pipeline.nlp.components" in deps)
+    assert importers == ["pipeline.nlp.loaders"]
+
+
+def _pipelines():
+    from pipeline.nlp.loaders import load_language_model, read_model_config
+    from pipeline.settings import Settings
+
+    models_dir = Settings.from_env().models_dir.resolve()
+    config = read_model_config(models_dir)
+    return [(lang, config[lang], load_language_model(models_dir, lang).nlp) for lang in ("en", "ru")]
+
+
+def test_every_component_declares_what_it_assigns_and_requires():
+    for lang, _, nlp in _pipelines():
+        ours = [n for n in nlp.pipe_names if nlp.get_pipe_meta(n).factory not in ("entity_ruler", "ner")]
+        assert len(ours) >= 8, lang
+        for name in ours:
+            meta = nlp.get_pipe_meta(name)
+            assert meta.assigns and meta.requires == ["doc.ents"] or meta.factory == "slovnet_ner", (lang, name)
+        # every attribute a component requires is assigned by one before it
+        assert all(not problems for problems in nlp.analyze_pipes()["problems"].values()), lang
+
+
+def test_the_settings_in_models_reach_their_components():
+    for lang, spec, nlp in _pipelines():
+        for entry in spec["add"]:
+            name = entry.get("name", entry["factory"])
+            settings = nlp.get_pipe_config(name)
+            for key, value in entry.get("config", {}).items():
+                got = settings[key]
+                assert got.endswith(value) if key == "names_file" else got == value, (lang, name, key)
+
+
+def test_one_morphology_analyzer_for_the_process():
+    """pymorphy2's dictionaries are built in one place (pipeline/nlp/morphology.py) and shared."""
+    builders = sorted(
+        _module_name(p)
+        for p in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", getattr(node.func, "attr", None)) in ("MorphVocab", "MorphAnalyzer")
+    )
+    assert builders == ["pipeline.nlp.morphology"]

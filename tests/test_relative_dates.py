@@ -9,7 +9,7 @@ import pytest
 import spacy
 
 import pipeline.nlp.components  # noqa: F401  (registers the factories)
-from pipeline.nlp.keys import Gazetteer
+from pipeline.nlp.gazetteer import Gazetteer
 from pipeline.nlp.relative_dates import find_russian_relative_dates, is_duration, parse_relative
 from pipeline.records import DocumentRecord, EntityRecord
 from pipeline.stages.entities import normalize_entities

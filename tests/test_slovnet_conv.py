@@ -47,6 +47,6 @@ def test_the_tagger_finds_the_same_spans():
 
 
 def test_the_pipeline_tagger_uses_the_fast_convolutions():
-    from pipeline.nlp.components import natasha_models
+    from pipeline.nlp.components.russian import natasha_models
 
     assert use_fast_convolutions(natasha_models()["ner"].infer.model) == 0  # switched when it was loaded

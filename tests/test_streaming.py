@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from pipeline.dump import DumpContext
-from pipeline.nlp.keys import Gazetteer
+from pipeline.nlp.gazetteer import Gazetteer
 from pipeline.nlp.russian_names import nominative
 from pipeline.records import EntityRecord
 from pipeline.stages.entities import harmonize_labels

@@ -225,7 +225,7 @@ def names_per_key(entities: Iterable[EntityRecord]) -> dict:
     language apart, which a cross-lingual join leaves unchanged); `full_names`: the same when a name that
     is the first or last words of another name of the key (a surname, a given name alone) or its
     acronym is not counted as another name."""
-    from pipeline.nlp.keys import fold_name
+    from pipeline.nlp.spelling import fold_name
 
     names: dict[tuple[str, str], set[str]] = defaultdict(set)
     for e in entities:

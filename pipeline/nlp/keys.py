@@ -1,206 +1,14 @@
-"""Cross-lingual entity keys: the gazetteer for organizations, transliteration for names."""
+"""Cross-lingual entity keys: the gazetteer's key for a known organization, the spelling of the words for others."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
-from pipeline.nlp.name_words import STOP_WORDS, NameWords
-
-_QUOTES = re.compile(r"[«»\"“”„‘’'`]")
-_NON_WORD = re.compile(r"[^\w\s-]+")
-_SPACES = re.compile(r"\s+")
-# Spelling variants that transliteration systems disagree on, folded to one skeleton.
-_SKELETON_RULES = [
-    (r"dzh|dj", "j"),
-    (r"kh", "h"),
-    (r"ck", "k"),
-    (r"x", "ks"),
-    (r"w", "v"),
-    (r"ph", "f"),
-    (r"j", "i"),
-    (r"yi", "i"),
-    (r"iy", "i"),
-    (r"ii", "i"),
-    (r"y", "i"),
-    (r"ie", "e"),
-    (r"ye", "e"),
-    (r"ei$", "i"),
-    (r"ts", "c"),
-    (r"tz", "c"),
-    (r"(.)\1", r"\1"),
-]
-_SKELETON_PATTERNS = [(re.compile(p), r) for p, r in _SKELETON_RULES]
-_NOT_ALNUM = re.compile(r"[^a-z0-9]")
-
-
-# ICU's Russian-Latin transform (BGN/PCGN, the romanization English-language news mostly follows),
-# then any other script to Latin and accents off: a maintained table instead of a hand-written one.
-_ICU_LATIN = "Russian-Latin/BGN; Any-Latin; Latin-ASCII; Lower"
-_NOT_LATIN = re.compile(r"[^a-z0-9\s-]")
-
-
-@lru_cache(maxsize=1)
-def _latin_transform():
-    import icu
-
-    return icu.Transliterator.createInstance(_ICU_LATIN)
-
-
-@lru_cache(maxsize=200_000)
-def transliterate(text: str) -> str:
-    """Russian (and other Cyrillic) to Latin letters, lower case, by ICU; Latin text is only folded."""
-    if text.isascii():
-        return text.lower()
-    return _NOT_LATIN.sub("", _latin_transform().transliterate(unicodedata.normalize("NFC", text)))
-
-
-@lru_cache(maxsize=100_000)
-def skeleton(word: str) -> str:
-    """A spelling-tolerant form of one transliterated word ('Zelenskiy', 'Zelensky' -> 'zelenski')."""
-    s = _NOT_ALNUM.sub("", transliterate(word))
-    for pattern, repl in _SKELETON_PATTERNS:
-        s = pattern.sub(repl, s)
-    return s
-
-
-_SOUND_RULES = [
-    (r"sht", "st"),
-    (r"ch", "h"),
-    (r"c(?=[ei])", "s"),
-    (r"c(?=[aouklrt]|$)", "k"),
-    (r"z$", "s"),
-    (r"[aeiouy]+", "a"),
-    (r"(.)\1", r"\1"),
-    (r"(?<!s)h", "g"),  # Russian writes an English or German h as г or х ("Hitler", "Гитлер")
-    (r"gg", "g"),
-]
-_SOUND_PATTERNS = [(re.compile(p), r) for p, r in _SOUND_RULES]
-
-
-# "th" read as "т" ("Elizabeth", "Элизабет"), a final "h" after a vowel silent ("Utah", "Юта"), so the
-# "h" of "ohn" ("John", "Джон"), and
-# the "e" of a final "-es" after a consonant that is not a sibilant, d, t or r ("Jones", "Джонс").
-_LATIN_SOUNDS = re.compile(r"th|(?<=[aeiou])h$|(?<=o)h(?=n)|(?<=[bvmnlkpfw])e(?=s$)", re.I)
-
-
-@lru_cache(maxsize=100_000)
-def sound_key(word: str) -> str:
-    """A transliteration-proof key of one name word: the skeleton with every vowel run folded to
-    one vowel and a final vowel dropped, so that spellings and Russian case endings agree
-    ('Дзюба', 'Дзюбы', 'Dziuba' -> 'dzab'; 'Брайант', 'Bryant' -> 'brant')."""
-    if not re.search("[а-яёА-ЯЁ]", word):  # English spellings Russian writes by sound
-        word = _LATIN_SOUNDS.sub(lambda m: "t" if m.group(0).lower() == "th" else "", word)
-    s = re.sub(r"dzh|zh|dj|j", "q", transliterate(word).replace("q", "k"))  # "q" marks the j sounds
-    s = skeleton(s)
-    for pattern, repl in _SOUND_PATTERNS:
-        s = pattern.sub(repl, s)
-    s = s.replace("q", "j")
-    return s[:-1] if len(s) > 3 and s.endswith("a") else s
-
-
-@lru_cache(maxsize=200_000)
-def fold_name(text: str) -> str:
-    """Case-, quote- and punctuation-insensitive form of a name, for lookups."""
-    t = _QUOTES.sub("", text).replace("ё", "е").replace("Ё", "Е")
-    t = _NON_WORD.sub(" ", t.casefold())
-    t = _SPACES.sub(" ", t).strip()
-    return t[4:] if t.startswith("the ") else t
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", transliterate(fold_name(text))).strip("-")
-
-
-# The gazetteer's unqualified names are the Russian bodies ("Минобороны", "the Defense Ministry"), so a
-# name qualified by this country ("Тихоокеанский флот России") is the gazetteer's unqualified one.
-HOME_COUNTRY = "russia"
-CACHE_SIZE = 200_000  # names whose reading and key are kept
-
-
-@dataclass
-class Gazetteer:
-    """Names of known organizations in both languages, each alias mapped to one key.
-
-    With the name words (`NameWords`), an alias is also found by the concepts its words name,
-    in any order and either language ("Ministry of Emergency Situations" and "Министерство по
-    чрезвычайным ситуациям"); a concept set two keys share finds neither.
-    """
-
-    aliases: dict[str, str] = field(default_factory=dict)
-    names: dict[str, dict[str, str]] = field(default_factory=dict)
-    entries: list[tuple[str, str, str]] = field(default_factory=list)
-    lemmatize: object = None
-    words: NameWords | None = None
-    given_names: frozenset[str] = frozenset()  # skeletons of known given names
-    bags: dict[frozenset[str], str | None] = field(default_factory=dict)
-    _reads: dict[tuple[str, str], list[tuple[str, bool]]] = field(default_factory=dict)
-    keys: dict[tuple[str, str, str], str | None] = field(default_factory=dict)  # entity_key's cache
-
-    @classmethod
-    def load(
-        cls, path: Path, lemmatize=None, words: NameWords | None = None, given_names: Path | None = None
-    ) -> Gazetteer:
-        gaz = cls(lemmatize=lemmatize, words=words)
-        if given_names is not None:
-            lines = Path(given_names).read_text(encoding="utf-8").splitlines()
-            gaz.given_names = frozenset(skeleton(w) for w in lines if w and not w.startswith("#"))
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
-            if not line.strip() or line.startswith("#"):
-                continue
-            key, lang, name = line.split("\t")
-            gaz.entries.append((key, lang, name))
-            gaz.names.setdefault(key, {}).setdefault(lang, name)
-            for form in gaz._forms(name, lang):
-                gaz.aliases.setdefault(form, key)
-        if words is not None:
-            for key, lang, name in gaz.entries:
-                items = gaz.read(name, lang)
-                if not any(is_concept for _, is_concept in items):
-                    continue
-                bag = frozenset(name_parts(items))
-                for b in {bag, bag - {HOME_COUNTRY}}:
-                    if b and gaz.bags.get(b, key) != key:
-                        gaz.bags[b] = None  # two organizations: the words do not tell them apart
-                    elif b:
-                        gaz.bags[b] = key
-        return gaz
-
-    def read(self, name: str, lang: str) -> list[tuple[str, bool]]:
-        """The name's concepts and other words (cached); empty without name words."""
-        if self.words is None:
-            return []
-        k = (name, lang)
-        if k not in self._reads:
-            if len(self._reads) >= CACHE_SIZE:
-                self._reads.clear()
-            self._reads[k] = self.words.read(fold_name(name))
-        return self._reads[k]
-
-    def lookup_words(self, items: list[tuple[str, bool]]) -> str | None:
-        """The organization whose alias names the same concepts and words, if only one does."""
-        bag = frozenset(name_parts(items))
-        known = self.bags.get(bag)
-        if known is None and HOME_COUNTRY in bag and len(bag) > 1:
-            known = self.bags.get(bag - {HOME_COUNTRY})
-        return known
-
-    def _forms(self, name: str, lang: str) -> list[str]:
-        forms = [fold_name(name)]
-        if lang == "ru" and self.lemmatize is not None:
-            forms.append(self.lemmatize(fold_name(name)))
-        return forms
-
-    def lookup(self, name: str, lang: str) -> str | None:
-        for form in self._forms(name, lang):
-            key = self.aliases.get(form)
-            if key:
-                return key
-        return None
-
+from pipeline.nlp.gazetteer import CACHE_SIZE, Gazetteer, name_parts
+from pipeline.nlp.morphology import morph_vocab
+from pipeline.nlp.name_words import STOP_WORDS
+from pipeline.nlp.spelling import fold_name, skeleton, sound_key
 
 NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC"})
 _INITIAL = re.compile(r"^[A-ZА-ЯЁ]\.\s*[A-ZА-ЯЁ][a-zа-яё]")
@@ -269,8 +77,6 @@ def _is_title_word(word: str) -> bool:
     before a name, not a given name (an initial is one)."""
     if len(word) < 3 or not re.search("[а-яё]", word):
         return False
-    from pipeline.nlp.russian_names import morph_vocab
-
     parses = morph_vocab().parse(word)
     return (
         bool(parses)
@@ -324,39 +130,6 @@ def _ends_with_person(norm: str, gazetteer: Gazetteer) -> bool:
         return False
     places = gazetteer.words.places if gazetteer.words else set()
     return not any(is_concept and value not in places for value, is_concept in gazetteer.read(norm, ""))
-
-
-def name_parts(items: list[tuple[str, bool]]) -> list[str]:
-    """A name's key parts: its concepts, and the spelling (`skeleton`) of each other word."""
-    parts = (value if is_concept else skeleton(value) for value, is_concept in items)
-    return [p for p in parts if p]
-
-
-@lru_cache(maxsize=1)
-def russian_lemmatizer():
-    """A cached word-by-word Russian lemmatizer (pymorphy2 through Natasha's MorphVocab)."""
-    from natasha import MorphVocab
-
-    vocab = MorphVocab()
-
-    @lru_cache(maxsize=200_000)
-    def lemma(word: str) -> str:
-        if not re.search("[а-яё]", word):
-            return word
-        parses = vocab.parse(word)
-        top = max(p.score for p in parses)
-        nominative = (p.tag.case == "nomn" and p.normal.replace("ё", "е") == word and p.score >= top for p in parses)
-        if vocab.word_is_known(word) and any(nominative):
-            return word  # already a dictionary form ("юта" is not read as the genitive of "ют")
-        normal = parses[0].normal
-        # A word the dictionary does not know gets a guessed lemma: kept only when it is no longer
-        # than the word (an ending changed), not an invented one ("Брюинз" -> "брюинза").
-        return normal if len(normal) <= len(word) or vocab.word_is_known(word) else word
-
-    def lemmatize(text: str) -> str:
-        return " ".join(lemma(w) for w in text.split())
-
-    return lemmatize
 
 
 _ACRONYM_STOP = frozenset("of the and for on in at to de du des la le и о об по при в на для с со за от из к у".split())

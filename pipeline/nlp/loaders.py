@@ -13,7 +13,8 @@ from spacy.language import Language
 
 import pipeline.nlp.components  # noqa: F401  (registers the factories)
 from pipeline.nlp.casing import truecase
-from pipeline.nlp.keys import Gazetteer, russian_lemmatizer
+from pipeline.nlp.gazetteer import Gazetteer
+from pipeline.nlp.morphology import russian_lemmatizer
 from pipeline.nlp.name_words import NameWords
 
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.nlp.spelling import fold_name
+
 STOP_WORDS = frozenset(
     "of the and for on in at to by with de du des la le и в во на по при для с со о об от из к у".split()
 )
@@ -48,8 +50,6 @@ class NameWords:
 
     @classmethod
     def load(cls, path: Path, lemmatize: Callable[[str], str] | None = None) -> NameWords:
-        from pipeline.nlp.keys import fold_name
-
         words = cls(lemmatize=lemmatize)
         rows = []
         for line in Path(path).read_text(encoding="utf-8").splitlines():

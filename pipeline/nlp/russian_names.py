@@ -12,17 +12,12 @@ import re
 from collections import defaultdict
 from functools import lru_cache
 
+from pipeline.nlp.morphology import morph_vocab
+
 _WORD = re.compile(r"[А-Яа-яЁё]+")
 _NAME_GRAMS = ("Name", "Surn", "Patr")
 # when the words leave the gender open, the reading news most often means comes first
 _GENDER_ORDER = {"masc": 0, "femn": 1, "neut": 2, None: 3}
-
-
-@lru_cache(maxsize=1)
-def morph_vocab():
-    from natasha import MorphVocab
-
-    return MorphVocab()
 
 
 def _shape(word: str, like: str) -> str:

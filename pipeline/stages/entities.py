@@ -10,9 +10,11 @@ from dataclasses import replace
 from datetime import date
 
 from pipeline.nlp.dates import date_pieces, parse_date
-from pipeline.nlp.keys import Gazetteer, entity_key, fold_name, is_acronym_of, sound_key
+from pipeline.nlp.gazetteer import Gazetteer
+from pipeline.nlp.keys import entity_key, is_acronym_of
 from pipeline.nlp.name_words import ORG_WORDS
 from pipeline.nlp.relative_dates import parse_relative
+from pipeline.nlp.spelling import fold_name, sound_key
 from pipeline.records import DocumentRecord, EntityRecord
 from pipeline.stages.documents import dateline_date
 

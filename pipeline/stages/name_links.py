@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from pipeline.nlp.keys import fold_name, skeleton, sound_key, transliterate
+from pipeline.nlp.spelling import fold_name, skeleton, sound_key, transliterate
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”)]?\s+(?=[\"'«“(]?[A-ZА-ЯЁ0-9])|\n+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")

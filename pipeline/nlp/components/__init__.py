@@ -1,0 +1,9 @@
+"""spaCy pipeline components, one job each, registered with `@Language.factory` when this package is imported.
+
+Both languages end in the same kind of `Doc`: `doc.ents` labelled PERSON / ORG / GPE / LOC /
+DATE, and `doc._.norms` mapping an entity's character span to its normalized (nominative) form.
+`shared` holds the components both pipelines use, `english` and `russian` those of one language;
+`models/pipelines.toml` says which pipeline adds which, in what order and with what settings.
+"""
+
+from pipeline.nlp.components import english, russian, shared  # noqa: F401  (registers the factories)

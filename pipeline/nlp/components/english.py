@@ -1,0 +1,182 @@
+"""Components of the English pipeline (after spaCy's NER): spans trimmed, dates checked, names relabelled."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from pipeline.nlp.components.shared import ENTITIES, is_name_start, word_list
+from pipeline.nlp.dates import parse_date
+from pipeline.nlp.name_words import ORG_WORDS
+from pipeline.nlp.relative_dates import parse_relative
+from pipeline.nlp.spelling import skeleton
+
+DETERMINERS = ("the", "a", "an")
+
+
+@Language.factory("calendar_dates", assigns=ENTITIES, requires=["doc.ents"])
+def make_calendar_dates(nlp: Language, name: str):
+    """Only the DATE entities that name a date, written or relative ("July 26", "last Tuesday"):
+    durations ("three weeks", "24-year-old") and other spans of time ("recent years") are dropped."""
+
+    def calendar_dates(doc: Doc) -> Doc:
+        lang = nlp.lang
+        ents = [
+            e
+            for e in doc.ents
+            if e.label_ != "DATE" or parse_date(e.text, lang) is not None or parse_relative(e.text, lang) is not None
+        ]
+        if len(ents) != len(doc.ents):
+            doc.ents = ents
+        return doc
+
+    return calendar_dates
+
+
+@Language.factory(
+    "strip_determiners", default_config={"determiners": list(DETERMINERS)}, assigns=ENTITIES, requires=["doc.ents"]
+)
+def make_strip_determiners(nlp: Language, name: str, determiners: list[str]):
+    """Entity spans without a leading determiner or a trailing possessive ("the UN's" -> "UN")."""
+    dets = {d.lower() for d in determiners}
+
+    def strip_determiners(doc: Doc) -> Doc:
+        ents = []
+        for ent in doc.ents:
+            start, end = ent.start, ent.end
+            while start < end - 1 and doc[start].lower_ in dets:
+                start += 1
+            while end - 1 > start and doc[end - 1].text in ("'s", "’s", "'"):
+                end -= 1
+            ents.append(Span(doc, start, end, label=ent.label_) if (start, end) != (ent.start, ent.end) else ent)
+        doc.ents = ents
+        return doc
+
+    return strip_determiners
+
+
+@Language.factory(
+    "classifier_names",
+    default_config={"before": [], "after": [], "label": "ORG", "max_words": 5},
+    assigns=ENTITIES,
+    requires=["doc.ents"],
+)
+def make_classifier_names(
+    nlp: Language, name: str, before: list[str], after: list[str], label: str, max_words: int, joins: list[str]
+):
+    """A name right after a common noun that says what kind of body it is ("the news agency Tanjug",
+    "carmaker Toyota", "the group Human Rights in China") or right before one ("Zycie Warszawy
+    daily") is an organization: the model's other label (PERSON, GPE...) or none gives way.
+    `before` and `after` are the nouns (a noun ending in "maker" counts too), `joins` the lower-case words
+    a name may hold ("Human Rights in China"); gazetteer names stay."""
+    pre, post = {w.lower() for w in before}, {w.lower() for w in after}
+    joining = set(joins)
+
+    def is_classifier(token, nouns: set[str]) -> bool:
+        return token.is_lower and (token.lower_ in nouns or (nouns is pre and token.lower_.endswith("maker")))
+
+    def name_after(doc: Doc, i: int) -> int:
+        """End of the capitalized name starting at token i (i when there is none)."""
+        end, j = i, i
+        while j < len(doc) and j - i < max_words and (is_name_start(doc[j]) or (j > i and doc[j].lower_ in joining)):
+            j += 1
+            if is_name_start(doc[j - 1]):
+                end = j
+        return end
+
+    def name_before(doc: Doc, i: int) -> int:
+        start = i
+        while start > 0 and i - start < max_words and is_name_start(doc[start - 1]):
+            if doc[start - 1].lower_ in ("the", "a", "an"):
+                break
+            start -= 1
+        return start
+
+    def classifier_names(doc: Doc) -> Doc:
+        spans = []
+        for t in doc:
+            if is_classifier(t, pre) and t.i + 1 < len(doc):
+                end = name_after(doc, t.i + 1)
+                if end > t.i + 1:
+                    spans.append((t.i + 1, end))
+            if is_classifier(t, post) and t.i > 0:
+                start = name_before(doc, t.i)
+                if start < t.i:
+                    spans.append((start, t.i))
+        if not spans:
+            return doc
+        ents = list(doc.ents)
+        for start, end in spans:
+            hit = [e for e in ents if e.start < end and start < e.end]
+            if any(e.ent_id_ or e.label_ == label or e.label_ == "DATE" for e in hit):
+                continue
+            if all(start <= e.start and e.end <= end for e in hit):  # the name, or pieces of it
+                ents = [e for e in ents if e not in hit] + [Span(doc, start, end, label=label)]
+        doc.ents = sorted(ents, key=lambda e: e.start)
+        return doc
+
+    return classifier_names
+
+
+@lru_cache(maxsize=4)
+def _given_name_keys(path: str) -> frozenset[str]:
+    return frozenset(skeleton(w) for w in word_list(path))
+
+
+@Language.factory(
+    "given_name_persons",
+    default_config={"names_file": "", "labels": ["ORG"], "org_words": list(ORG_WORDS)},
+    assigns=ENTITIES,
+    requires=["doc.ents"],
+)
+def make_given_name_persons(nlp: Language, name: str, names_file: str, labels: list[str], org_words: list[str]):
+    """A two- or three-word name led by a known given name is a PERSON ("Tatyana Krasilnikova", which
+    the English model reads as an ORG); names ending in an organization word are left alone."""
+    wanted, org = set(labels), {w.lower() for w in org_words}
+
+    def given_name_persons(doc: Doc) -> Doc:
+        keys = _given_name_keys(names_file)
+        ents = []
+        for e in doc.ents:
+            if (
+                e.label_ in wanted
+                and 2 <= len(e) <= 3
+                and all(t.is_title and t.is_alpha for t in e)
+                and e[-1].lower_ not in org
+                and skeleton(e[0].text) in keys
+            ):
+                e = Span(doc, e.start, e.end, label="PERSON")
+            ents.append(e)
+        doc.ents = ents
+        return doc
+
+    return given_name_persons
+
+
+@Language.factory(
+    "head_word_labels",
+    default_config={"heads": {}, "labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "directions": []},
+    assigns=ENTITIES,
+    requires=["doc.ents"],
+)
+def make_head_word_labels(nlp: Language, name: str, heads: dict[str, str], labels: list[str], directions: list[str]):
+    """A multi-word name takes the label its last word implies ("Khabarovsk Krai" is a place,
+    "Renaissance Capital Bank" an organization), whatever the model said; `heads` maps words to labels.
+    A head after nothing but a compass word is a geographic name, left as the model read it ("West
+    Bank": a river bank, not a bank)."""
+    by_word, wanted = {w.lower(): lab for w, lab in heads.items()}, set(labels)
+    compass = {d.lower() for d in directions}
+
+    def head_word_labels(doc: Doc) -> Doc:
+        ents = []
+        for e in doc.ents:
+            label = by_word.get(e[-1].lower_) if len(e) > 1 and e.label_ in wanted else None
+            if label and all(t.lower_ in compass for t in e[:-1]):
+                label = None
+            ents.append(Span(doc, e.start, e.end, label=label, kb_id=e.kb_id_) if label and label != e.label_ else e)
+        doc.ents = ents
+        return doc
+
+    return head_word_labels
