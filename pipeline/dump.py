@@ -38,7 +38,7 @@ from pipeline.records import DocumentRecord, DumpRecord, EntityRecord
 from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
 from pipeline.stages.documents import assign_published
-from pipeline.stages.entities import extract_entities, harmonize_labels, normalize_entities, year_counts
+from pipeline.stages.entities import extract_entities, harmonize_labels, normalize_entities, year_votes
 from pipeline.stages.near_duplicates import signatures_table
 from pipeline.stages.pairing import embed_documents, sentence_encoder
 from pipeline.stages.readers import DumpSource, Reread, open_dump
@@ -62,9 +62,10 @@ class DumpContext:
     votes: dict = field(default_factory=dict)
     max_names: int = 200_000
 
-    def add_years(self, entities: list[EntityRecord]) -> None:
-        self.dated_years.update(year_counts(entities, True))
-        self.bare_years.update(year_counts(entities, False))
+    def add_years(self, entities: list[EntityRecord], texts: dict[str, str] | None = None) -> None:
+        """Count the years of these documents (one vote each; births and foundings aside, given their texts)."""
+        self.dated_years.update(year_votes(entities, True, texts))
+        self.bare_years.update(year_votes(entities, False, texts))
 
     @property
     def year(self) -> int | None:
@@ -155,7 +156,7 @@ class DumpWriter:
         ordinal = {d.doc_id: d.ordinal for d in documents}
         entities = sorted(analysis.entities, key=lambda e: (ordinal[e.doc_id], e.start, e.end, e.label))
         entities = harmonize_labels(entities, self.gazetteer, self.context.votes, self.context.max_names)
-        self.context.add_years(entities)
+        self.context.add_years(entities, {d.doc_id: d.text for d in documents})
         entities = normalize_entities(entities, documents, self.gazetteer, dump_year=self.context.year)
         documents = assign_published(documents, entities)
         entities.sort(key=lambda e: (ordinal[e.doc_id], e.start, e.end, e.label))

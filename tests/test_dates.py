@@ -9,7 +9,7 @@ import pytest
 from pipeline.nlp.dates import find_russian_dates, parse_date
 from pipeline.nlp.gazetteer import Gazetteer
 from pipeline.records import DocumentRecord, EntityRecord
-from pipeline.stages.entities import normalize_entities
+from pipeline.stages.entities import is_background_date, normalize_entities, year_votes
 
 
 @pytest.mark.parametrize(
@@ -200,3 +200,46 @@ def test_days_joined_by_and_share_their_month():
         ("17", "2019-04-17"),
         ("21 апреля 2019 года", "2019-04-21"),
     ]
+
+
+def test_a_birth_or_a_founding_gives_no_year_to_the_other_dates():
+    """ "born in September 1961" is a life's background: the year-less dates of the news around it take
+    the dump's year, not 1961; a death is kept (news reports deaths as they happen)."""
+    text = "Реформа коснётся родившихся в сентябре 1961 года. Протесты 7 февраля."
+    died = "Артист умер 5 марта 2020 года. Прощание 9 марта."
+    docs = [_doc("p", text), _doc("q", "Встреча 12 мая 2023 года"), _doc("r", died)]
+    ents = [
+        _date("p", "сентябре 1961 года", text.index("сентябре")),
+        _date("p", "7 февраля", text.index("7 февраля")),
+        _date("q", "12 мая 2023 года", 8),
+        _date("r", "5 марта 2020 года", died.index("5 марта")),
+        _date("r", "9 марта", died.index("9 марта")),
+    ]
+    norms = _norms(ents, docs)
+    assert norms[("p", "7 февраля")] == "2023-02-07"
+    assert norms[("p", "сентябре 1961 года")] == "1961-09"
+    assert norms[("r", "9 марта")] == "2020-03-09"
+    en = "The new system applies to people born in September 1961. Protests on February 7."
+    ents_en = [
+        _date("e", "September 1961", en.index("September"), "en"),
+        _date("e", "February 7", en.index("February"), "en"),
+    ]
+    assert _norms(ents_en, [_doc("e", en, "en")])[("e", "February 7")] is None  # no other year: none
+    for cue in ("Родился", "Компания, основанная в", "founded in", "established on"):
+        assert is_background_date(
+            EntityRecord("x", "d", "DATE", "мае 1991", len(cue) + 1, 99, None, None, "ru"), f"{cue} мае 1991"
+        )
+    assert not is_background_date(
+        EntityRecord("x", "d", "DATE", "5 мая", 25, 30, None, None, "ru"), "На основании решения от 5 мая"
+    )
+
+
+def test_the_dumps_year_is_the_year_most_of_its_documents_are_of():
+    """One history article with many dates of 2022 does not outvote two documents of 2023."""
+    history = "1 мая 2022 года, 2 мая 2022 года, 3 мая 2022 года"
+    docs = [_doc("h", history), _doc("a", "Встреча 12 мая 2023 года"), _doc("b", "Визит 3 июня 2023 года"),
+            _doc("u", "Протесты 7 февраля")]  # fmt: skip
+    ents = [_date("h", t, history.index(t)) for t in ("1 мая 2022 года", "2 мая 2022 года", "3 мая 2022 года")]
+    ents += [_date("a", "12 мая 2023 года", 8), _date("b", "3 июня 2023 года", 6), _date("u", "7 февраля", 9)]
+    assert _norms(ents, docs)[("u", "7 февраля")] == "2023-02-07"
+    assert year_votes(ents, True) == {2022: 1, 2023: 2}

@@ -33,7 +33,7 @@ def test_dates_found_with_their_norms(wmt23, lang):
     scores = score_dates(check, texts, entities, lang)
     assert scores["gold"] > 90
     assert scores["overlap_f1"] >= 0.93, scores
-    assert scores["norm_accuracy"] >= 0.90, scores
+    assert scores["norm_accuracy"] >= 0.97, scores  # 0.93 before births gave no year (1961 for 2023)
 
 
 def test_no_duration_is_a_date(wmt23):

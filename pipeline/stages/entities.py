@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 
@@ -148,20 +148,55 @@ def _family_name(text: str, words: list[str], surnames: set[str]) -> bool:
 DATELINE_CHARS = 120
 
 
-def year_counts(entities: Iterable[EntityRecord], with_month: bool) -> Counter:
+# The start of a life or of a body is background, no clue to when a text was written ("родившихся в
+# сентябре 1961 года", "Родился 4 января 1955 года", "born in September 1961", "основанная в мае 1991
+# года", "founded in"): such a date gives no year to the text's dates without one. A death is not set
+# aside: news reports deaths as they happen (on NEREL dev 5 of the 7 dated deaths are of the article's year).
+_BACKGROUND = re.compile(
+    r"(?:\b(?:born|founded|established)\b|(?<![а-яё])(?:родил(?:ся|ась|ись|ось)|родивш[а-яё]*|рожд[её]нн?[а-яё]*"
+    r"|основан(?:[аоы]|н[а-яё]*)?|основал[аи]?|учрежд[её]н(?:[аоы]|н[а-яё]*)?)(?![а-яё]))[^.!?;\n]{0,30}$",
+    re.I,
+)
+BACKGROUND_CHARS = 60
+
+
+def is_background_date(e: EntityRecord, text: str) -> bool:
+    """A date of a birth or a founding (a cue word before it in its clause): see `_BACKGROUND`."""
+    return bool(text) and _BACKGROUND.search(text[max(0, e.start - BACKGROUND_CHARS) : e.start]) is not None
+
+
+def year_counts(entities: Iterable[EntityRecord], with_month: bool, texts: Mapping[str, str] | None = None) -> Counter:
+    """How often each year is written in DATE mentions with (or without) a month; with the documents'
+    `texts`, births and foundings are not counted (`is_background_date`)."""
     years: Counter = Counter()
     for e in entities:
         if e.label == "DATE":
             parsed = parse_date(e.text, e.lang)
             if parsed and parsed.year and (parsed.month is not None) == with_month:
-                years[parsed.year] += 1
+                if texts is None or not is_background_date(e, texts.get(e.doc_id, "")):
+                    years[parsed.year] += 1
     return years
 
 
-def _dateline_year(entities: list[EntityRecord]) -> int | None:
+def year_votes(entities: Iterable[EntityRecord], with_month: bool, texts: Mapping[str, str] | None = None) -> Counter:
+    """One vote per document for the year its DATE mentions with (or without) a month name most often
+    (`year_counts`; a tie goes to the later year): a dump is of the year most of its documents are of,
+    whatever one history article's many dates say."""
+    by_doc: dict[str, list[EntityRecord]] = defaultdict(list)
+    for e in entities:
+        by_doc[e.doc_id].append(e)
+    votes: Counter = Counter()
+    for ents in by_doc.values():
+        years = year_counts(ents, with_month, texts)
+        if years:
+            votes[max(years, key=lambda y: (years[y], y))] += 1
+    return votes
+
+
+def _dateline_year(entities: list[EntityRecord], text: str = "") -> int | None:
     """The year of a full date at the head of the document (its dateline), if any."""
     for e in sorted(entities, key=lambda x: x.start):
-        if e.label == "DATE" and e.start < DATELINE_CHARS:
+        if e.label == "DATE" and e.start < DATELINE_CHARS and not is_background_date(e, text):
             parsed = parse_date(e.text, e.lang)
             if parsed and parsed.year and parsed.month:
                 return parsed.year
@@ -184,36 +219,42 @@ def context_year(ents: list[EntityRecord], published, dump_year: int | None, tex
     then the bare years it names; never today's."""
     if published:
         return published.year
-    year = _dateline_year(ents)
+    year = _dateline_year(ents, text)
     if year:
         return year
-    base = _undated_context_year(ents, dump_year)
+    base = _undated_context_year(ents, dump_year, text)
     if base is not None and text:
         dates = [parse_date(e.text, e.lang, _before(text, e)) for e in ents if e.label == "DATE"]
         return _weekday_year(dates, base) or base
     return base
 
 
-def own_year(ents: list[EntityRecord], published) -> int | None:
+def own_year(ents: list[EntityRecord], published, text: str = "") -> int | None:
     """The year a document itself gives for "this year": its date's, its dateline's, or the most
-    common year of its dates with a month; not the dump's, not a bare year it names."""
+    common year of its dates with a month (births and foundings aside); not the dump's, not a bare
+    year it names."""
     if published:
         return published.year
-    dated = year_counts(ents, True)
-    return _dateline_year(ents) or (dated.most_common(1)[0][0] if dated else None)
+    dated = _own_counts(ents, True, text)
+    return _dateline_year(ents, text) or (dated.most_common(1)[0][0] if dated else None)
+
+
+def _own_counts(ents: list[EntityRecord], with_month: bool, text: str) -> Counter:
+    """`year_counts` of one document's mentions, births and foundings aside when its text is given."""
+    return year_counts(ents, with_month, {e.doc_id: text for e in ents} if text else None)
 
 
 def _before(text: str, e: EntityRecord) -> str:
     return text[max(0, e.start - WEEKDAY_CONTEXT_CHARS) : e.start]
 
 
-def _undated_context_year(ents: list[EntityRecord], dump_year: int | None) -> int | None:
-    dated = year_counts(ents, True)
+def _undated_context_year(ents: list[EntityRecord], dump_year: int | None, text: str = "") -> int | None:
+    dated = _own_counts(ents, True, text)
     if dated:
         return dated.most_common(1)[0][0]
     if dump_year:
         return dump_year  # bare years in a text ("в 1964 году") are more often history than its time
-    bare = year_counts(ents, False)
+    bare = _own_counts(ents, False, text)
     return bare.most_common(1)[0][0] if bare else None
 
 
@@ -232,7 +273,7 @@ def normalize_entities(
     published = {d.doc_id: d.published for d in documents}
     text_of = {d.doc_id: d.text for d in documents}
     if dump_year is None:
-        dump_years = year_counts(entities, True) or year_counts(entities, False)
+        dump_years = year_votes(entities, True, text_of) or year_votes(entities, False, text_of)
         dump_year = dump_years.most_common(1)[0][0] if dump_years else None
     out = []
     for doc_id, ents in by_doc.items():
@@ -244,7 +285,7 @@ def normalize_entities(
                 keyed.extend(absolute_dates(e, text, year))
             else:
                 keyed.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
-        keyed = relative_dates(keyed, text, published.get(doc_id), own_year(ents, published.get(doc_id)))
+        keyed = relative_dates(keyed, text, published.get(doc_id), own_year(ents, published.get(doc_id), text))
         out.extend(tie_given_names(tie_people(tie_acronyms(keyed, text_of.get(doc_id, "")))))
     return tie_surnames(out)
 
