@@ -243,3 +243,26 @@ def test_the_dumps_year_is_the_year_most_of_its_documents_are_of():
     ents += [_date("a", "12 мая 2023 года", 8), _date("b", "3 июня 2023 года", 6), _date("u", "7 февраля", 9)]
     assert _norms(ents, docs)[("u", "7 февраля")] == "2023-02-07"
     assert year_votes(ents, True) == {2022: 1, 2023: 2}
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "iso"),
+    [
+        ("В девяностые годы двадцатого века он", "девяностые годы двадцатого века", "1990/1999"),
+        ("в восьмидесятых он уехал", "восьмидесятых", "1980/1989"),
+        ("в шестидесятых годах прошлого века", "шестидесятых годах прошлого века", "1960/1969"),
+        ("В двадцатые годы XXI века", "двадцатые годы XXI века", "2020/2029"),
+        ("лекции — 17 () и 21 апреля", "17 () и 21 апреля", "2019-04-17/2019-04-21"),
+        ("энергии. В.1928г. изобретатель", "1928г.", "1928"),
+    ],
+)
+def test_decades_in_words_listed_days_with_a_parenthesis_and_an_attached_year_word(text, found, iso):
+    (start, end, parsed), *_ = find_russian_dates(text)
+    assert (text[start:end], parsed.iso(2019)) == (found, iso)
+
+
+def test_not_a_decade_or_a_year():
+    text = "в двадцатых числах мая, до 3.2019 года"
+    assert [text[s:e] for s, e, _ in find_russian_dates(text)] == ["мая"]
+    assert parse_date("the nineties", "en").iso() == "1990/1999"
+    assert parse_date("the early eighties", "en").iso() == "1980/1989"

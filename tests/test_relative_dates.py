@@ -161,3 +161,24 @@ def test_weekdays_in_pairs_in_the_genitive_and_weekends(text, found):
     assert [(text[s:e], r.iso(WEDNESDAY, 2019)) for s, e, r in find_russian_relative_dates(text)] == found
     for s, e, _ in find_russian_relative_dates(text):
         assert parse_relative(text[s:e], "ru") is not None
+
+
+def test_a_relative_day_apposed_to_a_written_day_states_the_documents_date():
+    """ "умер вчера, 9 мая 2019 года, в возрасте": yesterday was 9 May, so the article is of 10 May, and its
+    other relative days resolve against that; not when the written day starts a clause of its own."""
+    text = "Дату объявят сегодня. Он умер вчера, 9 мая 2019 года, в возрасте 59 лет. Вечером в четверг он ехал."
+    other = "Он прилетел вчера, 12 мая 2019 года состоится встреча, сегодня отдых."
+
+    def mentions(doc_id, text, spans):
+        return [
+            EntityRecord(doc_id, "d", "DATE", t, text.index(t), text.index(t) + len(t), t, None, "ru") for t in spans
+        ]
+
+    ents = mentions("a", text, ["сегодня", "вчера", "9 мая 2019 года", "в четверг"])
+    ents += mentions("b", other, ["вчера", "12 мая 2019 года", "сегодня"])
+    docs = [DocumentRecord(i, "d", 0, None, t, "ru", 1.0, 1, 0, len(t)) for i, t in (("a", text), ("b", other))]
+    norms = {(e.doc_id, e.text): e.norm for e in normalize_entities(ents, docs, Gazetteer())}
+    assert norms[("a", "сегодня")] == "2019-05-10"
+    assert norms[("a", "вчера")] == "2019-05-09"
+    assert norms[("a", "в четверг")] == "2019-05-09"
+    assert norms[("b", "вчера")] is None and norms[("b", "сегодня")] is None

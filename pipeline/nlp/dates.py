@@ -78,6 +78,19 @@ _DAY_WORDS_RU = (
     "шестнадцатого", "семнадцатого", "восемнадцатого", "девятнадцатого", "двадцатого",
 )  # fmt: skip
 DAY_WORD_RU = rf"(?:(?:двадцать|тридцать)\s+)?(?:{'|'.join(_DAY_WORDS_RU)}|четвертого|тридцатого)"
+# A decade in words ("в девяностые годы двадцатого века", "в восьмидесятых", "the nineties"): its tens,
+# in the century the text names, else the twentieth (the decades news recalls by name).
+_DECADE_WORDS = {
+    "двадцат": 2, "тридцат": 3, "сороков": 4, "пятидесят": 5, "шестидесят": 6, "семидесят": 7, "восьмидесят": 8,
+    "девяност": 9, "twenties": 2, "thirties": 3, "forties": 4, "fifties": 5, "sixties": 6, "seventies": 7,
+    "eighties": 8, "nineties": 9,
+}  # fmt: skip
+DECADE_WORD_RU = r"(?P<decw>двадцат|тридцат|сороков|пятидесят|шестидесят|семидесят|восьмидесят|девяност)(?:ые|ых|ыми?)"
+CENTURY_WORD_RU = (
+    r"(?:\s+(?P<cw>XX|XIX|XXI|двадцатого|девятнадцатого|двадцать\s+первого|прошлого|позапрошлого)\s+(?:века|столетия))"
+)
+_CENTURY_WORDS = {"xix": 19, "xx": 20, "xxi": 21, "девятнадцатого": 19, "двадцатого": 20, "двадцать первого": 21,
+                  "прошлого": 20, "позапрошлого": 19}  # fmt: skip
 QUARTER_RU = r"(?P<q>IV|I{1,3}|[1-4])(?:-?(?:м|й|ом|го))?\s+квартал[а-я]*"
 # English month names a Russian text quotes ("обновление Windows 10 May 2020 Update"), case kept.
 MONTH_EN_NAME = r"(?-i:January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -86,7 +99,7 @@ RU_DATE_PATTERNS = [
     rf"\b{QUARTER_RU}\s+(?P<y>{YEAR}){YEAR_WORD_RU}?",
     rf"\b(?:с\s+)?(?<![\w.-])(?P<y>{YEAR})\s*(?:[-–—]|по)\s*(?P<y2>{YEAR}){YEAR_WORD_RU}",
     rf"\bс\s+(?P<d1>{DAY})(?:\s+(?P<m1>{MONTH_RU}))?\s+по\s+(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
-    rf"\b(?P<d1>{DAY})(?:\s*[-–—]\s*|\s+(?:и|или)\s+)(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
+    rf"\b(?P<d1>{DAY})(?:\s*[-–—]\s*|(?:\s*\([^()\n]{{0,30}}\))?\s+(?:и|или)\s+)(?P<d2>{DAY})\s+(?P<m2>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY}){ORDINAL_RU}\s+(?P<m1>{MONTH_RU})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\s+(?P<m1>{MONTH_RU_ABBR})(?:\s+(?P<y>{YEAR}){YEAR_WORD_RU}?)?",
     rf"\b(?P<d1>{DAY})\.(?P<dm>0?[1-9]|1[0-2])\.(?P<y>{YEAR})(?:\s*(?:года|г\.))?",
@@ -96,7 +109,7 @@ RU_DATE_PATTERNS = [
     rf"(?<=\bв\s)(?:(?:начале|середине|конце)\s+)?(?P<m1>{MONTH_RU})\b",
     rf"\b(?:начала|середины|конца)\s+(?P<m1>{MONTH_RU})\b",
     rf"(?<![\w-])(?-i:(?P<m1>{MONTH_RU.replace('(?:', '(?:', 1)}))\b",  # a month in lower case: never a name
-    rf"(?<![\w.-])(?P<y>{YEAR}){YEAR_WORD_RU}",
+    rf"(?<![\w-])(?<!\d[.,])(?P<y>{YEAR}){YEAR_WORD_RU}",
     # a year range or a year without "год" where a preposition or parentheses make it one: "в 1985—1990
     # и 2006—2011 годах", "(1990—2000)", "В 1976 — поступил", "в 2014."
     rf"(?:(?<=\bв\s)|(?<=\bс\s)|(?<=\())(?P<y>{YEAR})\s*[-–—]\s*(?P<y2>{YEAR})\b(?![-.,]?\d)",
@@ -104,6 +117,7 @@ RU_DATE_PATTERNS = [
     rf"(?:(?<=\bв\s)|(?<=\bс\s)|(?<=\bдо\s))(?P<y>{YEAR})(?=\s*(?:[—–.,;:)]|\s-\s|$))",
     rf"(?<=\()(?P<y>{YEAR})(?=\))",  # a year in parentheses: "Билл и Тед (1989)"
     rf"(?<![\w.-])(?P<dec>{DECADE})-(?:е|х|ые|ых|ми)\b(?:\s+(?:годы|годах|годов|годами|гг\.?))?",  # "1980-е"
+    rf"(?<![\w-]){DECADE_WORD_RU}(?:\s+(?:годы|годах|годов|годами|гг\.?))?{CENTURY_WORD_RU}?(?![а-яё])(?!\s+числ)",
     r"(?<![\w.-])(?-i:(?P<cr>(?=[XVI])X{0,2}(?:IX|IV|V?I{0,3})))\s+(?:в\.|век(?:а|е|ом|у)?\b)",  # "XIX в.", "XVII века"
 ]
 _RU_COMPILED = [re.compile(p, re.I) for p in RU_DATE_PATTERNS]
@@ -136,6 +150,7 @@ _EN_PATTERNS = [
     rf"^(?P<y>{YEAR})-(?P<dm>0[1-9]|1[0-2])-(?P<d1>{DAY})$",
     rf"^(?P<d1>{DAY})[./](?P<dm>0?[1-9]|1[0-2])[./](?P<y>{YEAR})$",
     rf"^(?:(?:early|mid|late)[-\s]+)?(?P<dec>{DECADE})'?s$",  # "the 1990s"
+    r"^(?:(?:early|mid|late)[-\s]+)?(?P<decw>twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)$",
     r"^(?:(?:the\s+)?(?:beginning|start|end|middle|first\s+half|second\s+half)\s+of\s+)?(?:the\s+)?(?:early\s+|late\s+)?"
     r"(?P<c>1?\d|2[01])(?:st|nd|rd|th)[-\s]+century$",  # "the 19th century"
 ]
@@ -238,6 +253,10 @@ def _from_match(m: re.Match, month_of) -> PartialDate:
     end_year = int(g["y2"]) if g.get("y2") else None
     if g.get("dec"):
         year, end_year = int(g["dec"]), int(g["dec"]) + 9
+    if g.get("decw"):
+        century = _CENTURY_WORDS.get(" ".join((g.get("cw") or "xx").lower().split()), 20)
+        year = 100 * century - 100 + 10 * _DECADE_WORDS[g["decw"].lower()]
+        year, end_year = year, year + 9
     century = int(g["c"]) if g.get("c") else _roman(g["cr"]) if g.get("cr") else None
     if century:
         year, end_year = 100 * century - 99, 100 * century

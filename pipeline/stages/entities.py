@@ -7,7 +7,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from pipeline.nlp.dates import date_pieces, parse_date
 from pipeline.nlp.gazetteer import Gazetteer
@@ -398,13 +398,14 @@ def absolute_dates(e: EntityRecord, text: str, year: int | None) -> list[EntityR
 
 
 def relative_dates(ents: list[EntityRecord], text: str, published, year: int | None) -> list[EntityRecord]:
-    """Relative DATE mentions resolved: against the document's date (`published`, else its dateline);
+    """Relative DATE mentions resolved: against the document's date (`published`, else its dateline,
+    else the date its text states: `_stated_date`);
     a relative year against the document's own year (`own_year`); "в том же году" against the text's
     date before it.
     Without its anchor a relative date keeps no norm."""
     if not any(e.label == "DATE" and e.norm is None for e in ents):
         return ents
-    anchor = published or dateline_date(text, ents)
+    anchor = published or dateline_date(text, ents) or _stated_date(ents, text)
     previous: str | None = None
     out = []
     for e in sorted(ents, key=lambda x: (x.start, x.end)):
@@ -439,6 +440,30 @@ def _apposed_day(e: EntityRecord, rel, ents: list[EntityRecord], text: str) -> s
         if rel.weekday is not None and date.fromisoformat(d.norm).weekday() != rel.weekday:
             continue
         return d.norm
+    return None
+
+
+# A written day apposed to a day named relative to the text's date, the apposition closed after it:
+# "умер вчера, 9 мая 2019 года, в возрасте", "yesterday, May 9." (not "вчера, 12 мая состоится ...").
+_STATED_GAP = re.compile(r"^\s*,\s*$")
+_STATED_END = re.compile(r"^\s*(?:[,.;:)—–]|$)")
+
+
+def _stated_date(ents: list[EntityRecord], text: str) -> date | None:
+    """The document's date as its text states it: a day named relative to it ("вчера", "сегодня",
+    "два дня назад", "yesterday") apposed to a written day ("вчера, 9 мая 2019 года,") is that day, so the
+    document is of the day after (of that day, two days after)."""
+    for e in sorted(ents, key=lambda x: x.start):
+        if e.label != "DATE" or e.norm is not None:
+            continue
+        rel = parse_relative(e.text, e.lang)
+        if rel is None or rel.unit != "day" or rel.weekday is not None or rel.anaphoric:
+            continue
+        for d in ents:
+            if d.label != "DATE" or d.start < e.end or not d.norm or not re.fullmatch(r"\d{4}-\d\d-\d\d", d.norm):
+                continue
+            if _STATED_GAP.match(text[e.end : d.start]) and _STATED_END.match(text[d.end : d.end + 3]):
+                return date.fromisoformat(d.norm) - timedelta(days=rel.offset)
     return None
 
 
