@@ -66,9 +66,11 @@ RU_RELATIVE_PATTERNS = [
     # "в прошлый вторник", "в четверг" (not "в четверг, 27 июня": that is the date), "в среду" (not "в среду обитания")
     rf"\b(?:в|во)\s+(?:(?P<when>{_WHEN_RU})\s+)?(?P<weekday>{_WEEKDAY_RU})\b(?!\s*,?\s*\d)(?!\s+(?-i:[а-яё]+(?:ия|ий|ов|ей|ых))\b)",
     r"(?<![\w-])(?P<deictic>позавчера|вчера|сегодня|завтра|послезавтра)\b",
-    # "с понедельника", "до пятницы" (the coming one), "на 17:00 понедельника": a weekday in the genitive
+    # "с понедельника", "до пятницы" (the coming one), "на 17:00 понедельника", "вечером пятницы": the genitive
     rf"\b(?:с|со|до|после)\s+(?P<weekday>{_WEEKDAY_GEN_RU})\b(?!\s+(?-i:[а-яё]+(?:ия|ий|ов|ей|ых))\b)",
     rf"(?<=\d[:.]\d\d\s)(?P<weekday>{_WEEKDAY_GEN_RU})\b",
+    # "вечером пятницы", "утром понедельника": a time of a day of the week
+    rf"(?<![\w-])(?:утром|днём|днем|вечером|ночью)\s+(?P<weekday>{_WEEKDAY_GEN_RU})\b",
     # "в пятницу и субботу": the second day of the week of a pair
     rf"\b(?:в|во)\s+{_WEEKDAY_RU}\s+(?:и|или)\s+(?P<own>(?:(?:в|во)\s+)?(?P<weekday>{_WEEKDAY_RU}))\b",
     # "в выходные", "в минувшие выходные", "на выходных": a weekend, of week precision (no norm)
