@@ -17,6 +17,9 @@ from argparse import Namespace
 import pytest
 
 from pipeline.evaluation.nerel import date_scores, is_set_aside, main, read_gold, read_output, score
+from pipeline.nlp.dates import parse_date
+from pipeline.records import EntityRecord
+from pipeline.stages.entities import is_background_date
 from tests.conftest import EVAL
 
 GOLD = EVAL / "ner" / "nerel_dev.jsonl"
@@ -63,10 +66,41 @@ def test_dates_overlap_f1_and_iso_norms_by_the_pipelines_conventions(nerel, part
 
 @pytest.mark.parametrize("part", [0, 1], ids=["design", "held_back"])
 def test_reference_scorers_dates_on_each_part(nerel, part):
-    """The reference scorer's rules on each part (durations counted as misses): overlap F1 before this
-    round 0.8835 (design) and 0.869 (held back); the 0.90 target needs the durations (see the module)."""
+    """The reference scorer's rules on each part (durations counted as misses): overlap F1 0.8835 (design)
+    and 0.869 (held back) two rounds ago, 0.8854 / 0.8869 before this one, 0.8873 / 0.8927 now. The 0.90
+    target is out of reach without marking durations as dates: 87 of the 524 gold dates are durations,
+    ages and the "19" of "COVID-19"; were every other one found at today's precision (0.984), F1 would
+    be 0.903, and what is still missed is mostly no date ("в день" and "в год" as rates, "в юности")."""
     _, out = nerel
     assert score(_parts()[part], *read_output(out))["DATE"]["overlap_f1"] >= 0.88
+
+
+def test_no_year_less_date_takes_the_year_of_a_birth(nerel):
+    """Before, "26 марта" of an obituary took 1930 from "родился 3 января 1930 года" (and "8 августа" of
+    a 2013 article 1974 from its minister's birth): a birth or a founding is background, not the text's time."""
+    _, out = nerel
+    documents, entities = read_output(out)
+    text = {d["doc_id"]: d["text"] for d in documents}
+    dates = [
+        EntityRecord(**{k: e[k] for k in EntityRecord.__dataclass_fields__}) for e in entities if e["label"] == "DATE"
+    ]
+    by_doc: dict[str, list[EntityRecord]] = {}
+    for e in dates:
+        by_doc.setdefault(e.doc_id, []).append(e)
+    wrong, births = [], 0
+    for doc_id, ents in by_doc.items():
+        background = {
+            p.year for e in ents if is_background_date(e, text[doc_id]) for p in [parse_date(e.text, "ru")] if p
+        }
+        current = {
+            p.year for e in ents if not is_background_date(e, text[doc_id]) for p in [parse_date(e.text, "ru")] if p
+        }
+        births += bool(background)
+        for e in ents:
+            parsed = parse_date(e.text, "ru")
+            if parsed and parsed.year is None and e.norm and int(e.norm[:4]) in background - current:
+                wrong.append((e.text, e.norm))
+    assert births >= 5 and not wrong, wrong
 
 
 def test_reference_dates_rise_from_before(nerel):
