@@ -108,8 +108,9 @@ ENTITIES = _schema(
             pa.string(),
             "nominative form for Russian names, canonical name for others; for DATE an ISO 8601 date"
             " (`YYYY-MM-DD`, `YYYY-MM`, `YYYY`; a range of days or years is two mentions, its ends; a quarter"
-            " or decade as `start/end`); a relative date (`вчера`, `last Tuesday`) from the document's"
-            " `published` date, null when it has none",
+            " or decade as `start/end`; a missing year from the document's dates, births and foundings aside,"
+            " then the dump's, never the clock's); a relative date (`вчера`, `last Tuesday`) from the document's"
+            " `published` date or the one its text states (`вчера, 9 мая`), null when it has none",
         ),
         _col(
             "entity_key",
