@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -173,6 +174,7 @@ def refresh_pairs(
     return n_pairs
 
 
+_CYRILLIC = re.compile("[а-яёА-ЯЁ]")
 ENTITY_COLUMNS = ["doc_id", "label", "text", "start", "end", "norm", "entity_key", "lang"]
 NAMED = pa.array(["PERSON", "ORG", "GPE", "LOC"])
 
@@ -200,7 +202,7 @@ def learn_keys(store: Store) -> int:
     """Learn name equivalences from every pair of the pairs table; replace the key map.
 
     The documents and entities of paired documents are read dump by dump, a pair's aligned
-    sentences from the bitext table (aligned here by length when it has none); pairs are taken in
+    sentences from the bitext table (aligned by the same aligner when it has none); pairs are taken in
     sorted order, so the same corpus gives the same map."""
     pairs = store.read_pairs()
     ru_ids, en_ids = pairs.column("ru_doc_id").to_pylist(), pairs.column("en_doc_id").to_pylist()
@@ -226,7 +228,13 @@ def learn_keys(store: Store) -> int:
         if ru in texts and en in texts:
             links.extend(pair_links(texts[ru], texts[en], by_doc[ru], by_doc[en], units.get((ru, en))))
             shared.update(shared_keys(by_doc[ru], by_doc[en]))
-    rows = resolve_links(links, shared)
+    russian_people = {
+        e["entity_key"]
+        for ru in ru_ids
+        for e in by_doc[ru]
+        if e["label"] == "PERSON" and e["lang"] == "ru" and _CYRILLIC.search(e["text"])
+    }
+    rows = resolve_links(links, shared, russian_people)
     store.write_key_map(schemas.to_table(rows, schemas.KEY_MAP))
     return len(rows)
 

@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipeline.stages.name_links import Link, align_sentences, pair_links, resolve_links, sentences
+from pipeline.stages.align import align_texts
+from pipeline.stages.name_links import Link, pair_links, resolve_links
+from pipeline.stages.pairing import sentence_encoder
 from tests.conftest import EVAL
 
 
@@ -54,19 +56,22 @@ EN_ENTS = _ents(
 )
 
 
-def test_sentences_and_their_alignment():
-    ru = [RU[s:e] for s, e in sentences(RU)]
-    en = [EN[s:e] for s, e in sentences(EN)]
-    assert len(ru) == len(en) == 3
-    assert align_sentences(ru, en) == [([0], [0]), ([1], [1]), ([2], [2])]
-    # a sentence the translation leaves out joins a neighbour (2-1) or stands alone (1-0); the names
-    # both sides share anchor the others
-    extra = ru[:1] + ["Это предложение не переведено и довольно длинное, очень длинное."] + ru[1:]
-    anchors_ru, anchors_en = [{"london"}, set(), {"trump"}, {"reuters"}], [{"london"}, {"trump"}, {"reuters"}]
-    units = align_sentences(extra, en, anchors_ru, anchors_en)
-    unit_of = {("ru", i): u for u, (rs, es) in enumerate(units) for i in rs}
-    unit_of.update({("en", j): u for u, (rs, es) in enumerate(units) for j in es})
-    assert [unit_of[("ru", i)] for i in (0, 2, 3)] == [unit_of[("en", j)] for j in (0, 1, 2)]
+def test_a_pair_without_bitext_units_is_aligned_by_the_bitext_aligner():
+    """pair_links without units aligns the two texts as the bitext table would (the same aligner):
+    one unit per translated sentence, and a sentence the translation leaves out stands alone or
+    joins a neighbour without shifting the units after it."""
+    units = align_texts(sentence_encoder(), RU, EN)
+    assert [(RU[r[0] : r[1]][:5], EN[e[0] : e[1]][:5]) for r, e in units] == [
+        ("Лидер", "Labou"),
+        ("Донал", "Donal"),
+        ("По да", "Accor"),
+    ]
+    extra = RU.replace(" Дональд", " Это предложение не переведено и довольно длинное, очень длинное. Дональд")
+    units = align_texts(sentence_encoder(), extra, EN)
+    trump = [e for r, e in units if r and "Дональд" in extra[r[0] : r[1]]]
+    assert trump and trump[0] and "Donald" in EN[trump[0][0] : trump[0][1]]
+    given = align_texts(sentence_encoder(), RU, EN)
+    assert pair_links(RU, EN, RU_ENTS, EN_ENTS) == pair_links(RU, EN, RU_ENTS, EN_ENTS, units=given)
 
 
 def test_names_that_sound_alike_in_aligned_sentences_are_linked():
@@ -173,3 +178,27 @@ def test_names_whose_numbers_differ_are_not_linked():
     en = "The Sakhalin-1 project was extended to 2050."
     en_ents = _ents(en, [("Sakhalin-1", "ORG", "Sakhalin-1", "name:sakhalin-1")])
     assert [x.en_key for x in pair_links(ru, en, ru_ents, en_ents)] == ["name:sakhalin-1"]
+
+
+def test_a_region_is_not_linked_to_its_city():
+    """The only unshared places of a sentence pair, alike in spelling: a region and a bare city name
+    are not one place ("Харьковская область", "Kharkov"); the region named as one is ("Kharkov region")."""
+    ru = "Обстрелы продолжились в Харьковской области."
+    en = "Shelling continued in Kharkov."
+    ru_ents = _ents(ru, [("Харьковской области", "LOC", "Харьковская область", "name:harkovski-region")])
+    unit = [((0, len(ru)), (0, len(en)))]
+    assert pair_links(ru, en, ru_ents, _ents(en, [("Kharkov", "GPE", "Kharkov", "name:harkov")]), unit) == []
+    en = "Shelling continued in the Kharkov region."
+    en_ents = _ents(en, [("Kharkov region", "GPE", "Kharkov region", "name:harkov-region")])
+    unit = [((0, len(ru)), (0, len(en)))]
+    assert [x.en_key for x in pair_links(ru, en, ru_ents, en_ents, unit)] == ["name:harkov-region"]
+
+
+def test_two_people_russian_spells_apart_are_never_joined():
+    """A translation that writes "Zelensky" for "Зелинский" does not make him the "Зеленский" the
+    Russian texts name elsewhere; a surname alone and the full name with it may still join."""
+    links = [Link("name:zelinski.v", "name:zelenski.v", "sound", "Владимир Зелинский", "Vladimir Zelensky")]
+    people = {"name:zelinski.v", "name:zelenski.v", "name:dziuba.a", "name:dziuba"}
+    assert resolve_links(links) and resolve_links(links, russian_people=people) == []
+    links = [Link("name:dziuba.a", "name:dziuba", "sound", "Артем Дзюба", "Dzyuba")]
+    assert [r.key for r in resolve_links(links, russian_people=people)] == ["name:dziuba"]

@@ -141,8 +141,10 @@ def align_runs(ru: RunVectors, en: RunVectors, n_ru: int, n_en: int, config: Ali
         ]
     # How far each run is from the other side's sentences in general (vecalign's normalizer): the
     # mean cosine with the other document's sentences is the cosine with their mean vector.
-    far_ru = {a: 1.0 - v @ en.by_size[1].mean(axis=0) for a, v in ru.by_size.items()}
-    far_en = {b: 1.0 - v @ ru.by_size[1].mean(axis=0) for b, v in en.by_size.items()}
+    # Against a one-sentence document that mean is the candidate itself, and every unit would cost
+    # as much as two skips: there the cosine distance stands alone (a headline and its translation).
+    far_ru = {a: 1.0 - v @ en.by_size[1].mean(axis=0) if n_en > 1 else np.ones(len(v)) for a, v in ru.by_size.items()}
+    far_en = {b: 1.0 - v @ ru.by_size[1].mean(axis=0) if n_ru > 1 else np.ones(len(v)) for b, v in en.by_size.items()}
     # The length ratio of this pair's whole texts is what a unit's ratio should be (Gale & Church).
     ratio = np.log((ru.n_chars + _LENGTH_SMOOTHING) / (en.n_chars + _LENGTH_SMOOTHING))
     types = [(a, b) for a in ru.by_size for b in en.by_size]
@@ -188,3 +190,26 @@ def _trace(back: np.ndarray, ru: RunVectors, en: RunVectors, n_ru: int, n_en: in
         units.append(Unit(i - a, i, j - b, j, score))
         i, j = i - a, j - b
     return units[::-1]
+
+
+Span = tuple[int, int]
+
+
+def align_texts(
+    encoder: SentenceEncoder, ru_text: str, en_text: str, config: AlignConfig = DEFAULT_ALIGN
+) -> list[tuple[Span | None, Span | None]]:
+    """The aligned units of two texts as (Russian span, English span) character spans (None: a
+    side without counterpart): what the bitext table holds for a pair, for one pair on its own."""
+    sents = [split_sentences(ru_text), split_sentences(en_text)]
+    ru, en = embed_runs(
+        encoder,
+        [[t[s.start : s.end][: config.max_sentence_chars] for s in ss] for t, ss in zip((ru_text, en_text), sents)],
+        [[s.paragraph for s in ss] for ss in sents],
+        config.max_merge,
+    )
+    out: list[tuple[Span | None, Span | None]] = []
+    for u in align_runs(ru, en, len(sents[0]), len(sents[1]), config):
+        r = (sents[0][u.ru_lo].start, sents[0][u.ru_hi - 1].end) if u.ru_hi > u.ru_lo else None
+        e = (sents[1][u.en_lo].start, sents[1][u.en_hi - 1].end) if u.en_hi > u.en_lo else None
+        out.append((r, e))
+    return out

@@ -1,9 +1,9 @@
 """Name equivalences learned from translation pairs: which Russian key is which English key.
 
-Every accepted RU/EN pair is evidence. Its sentences are aligned (monotone, by length, with the
-numbers and the entity keys both sides write as anchors), and a Russian name and an English name
-the other side does not already share are linked when they stand in aligned sentences (or next to
-them) and
+Every accepted RU/EN pair is evidence. Its sentences are aligned (the bitext table's units, or the
+same aligner, `pipeline.stages.align`, for a pair the table does not hold), and a Russian name and
+an English name the other side does not already share are linked when they stand in aligned
+sentences (or next to them) and
 
 - their sounds agree (ICU's Russian-Latin transliteration, then the sound key of every word: the
   surname for people), "sound";
@@ -21,7 +21,6 @@ partners). The result is deterministic: pairs, mentions and ties are taken in so
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -30,15 +29,11 @@ from difflib import SequenceMatcher
 
 from pipeline.nlp.spelling import fold_name, skeleton, sound_key, transliterate
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'»”)]?\s+(?=[\"'«“(]?[A-ZА-ЯЁ0-9])|\n+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC"})
 MIN_SPELLING = 0.75  # SequenceMatcher ratio of two transliterated names that are one name
 MIN_CROSS_LABEL_SPELLING = 0.85  # a person in one language, an organization in the other
 MIN_SUPPORTED_SPELLING = 0.5  # enough for the only unshared names of one aligned sentence pair
-SKIP_COST = 1.0  # a sentence left without partner (1-0, 0-1)
-MERGE_COST = 0.5  # two sentences translated as one (2-1, 1-2)
-BAND = 0.25  # how far from the diagonal (share of the document) an alignment may run
 
 
 @dataclass(frozen=True)
@@ -63,66 +58,6 @@ class Link:
     en_name: str
 
 
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences (and paragraphs) of a text."""
-    spans, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        if text[start : m.start()].strip():
-            spans.append((start, m.start()))
-        start = m.end()
-    if text[start:].strip():
-        spans.append((start, len(text)))
-    return spans or [(0, len(text))]
-
-
-def align_sentences(
-    ru: list[str], en: list[str], ru_anchors: list[set[str]] | None = None, en_anchors: list[set[str]] | None = None
-) -> list[tuple[list[int], list[int]]]:
-    """Monotone alignment of two sentence lists (1-1, 1-2, 2-1, 1-0, 0-1) by length and anchors.
-
-    Cost of a unit: the log ratio of its lengths against the pair's own length ratio, less a bonus
-    for anchors both sides have (the numbers they write, and any entity keys they share, when
-    given); within a band around the diagonal (Gale and Church's idea).
-    """
-    n, m = len(ru), len(en)
-    if not n or not m:
-        return []
-    ratio = (sum(map(len, ru)) + 1) / (sum(map(len, en)) + 1)
-    nums_r = [set(_NUMBER.findall(s)) | (ru_anchors[i] if ru_anchors else set()) for i, s in enumerate(ru)]
-    nums_e = [set(_NUMBER.findall(s)) | (en_anchors[j] if en_anchors else set()) for j, s in enumerate(en)]
-
-    def cost(i0: int, i1: int, j0: int, j1: int) -> float:
-        if i0 == i1 or j0 == j1:
-            return SKIP_COST
-        lr = sum(len(ru[i]) for i in range(i0, i1))
-        le = sum(len(en[j]) for j in range(j0, j1)) * ratio
-        shared = set().union(*nums_r[i0:i1]) & set().union(*nums_e[j0:j1])
-        merge = MERGE_COST if (i1 - i0) + (j1 - j0) > 2 else 0.0
-        return abs(math.log((lr + 10) / (le + 10))) + merge - 0.5 * min(len(shared), 3)
-
-    inf = float("inf")
-    best = [[inf] * (m + 1) for _ in range(n + 1)]
-    back: list[list[tuple[int, int] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
-    best[0][0] = 0.0
-    band = max(2, int(BAND * max(n, m)))
-    for i in range(n + 1):
-        for j in range(m + 1):
-            if best[i][j] == inf or abs(i * m / n - j) > band + 1:
-                continue
-            for di, dj in ((1, 1), (1, 0), (0, 1), (2, 1), (1, 2)):
-                a, b = i + di, j + dj
-                if a <= n and b <= m:
-                    c = best[i][j] + cost(i, a, j, b)
-                    if c < best[a][b]:
-                        best[a][b], back[a][b] = c, (i, j)
-    units, i, j = [], n, m
-    while (i, j) != (0, 0) and back[i][j] is not None:
-        pi, pj = back[i][j]
-        units.append((list(range(pi, i)), list(range(pj, j))))
-        i, j = pi, pj
-    return units[::-1]
-
-
 def _sentence_of(spans: list[tuple[int, int]], start: int) -> int:
     for k, (_, end) in enumerate(spans):
         if start < end:
@@ -138,15 +73,6 @@ def mentions_of(text: str, entities: Iterable[dict], spans: list[tuple[int, int]
             norm = e.get("norm") or e["text"]
             kind = {"PERSON": "person", "ORG": "org"}.get(e["label"], "place")
             out.append(Mention(e["entity_key"], kind == "person", norm, _sentence_of(spans, e["start"]), kind))
-    return out
-
-
-def _anchors(mentions: list[Mention], shared: set[str], n: int) -> list[set[str]]:
-    """Per sentence, the keys it names that both documents name."""
-    out: list[set[str]] = [set() for _ in range(n)]
-    for m in mentions:
-        if m.key in shared:
-            out[m.sentence].add("key " + m.key)
     return out
 
 
@@ -260,21 +186,20 @@ def pair_links(
     """The links one translation pair gives between the keys its two sides do not share.
 
     `units`: the pair's aligned sentences (the bitext table, as character spans of the two texts);
-    without them the sentences are aligned here, by length and anchors."""
-    if units:
-        ru_spans, en_spans, given = _given_units(units)
-    else:
-        ru_spans, en_spans, given = sentences(ru_text), sentences(en_text), None
+    without them the two texts are aligned here by the bitext's aligner."""
+    if units is None:
+        from pipeline.stages.align import align_texts
+        from pipeline.stages.pairing import sentence_encoder
+
+        units = align_texts(sentence_encoder(), ru_text, en_text)
+    ru_spans, en_spans, aligned = _given_units(units)
     ru_m, en_m = mentions_of(ru_text, ru_ents, ru_spans), mentions_of(en_text, en_ents, en_spans)
     shared = {m.key for m in ru_m} & {m.key for m in en_m}
-    ru_anchors, en_anchors = _anchors(ru_m, shared, len(ru_spans)), _anchors(en_m, shared, len(en_spans))
     ru_m = [m for m in ru_m if m.key not in shared]
     en_m = [m for m in en_m if m.key not in shared]
     if not ru_m or not en_m:
         return []
-    units = given or align_sentences(
-        [ru_text[s:e] for s, e in ru_spans], [en_text[s:e] for s, e in en_spans], ru_anchors, en_anchors
-    )
+    units = aligned
     unit_of_ru = {i: u for u, (rs, _) in enumerate(units) for i in rs}
     unit_of_en = {j: u for u, (_, es) in enumerate(units) for j in es}
     links: dict[tuple[str, str], Link] = {}
@@ -315,7 +240,17 @@ def pair_links(
         elif kind != "person":
             for r, e in _best_overlaps(rs, es):
                 links.setdefault((r.key, e.key), Link(r.key, e.key, "aligned", r.norm, e.norm))
-    return [links[k] for k in sorted(links) if _same_numbers(links[k])]
+    return [links[k] for k in sorted(links) if _same_numbers(links[k]) and _same_kind_of_place(links[k])]
+
+
+# The concepts that make a place name an administrative unit ("Харьковская область", "Kharkiv
+# region", "Тюменский район"), apart from the city it is named after ("Kharkiv", "Tyumen").
+UNIT_CONCEPTS = frozenset({"region", "district"})
+
+
+def _same_kind_of_place(link: Link) -> bool:
+    """Both names say they are an administrative unit, or neither does: a region is not its city."""
+    return bool(_concepts(link.ru_key) & UNIT_CONCEPTS) == bool(_concepts(link.en_key) & UNIT_CONCEPTS)
 
 
 def _same_numbers(link: Link) -> bool:
@@ -342,13 +277,25 @@ def canonical(ru_key: str, en_key: str) -> str:
     return en_key
 
 
-def resolve_links(links: Iterable[Link], shared: Counter | None = None) -> list[KeyMapping]:
+def _two_russian_people(a: str, b: str, russian_people: set[str]) -> bool:
+    """Two person keys that Russian texts write themselves, with different surnames ("Владимир
+    Зелинский", "Владимир Зеленский"): Russian spells one person one way, so they are two people,
+    whatever a translation wrote ("Vladimir Zelensky" for both)."""
+    return a in russian_people and b in russian_people and a.partition(".")[0] != b.partition(".")[0]
+
+
+def resolve_links(
+    links: Iterable[Link], shared: Counter | None = None, russian_people: set[str] | None = None
+) -> list[KeyMapping]:
     """Mutual best links over the corpus, as key-map rows (sorted by `entity_key`).
 
     `shared` counts, per key, the pairs whose two sides both name it: a key that already joins the
     languages in two pairs or more is not moved by fewer links ("РФ" left unshared once is still
-    Russia)."""
+    Russia). `russian_people`: the keys of people the Russian texts name in Cyrillic; two of them
+    are never joined (`_two_russian_people`)."""
     shared = shared or Counter()
+    russian_people = russian_people or set()
+    links = [x for x in links if not _two_russian_people(x.ru_key, x.en_key, russian_people)]
     counts: Counter = Counter()
     example: dict[tuple[str, str], Link] = {}
     for link in links:

@@ -156,6 +156,41 @@ def make_given_name_persons(nlp: Language, name: str, names_file: str, labels: l
 
 
 @Language.factory(
+    "admin_unit_names",
+    default_config={"units": [], "labels": ["GPE", "LOC", "PERSON"]},
+    assigns=ENTITIES,
+    requires=["doc.ents"],
+)
+def make_admin_unit_names(nlp: Language, name: str, units: list[str], labels: list[str]):
+    """A place name right before a word for the administrative unit it names ("the Kharkiv region",
+    "Mikhailovsky district", "Tver Region") is that unit: one span with the word. English news
+    writes the unit word apart and often in lower case, Russian makes it the name ("Харьковская
+    область"), and the bare place is another place (the city of Kharkiv). A place the model read as
+    a person ("Mikhailovsky" of "Mikhailovsky district") is one too; `head_word_labels` relabels it."""
+    words, wanted = {u.lower() for u in units}, set(labels)
+
+    def admin_unit_names(doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        taken = {i for e in ents for i in range(e.start, e.end)}
+        out = []
+        for e in ents:
+            after = doc[e.end] if e.end < len(doc) else None
+            if (
+                e.label_ in wanted
+                and after is not None
+                and after.lower_ in words
+                and (after.is_lower or after.is_title)
+                and after.i not in taken
+            ):
+                e = Span(doc, e.start, e.end + 1, label=e.label_, kb_id=e.kb_id_)
+            out.append(e)
+        doc.ents = out
+        return doc
+
+    return admin_unit_names
+
+
+@Language.factory(
     "head_word_labels",
     default_config={"heads": {}, "labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "directions": []},
     assigns=ENTITIES,

@@ -136,9 +136,10 @@ def _with_adjectives(doc: Doc, i: int) -> int:
 
 @lru_cache(maxsize=100_000)
 def _is_adjective(word: str) -> bool:
-    """A Russian word whose likeliest reading is an adjective ("философский", "русское")."""
+    """A Russian word whose likeliest reading is an adjective ("философский", "русское"), not a
+    pronoun declined like one ("которому", "этот", "наш")."""
     parses = morph_vocab().parse(word.lower())
-    return bool(parses) and parses[0].tag.POS in ("ADJF", "PRTF")
+    return bool(parses) and parses[0].tag.POS in ("ADJF", "PRTF") and "Apro" not in parses[0].tag
 
 
 def _genitive(span: Span) -> bool:
@@ -234,7 +235,7 @@ def make_russian_org_extents(
                 start = _with_adjectives(doc, ent.start - 1)  # "(переходного) правительства Мали"
                 if not (out and out[-1].end > start):
                     ent = Span(doc, start, ent.end, label="ORG")
-            elif ent.label_ == "ORG":
+            if ent.label_ == "ORG":  # a unit of it too ("Верхняя палата" + "парламента Японии")
                 start = unit_start(ent)
                 if start is not None and not (out and out[-1].end > start):
                     ent = Span(doc, start, ent.end, label="ORG", kb_id=ent.kb_id_)
