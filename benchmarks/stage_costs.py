@@ -6,7 +6,9 @@ On one generated dump (benchmarks/corpus.py), single process, models loaded befo
   - read: decoding, splitting and language detection (langdetect) of the whole dump;
   - entities: the spaCy pipelines of both languages (gazetteer rulers, NER, Slovnet, rules);
   - embeddings: the multilingual USE vectors of each document's lead (pairing features);
-  - write: normalization (labels, dates, keys) and the Parquet part files;
+  - normalize: the rest of the entity stage, as a batch's second step in a worker runs it (the
+    dump context added, labels, dates, keys, `published`, the one sort);
+  - write: the Parquet part files (all the run's own process does for a batch);
   - bare models: spaCy English NER alone and Slovnet NER alone on the same documents.
 Each stage is printed in seconds and as a share of the bare models' time. Seconds from one process
 add up to the CPU time the pipeline needs; `benchmarks/speed.py` measures the wall time on two cores.
@@ -32,7 +34,7 @@ def main() -> None:
     from natasha import NewsEmbedding, NewsNERTagger
     from threadpoolctl import threadpool_limits
 
-    from pipeline.dump import BatchAnalysis, DumpWriter, open_source
+    from pipeline.dump import BatchSummary, DumpContext, DumpWriter, finish_batch, open_source
     from pipeline.nlp.loaders import _first_installed, load_language_model
     from pipeline.settings import Settings
     from pipeline.stages.entities import extract_entities
@@ -63,7 +65,7 @@ def main() -> None:
         with threadpool_limits(limits=1, user_api="blas"):
             source = timed("read (decode, split, langdetect)", lambda: open_source(dump, settings))
             documents = timed("read (decode, split, langdetect)", lambda: list(source.documents))
-            writer = DumpWriter(source, settings, Store(settings.out_dir))
+            writer, dump_context = DumpWriter(source, settings, Store(settings.out_dir)), DumpContext()
             for i in range(0, len(documents), settings.batch_size):
                 batch = documents[i : i + settings.batch_size]
                 model_for = partial(load_language_model, models_dir)
@@ -71,8 +73,10 @@ def main() -> None:
                     "entities (both spaCy pipelines)", extract_entities, batch, model_for, settings.batch_size
                 )
                 vectors = timed("embeddings (USE, lead)", embed_documents, batch)
-                timed("write (normalize, Parquet)", writer.write_batch, batch, BatchAnalysis(entities, vectors))
-            timed("write (normalize, Parquet)", writer.finish)
+                context = timed("normalize (labels, dates, keys)", dump_context.add, BatchSummary.of(entities, batch))
+                done = timed("normalize (labels, dates, keys)", finish_batch, batch, entities, context, settings)
+                timed("write (Parquet)", writer.write_batch, done, vectors)
+            timed("write (Parquet)", writer.finish)
             english = [d.text for d in documents if d.lang == "en"]
             russian = [d.text for d in documents if d.lang == "ru"]
             timed("bare: spaCy English NER", lambda: sum(len(d.ents) for d in nlp.pipe(english, batch_size=64)))

@@ -1,18 +1,20 @@
 """Processing one dump as a stream of batches, so memory does not grow with the dump:
 
 1. `open_source` / `iter_batches`: read, decode and split the dump (streaming), cut into batches.
-2. `analyze_batch`: the heavy NLP of a few hundred documents (entities as the models find them,
-   sentence embeddings); batches are independent, so they spread over the workers.
-3. `DumpWriter.write_batch`: normalization (labels, dates, keys, `published`) and one part file per
-   table for each batch, in order, staged under `_tmp/`; `DumpWriter.finish` switches the staged
-   partitions into place in one rename per table and returns the manifest row (written last).
+2. The whole analysis of a batch, in two steps that run where the batches are analyzed (a worker):
+   `analyze_batch`, the models (entities as they find them, sentence embeddings), and
+   `finish_batch`, the rest of the entity stage (labels, dates, keys, `published`, the one sort).
+3. `DumpWriter.write_batch`: one part file per table for each batch, in order, staged under
+   `_tmp/`; `DumpWriter.finish` switches the staged partitions into place in one rename per table
+   and returns the manifest row (written last).
 
-Dump-wide context comes from a bounded running summary (`DumpContext`) of the batches written so
-far, not from the whole dump: the dump's year (for dates without a year in a document without a
-dated context) is the most common year of the dump's dated DATE entities up to and including the
-current batch, and a multi-word name takes the majority label of its mentions so far (at most
-`DumpContext.max_names` names are remembered). Batches are written in order, so the output is
-deterministic for a given batch size.
+Dump-wide context is a bounded running summary (`DumpContext`) in batch order, passed with each
+batch to its second step: what `analyze_batch` found in the batches before it and in itself (the
+label counts of multi-word names: a name takes its majority label so far, at most
+`DumpContext.max_names` names remembered; the dump's year, for dates without a year in a document
+without a dated context: the year most of its documents so far are of, one vote each). The context is
+added and the batches are written in batch order, so the rows depend on the input and the batch
+size only, not on the number of workers or batches in flight.
 
 `process_dump` chains the steps: in this process by default, or as tasks when the flow passes
 its own `opener` and `submit`.
@@ -21,6 +23,7 @@ its own `opener` and `submit`.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -38,7 +41,7 @@ from pipeline.records import DocumentRecord, DumpRecord, EntityRecord
 from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
 from pipeline.stages.documents import assign_published
-from pipeline.stages.entities import extract_entities, harmonize_labels, normalize_entities, year_votes
+from pipeline.stages.entities import extract_entities, harmonize_labels, label_votes, normalize_entities, year_votes
 from pipeline.stages.near_duplicates import signatures_table
 from pipeline.stages.pairing import embed_documents, sentence_encoder
 from pipeline.stages.readers import DumpSource, Reread, open_dump
@@ -46,26 +49,67 @@ from pipeline.store import Store
 
 
 @dataclass
+class BatchSummary:
+    """What one batch adds to the dump context: the label counts of its multi-word names (in order
+    of first mention) and its documents' years, from DATE mentions with a month and bare."""
+
+    votes: dict
+    dated_years: Counter
+    bare_years: Counter
+
+    @classmethod
+    def of(cls, entities: list[EntityRecord], documents: list[DocumentRecord]) -> BatchSummary:
+        """Years: one vote per document (births and foundings aside, `entities.year_votes`)."""
+        texts = {d.doc_id: d.text for d in documents}
+        return cls(label_votes(entities), year_votes(entities, True, texts), year_votes(entities, False, texts))
+
+
+@dataclass
 class BatchAnalysis:
-    """The NLP output of one batch: entities as the models found them, one embedding per document."""
+    """What the models found in one batch: entities in document order (labels as found), the
+    batch's summary for the dump context, one embedding per document."""
 
     entities: list[EntityRecord]
     embeddings: pa.Table
+    summary: BatchSummary
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    """What the dump so far, this batch included, tells one batch: the label counts of the batch's
+    multi-word names and the dump's year."""
+
+    votes: dict
+    year: int | None
+
+
+@dataclass
+class FinishedBatch:
+    """One batch ready to write: its documents (with `published`) and its entities in table order."""
+
+    documents: list[DocumentRecord]
+    entities: list[EntityRecord]
 
 
 @dataclass
 class DumpContext:
-    """A bounded running summary of a dump: its years and the labels its multi-word names took."""
+    """A bounded running summary of a dump, in batch order: its years and the labels its
+    multi-word names took."""
 
     dated_years: Counter = field(default_factory=Counter)
     bare_years: Counter = field(default_factory=Counter)
     votes: dict = field(default_factory=dict)
     max_names: int = 200_000
 
-    def add_years(self, entities: list[EntityRecord], texts: dict[str, str] | None = None) -> None:
-        """Count the years of these documents (one vote each; births and foundings aside, given their texts)."""
-        self.dated_years.update(year_votes(entities, True, texts))
-        self.bare_years.update(year_votes(entities, False, texts))
+    def add(self, summary: BatchSummary) -> BatchContext:
+        """Add the next batch; the context of that batch (copies: its step may run in a thread)."""
+        for name, counts in summary.votes.items():
+            if name in self.votes or len(self.votes) < self.max_names:
+                self.votes.setdefault(name, Counter()).update(counts)
+        self.dated_years.update(summary.dated_years)
+        self.bare_years.update(summary.bare_years)
+        votes = {name: Counter(self.votes[name]) for name in summary.votes if name in self.votes}
+        return BatchContext(votes, self.year)
 
     @property
     def year(self) -> int | None:
@@ -110,7 +154,8 @@ def _size(path: Path) -> int:
 
 
 def analyze_batch(documents: list[DocumentRecord], settings: Settings) -> BatchAnalysis:
-    """Entities (per language, spaCy) and sentence embeddings of one batch of documents.
+    """The first step of a batch: entities (per language, spaCy), the batch's summary for the dump
+    context, and sentence embeddings.
 
     One BLAS thread: batches run one process per core (and beside the reader), so more threads per
     process only contend (OpenBLAS's spinning threads made the embeddings 4 to 6 times slower)."""
@@ -119,7 +164,22 @@ def analyze_batch(documents: list[DocumentRecord], settings: Settings) -> BatchA
     entities = extract_entities(
         documents, lambda lang: load_language_model(models_dir, lang), settings.batch_size, settings.n_process
     )
-    return BatchAnalysis(entities, embed_documents(documents))
+    return BatchAnalysis(entities, embed_documents(documents), BatchSummary.of(entities, documents))
+
+
+def finish_batch(
+    documents: list[DocumentRecord], entities: list[EntityRecord], context: BatchContext, settings: Settings
+) -> FinishedBatch:
+    """The second step of a batch, the rest of the entity stage: one label per name (the dump's
+    votes), ISO dates (a missing year from the document, then the dump's year) and keys, each
+    document's `published` from its dateline, and the entities sorted once, in table order."""
+    gazetteer = load_gazetteer(settings.models_dir.resolve())
+    entities = harmonize_labels(entities, gazetteer, context.votes)
+    entities = normalize_entities(entities, documents, gazetteer, dump_year=context.year)
+    documents = assign_published(documents, entities)
+    ordinal = {d.doc_id: d.ordinal for d in documents}
+    entities.sort(key=lambda e: (ordinal[e.doc_id], e.start, e.end, e.label))
+    return FinishedBatch(documents, entities)
 
 
 def load_analysis_models(settings: Settings) -> None:
@@ -142,34 +202,26 @@ def use_one_blas_thread() -> None:
 
 
 class DumpWriter:
-    """Normalizes and stages the batches of one dump in order, then switches them in."""
+    """Stages the finished batches of one dump in order, then switches them in."""
 
     def __init__(self, source: DumpSource, settings: Settings, store: Store):
         self.source = source
         self.store = store
-        self.gazetteer = load_gazetteer(settings.models_dir.resolve())
-        self.context = DumpContext()
         self.staging = store.stage(source.dump_id)
         self.n_documents = 0
 
-    def write_batch(self, documents: list[DocumentRecord], analysis: BatchAnalysis) -> None:
-        ordinal = {d.doc_id: d.ordinal for d in documents}
-        entities = sorted(analysis.entities, key=lambda e: (ordinal[e.doc_id], e.start, e.end, e.label))
-        entities = harmonize_labels(entities, self.gazetteer, self.context.votes, self.context.max_names)
-        self.context.add_years(entities, {d.doc_id: d.text for d in documents})
-        entities = normalize_entities(entities, documents, self.gazetteer, dump_year=self.context.year)
-        documents = assign_published(documents, entities)
-        entities.sort(key=lambda e: (ordinal[e.doc_id], e.start, e.end, e.label))
+    def write_batch(self, batch: FinishedBatch, embeddings: pa.Table) -> None:
+        documents = batch.documents
         self.staging.write_part("documents", schemas.to_table(documents, schemas.DOCUMENTS))
-        self.staging.write_part("entities", schemas.to_table(entities, schemas.ENTITIES))
-        self.staging.write_part("embeddings", analysis.embeddings)
+        self.staging.write_part("entities", schemas.to_table(batch.entities, schemas.ENTITIES))
+        self.staging.write_part("embeddings", embeddings)
         self.staging.write_part("signatures", signatures_table(documents))
         self.n_documents += len(documents)
 
     def finish(self) -> DumpRecord:
         """Switch the staged partitions in; the manifest row (the caller records it, last)."""
         if self.n_documents == 0:
-            self.write_batch([], BatchAnalysis([], embed_documents([])))
+            self.write_batch(FinishedBatch([], []), embed_documents([]))
         self.store.commit(self.staging)
         src = self.source
         row = manifest_row(Path(src.path), src.dump_id, src.size_bytes, src.encoding, self.n_documents, None)
@@ -190,22 +242,23 @@ def process_dump(
     store: Store,
     dump_id: str | None = None,
     opener: Callable[[Path, Settings], DumpSource] | None = None,
-    submit: Callable[[list[DocumentRecord]], Future] | None = None,
+    submit: Callable[..., Future] | None = None,
     looked: tuple | None = None,
 ) -> DumpRecord | Waiting:
     """One dump, the one path every run takes: open (read, decode, split: streaming), analyze its
-    batches (at most `batches_in_flight` submitted at once), write each analyzed batch in order,
-    switch the partitions in; returns the manifest row (the caller records it, last).
+    batches (both steps, at most `batches_in_flight` batches at once), write each finished batch in
+    order, switch the partitions in; returns the manifest row (the caller records it, last).
 
-    `opener` and `submit` let the orchestrator run the steps as tasks (pipeline/flows.py); by
-    default they run here, in this process. With `looked` (the planned size, mtime, ctime, inode),
+    `opener` and `submit` let the orchestrator run the steps as tasks (pipeline/flows.py):
+    `submit(step, *args)` runs `step(*args, settings)` (`analyze_batch`, `finish_batch`) and returns
+    its future; by default they run here, in this process. With `looked` (the planned size, mtime, ctime, inode),
     a file that changed while it was read is not switched in: Waiting, for a later run.
 
     Given the planned `dump_id`, a text dump is read once (see `readers.open_dump`); in the rare
     case that its first chunk suggested another encoding than the whole stream decides, what was
     staged is dropped and the dump is read once more in that encoding."""
     opener = opener or open_source
-    submit = submit or (lambda batch: _completed(analyze_batch(batch, settings)))
+    submit = submit or (lambda step, *args: _completed(step(*args, settings)))
     planned, encoding = dump_id, None
     dump_id = dump_id or "path:" + Path(path).name
     while True:
@@ -234,28 +287,73 @@ def process_dump(
 
 
 def _write_batches(
-    source: DumpSource, settings: Settings, writer: DumpWriter, submit: Callable[[list[DocumentRecord]], Future]
+    source: DumpSource, settings: Settings, writer: DumpWriter, submit: Callable[..., Future]
 ) -> None:
-    """Submit the batches of a dump (at most `batches_in_flight` at once) and write them in order;
-    when reading fails midway, the batches being analyzed finish before the error goes on."""
-    in_flight: deque[tuple[list[DocumentRecord], Future]] = deque()
+    """Take every batch of a dump through its two steps and write it: at most `batches_in_flight`
+    batches between reading and writing; a batch goes on to its second step (with the dump context)
+    and is written strictly in batch order, as soon as its turn comes and its step is done. When
+    reading fails midway, the steps being run finish before the error goes on."""
+    flight = _InFlight(writer, submit)
     try:
         for batch in iter_batches(source, settings.batch_size):
-            in_flight.append((batch, submit(batch)))
-            while len(in_flight) >= max(1, settings.batches_in_flight):
-                done, future = in_flight.popleft()
-                writer.write_batch(done, future.result())
-        while in_flight:
-            done, future = in_flight.popleft()
-            writer.write_batch(done, future.result())
+            flight.start(batch)
+            flight.advance(until=max(1, settings.batches_in_flight) - 1)
+        flight.advance(until=0)
     except (OSError, DumpRejected, Reread):
-        for _, future in in_flight:
-            with contextlib.suppress(Exception):
-                future.result()
+        flight.wait_all()
         raise
 
 
-def _completed(value: BatchAnalysis) -> Future:
+class _InFlight:
+    """The batches between reading and writing: analyzing (first step), then finishing (second)."""
+
+    def __init__(self, writer: DumpWriter, submit: Callable[..., Future]):
+        self.writer, self.submit = writer, submit
+        self.context = DumpContext()
+        self.analyzing: deque[tuple[list[DocumentRecord], Future, threading.Event]] = deque()
+        self.finishing: deque[tuple[pa.Table, Future, threading.Event]] = deque()
+        self.wake = threading.Event()  # set whenever a step is done
+
+    def _track(self, future: Future) -> threading.Event:
+        done = threading.Event()
+
+        def on_done(_future) -> None:
+            done.set()
+            self.wake.set()
+
+        future.add_done_callback(on_done)
+        return done
+
+    def start(self, batch: list[DocumentRecord]) -> None:
+        future = self.submit(analyze_batch, batch)
+        self.analyzing.append((batch, future, self._track(future)))
+
+    def advance(self, until: int) -> None:
+        """Move batches on in order until at most `until` are in flight (waiting for steps to end)."""
+        while len(self.analyzing) + len(self.finishing) > until:
+            self.wake.clear()
+            moved = False
+            while self.analyzing and self.analyzing[0][2].is_set():
+                batch, future, _ = self.analyzing.popleft()
+                analysis = future.result()
+                context = self.context.add(analysis.summary)
+                step = self.submit(finish_batch, batch, analysis.entities, context)
+                self.finishing.append((analysis.embeddings, step, self._track(step)))
+                moved = True
+            while self.finishing and self.finishing[0][2].is_set():
+                embeddings, future, _ = self.finishing.popleft()
+                self.writer.write_batch(future.result(), embeddings)
+                moved = True
+            if not moved and len(self.analyzing) + len(self.finishing) > until:
+                self.wake.wait()
+
+    def wait_all(self) -> None:
+        for _, future, _ in (*self.analyzing, *self.finishing):
+            with contextlib.suppress(Exception):
+                future.result()
+
+
+def _completed(value: object) -> Future:
     future: Future = Future()
     future.set_result(value)
     return future

@@ -3,7 +3,8 @@
 One run: take the output lock, drop what an interrupted run left behind, plan from the manifest,
 then each new dump takes the one path of `pipeline.dump.process_dump`, with its open as a task
 (retried on I/O errors: a dump may sit on a network share) and each batch of a few hundred
-documents analyzed as a task (at most `batches_in_flight` at once); the manifest row is recorded
+documents analyzed as two tasks, the models then the rest of the entity stage with the dump's
+context (at most `batches_in_flight` batches at once); the manifest row is recorded
 last. After the dumps, mark the documents that repeat earlier ones (`pipeline.duplicates`,
 incremental), then pair over the whole corpus when it changed, then align the sentences of the
 pairs that are new (the bitext table).
@@ -30,10 +31,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from pipeline.bitext import sync_bitext
 from pipeline.corpus import RunSummary, build_entity_keys, learn_keys, pair_corpus, refresh_pairs, summarize
-from pipeline.dump import analyze_batch, load_analysis_models, open_source, process_dump
+from pipeline.dump import BatchContext, analyze_batch, finish_batch, load_analysis_models, open_source, process_dump
 from pipeline.duplicates import find_duplicates
 from pipeline.manifest import Waiting, ok_dump_ids, plan_run, record_and_retire, record_dumps, superseded_rows
 from pipeline.prefect_api import PrefectAPI, choose_api
@@ -55,12 +57,33 @@ open_dump_task = task(
 )
 
 
+def _in_worker(step, *args):
+    """One step of a batch here, or in the run's local worker pool (its last argument: the settings)."""
+    settings: Settings = args[-1]
+    if settings.local_workers > 1:
+        return local_pool(settings.local_workers).submit(step, *args).result()
+    return step(*args)
+
+
 @task(name="analyze-batch", cache_policy=NO_CACHE)
 def analyze_batch_task(documents: list[DocumentRecord], settings: Settings):
-    """One batch of documents -> entities and embeddings, here or in the run's local worker pool."""
-    if settings.local_workers > 1:
-        return local_pool(settings.local_workers).submit(analyze_batch, documents, settings).result()
-    return analyze_batch(documents, settings)
+    """A batch's first step: its documents -> entities as found, their summary, embeddings."""
+    return _in_worker(analyze_batch, documents, settings)
+
+
+@task(name="finish-batch", cache_policy=NO_CACHE)
+def finish_batch_task(documents: list[DocumentRecord], entities: list, context: BatchContext, settings: Settings):
+    """A batch's second step, with the dump's context: labels, dates, keys, `published`."""
+    return _in_worker(finish_batch, documents, entities, context, settings)
+
+
+BATCH_TASKS = {analyze_batch: analyze_batch_task, finish_batch: finish_batch_task}
+
+
+def submit_batch_step(settings: Settings):
+    """`process_dump`'s `submit`: each step of a batch as its task (parameters not introspected:
+    they are plain records, with no futures inside)."""
+    return lambda step, *args: BATCH_TASKS[step].submit(*(quote(a) for a in args), settings)
 
 
 @task(name="find-duplicates", cache_policy=NO_CACHE)
@@ -147,7 +170,7 @@ def run_pipeline(settings: Settings) -> RunSummary:
         for cand in plan.todo:
             row = process_dump(
                 Path(cand.path), settings, store, cand.dump_id, opener=open_dump_task,
-                submit=lambda batch, s=settings: analyze_batch_task.submit(batch, s), looked=cand.looked,
+                submit=submit_batch_step(settings), looked=cand.looked,
             )
             if isinstance(row, Waiting):  # it changed while it was read: not switched in
                 plan.fingerprints.pop(str(cand.path), None)

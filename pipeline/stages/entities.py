@@ -26,23 +26,28 @@ def extract_entities(
     n_process: int = 1,
     keep_labels: frozenset[str] | None = None,
 ) -> list[EntityRecord]:
-    """Run each language's spaCy pipeline over its documents (one `nlp.pipe` per language).
+    """Run each language's spaCy pipeline over its documents (one `nlp.pipe` per language); the
+    entities come in the order of the documents, each document's in text order (a spaCy Doc's
+    entities do not overlap).
 
     `keep_labels` overrides the labels the model's configuration keeps (evaluation keeps more).
     """
-    by_lang: dict[str, list[DocumentRecord]] = defaultdict(list)
-    for doc in documents:
-        by_lang[doc.lang].append(doc)
-    out: list[EntityRecord] = []
+    documents = list(documents)
+    by_lang: dict[str, list[int]] = defaultdict(list)
+    for i, doc in enumerate(documents):
+        by_lang[doc.lang].append(i)
+    found: list[list[EntityRecord]] = [[] for _ in documents]
     for lang in sorted(by_lang):
         model = model_for(lang)
         if model is None:
             continue
-        docs = by_lang[lang]
+        docs = [documents[i] for i in by_lang[lang]]
         texts = (model.prepare(d.text) if hasattr(model, "prepare") else d.text for d in docs)
-        for record, sdoc in zip(docs, model.nlp.pipe(texts, batch_size=batch_size, n_process=n_process)):
+        pipe = model.nlp.pipe(texts, batch_size=batch_size, n_process=n_process)
+        for i, record, sdoc in zip(by_lang[lang], docs, pipe):
             norms = sdoc._.norms or {}
             wanted = keep_labels or model.keep_labels
+            out = found[i]
             for ent in sdoc.ents:
                 if ent.label_ not in wanted:
                     continue
@@ -59,34 +64,47 @@ def extract_entities(
                         lang=lang,
                     )
                 )
-    return out
+    return [e for ents in found for e in ents]
 
 
 _NAME_LABELS = ("PERSON", "ORG", "GPE", "LOC")
 _TIE_ORDER = {"PERSON": 0, "GPE": 1, "LOC": 2, "ORG": 3}
 
 
+def label_votes(
+    entities: Iterable[EntityRecord],
+    votes: dict[tuple[str, str], Counter] | None = None,
+    max_names: int | None = None,
+) -> dict[tuple[str, str], Counter]:
+    """The label counts of multi-word names, by (language, folded name), in order of first mention:
+    added to `votes` in place when given, with at most `max_names` names in it (a name already
+    there is always counted)."""
+    votes = {} if votes is None else votes
+    for e in entities:
+        if e.label in _NAME_LABELS:
+            name = (e.lang, fold_name(e.norm or e.text))
+            if len(name[1].split()) > 1 and (name in votes or max_names is None or len(votes) < max_names):
+                votes.setdefault(name, Counter())[e.label] += 1
+    return votes
+
+
 def harmonize_labels(
     entities: list[EntityRecord],
     gazetteer: Gazetteer,
     votes: dict[tuple[str, str], Counter] | None = None,
-    max_names: int | None = None,
 ) -> list[EntityRecord]:
     """One label for one name: across the dump for multi-word names, within a document for
     single words ("Tasmagambetov" after "Imangali Tasmagambetov" is a PERSON too).
 
     A name the gazetteer knows is an ORG; a one-word PERSON that is a general word of names ("West")
     is a place; otherwise the majority label wins, ties going to PERSON.
-    `votes` carries the label counts of multi-word names over batches (updated in place; at most
-    `max_names` names are added to it).
+    `votes` are the label counts of multi-word names (`label_votes`) over a context that includes
+    these entities (the dump so far: `pipeline.dump.DumpContext`); without it, these entities' own.
     """
-    votes = {} if votes is None else votes
+    votes = label_votes(entities) if votes is None else votes
     surnames: dict[str, set[str]] = defaultdict(set)
     for e in entities:
         if e.label in _NAME_LABELS:
-            name = (e.lang, fold_name(e.norm or e.text))
-            if len(name[1].split()) > 1 and (name in votes or max_names is None or len(votes) < max_names):
-                votes.setdefault(name, Counter())[e.label] += 1
             words = fold_name(e.norm or e.text).split()
             if e.label == "PERSON" and len(words) > 1:
                 surnames[e.doc_id].add(words[-1])
