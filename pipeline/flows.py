@@ -31,16 +31,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote
 
 from pipeline.bitext import sync_bitext
 from pipeline.corpus import RunSummary, build_entity_keys, learn_keys, pair_corpus, refresh_pairs, summarize
-from pipeline.dump import BatchContext, analyze_batch, finish_batch, load_analysis_models, open_source, process_dump
+from pipeline.dump import analyze_batch, finish_batch, load_analysis_models, open_source, process_dump
 from pipeline.duplicates import find_duplicates
 from pipeline.manifest import Waiting, ok_dump_ids, plan_run, record_and_retire, record_dumps, superseded_rows
 from pipeline.prefect_api import PrefectAPI, choose_api
 from pipeline.progress import current as current_progress
-from pipeline.records import DocumentRecord
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.workers import local_pool, shutdown_local_pools
@@ -57,33 +55,44 @@ open_dump_task = task(
 )
 
 
-def _in_worker(step, *args):
-    """One step of a batch here, or in the run's local worker pool (its last argument: the settings)."""
-    settings: Settings = args[-1]
+class Sealed:
+    """A batch step's arguments as one value that Prefect does not walk: it looks for futures inside
+    every list and dataclass of a task's parameters (0.4-0.7 s for the entities of one batch, here),
+    and `quote` does not survive the Dask runner. Plain records inside, pickled as they are."""
+
+    __slots__ = ("args",)
+
+    def __init__(self, args: tuple):
+        self.args = args
+
+
+def _in_worker(step, batch: Sealed, settings: Settings):
+    """One step of a batch here, or in the run's local worker pool."""
     if settings.local_workers > 1:
-        return local_pool(settings.local_workers).submit(step, *args).result()
-    return step(*args)
+        return local_pool(settings.local_workers).submit(step, *batch.args, settings).result()
+    return step(*batch.args, settings)
 
 
 @task(name="analyze-batch", cache_policy=NO_CACHE)
-def analyze_batch_task(documents: list[DocumentRecord], settings: Settings):
-    """A batch's first step: its documents -> entities as found, their summary, embeddings."""
-    return _in_worker(analyze_batch, documents, settings)
+def analyze_batch_task(batch: Sealed, settings: Settings):
+    """A batch's first step, `dump.analyze_batch`: its documents -> entities as found, their
+    summary, embeddings."""
+    return _in_worker(analyze_batch, batch, settings)
 
 
 @task(name="finish-batch", cache_policy=NO_CACHE)
-def finish_batch_task(documents: list[DocumentRecord], entities: list, context: BatchContext, settings: Settings):
-    """A batch's second step, with the dump's context: labels, dates, keys, `published`."""
-    return _in_worker(finish_batch, documents, entities, context, settings)
+def finish_batch_task(batch: Sealed, settings: Settings):
+    """A batch's second step, `dump.finish_batch`, with the dump's context: labels, dates, keys,
+    `published`."""
+    return _in_worker(finish_batch, batch, settings)
 
 
 BATCH_TASKS = {analyze_batch: analyze_batch_task, finish_batch: finish_batch_task}
 
 
 def submit_batch_step(settings: Settings):
-    """`process_dump`'s `submit`: each step of a batch as its task (parameters not introspected:
-    they are plain records, with no futures inside)."""
-    return lambda step, *args: BATCH_TASKS[step].submit(*(quote(a) for a in args), settings)
+    """`process_dump`'s `submit`: each step of a batch as its task."""
+    return lambda step, *args: BATCH_TASKS[step].submit(Sealed(args), settings)
 
 
 @task(name="find-duplicates", cache_policy=NO_CACHE)
