@@ -2,7 +2,8 @@
 
 Both languages end in the same kind of `Doc`: `doc.ents` labelled PERSON / ORG / GPE / LOC /
 DATE, and `doc._.norms` mapping an entity's character span to its normalized (nominative) form.
-`shared` holds the components both pipelines use, `english` and `russian` those of one language;
+`shared` holds the components both pipelines use (and `entity_factory`, `Language.factory` with the
+assigns/requires of a component that rewrites `doc.ents`), `english` and `russian` those of one language;
 `models/pipelines.toml` says which pipeline adds which, in what order and with what settings.
 """
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from pipeline.nlp.components.shared import ENTITIES, is_name_start, word_list
+from pipeline.nlp.components.shared import entity_factory, is_name_start, word_list
 from pipeline.nlp.dates import parse_date
 from pipeline.nlp.name_words import ORG_WORDS
 from pipeline.nlp.relative_dates import parse_relative
@@ -16,7 +16,7 @@ from pipeline.nlp.spelling import skeleton
 DETERMINERS = ("the", "a", "an")
 
 
-@Language.factory("calendar_dates", assigns=ENTITIES, requires=["doc.ents"])
+@entity_factory("calendar_dates")
 def make_calendar_dates(nlp: Language, name: str):
     """Only the DATE entities that name a date, written or relative ("July 26", "last Tuesday"):
     durations ("three weeks", "24-year-old") and other spans of time ("recent years") are dropped."""
@@ -35,9 +35,7 @@ def make_calendar_dates(nlp: Language, name: str):
     return calendar_dates
 
 
-@Language.factory(
-    "strip_determiners", default_config={"determiners": list(DETERMINERS)}, assigns=ENTITIES, requires=["doc.ents"]
-)
+@entity_factory("strip_determiners", default_config={"determiners": list(DETERMINERS)})
 def make_strip_determiners(nlp: Language, name: str, determiners: list[str]):
     """Entity spans without a leading determiner or a trailing possessive ("the UN's" -> "UN")."""
     dets = {d.lower() for d in determiners}
@@ -57,11 +55,9 @@ def make_strip_determiners(nlp: Language, name: str, determiners: list[str]):
     return strip_determiners
 
 
-@Language.factory(
+@entity_factory(
     "classifier_names",
     default_config={"before": [], "after": [], "label": "ORG", "max_words": 5},
-    assigns=ENTITIES,
-    requires=["doc.ents"],
 )
 def make_classifier_names(
     nlp: Language, name: str, before: list[str], after: list[str], label: str, max_words: int, joins: list[str]
@@ -125,11 +121,9 @@ def _given_name_keys(path: str) -> frozenset[str]:
     return frozenset(skeleton(w) for w in word_list(path))
 
 
-@Language.factory(
+@entity_factory(
     "given_name_persons",
     default_config={"names_file": "", "labels": ["ORG"], "org_words": list(ORG_WORDS)},
-    assigns=ENTITIES,
-    requires=["doc.ents"],
 )
 def make_given_name_persons(nlp: Language, name: str, names_file: str, labels: list[str], org_words: list[str]):
     """A two- or three-word name led by a known given name is a PERSON ("Tatyana Krasilnikova", which
@@ -155,12 +149,7 @@ def make_given_name_persons(nlp: Language, name: str, names_file: str, labels: l
     return given_name_persons
 
 
-@Language.factory(
-    "admin_unit_names",
-    default_config={"units": [], "labels": ["GPE", "LOC", "PERSON"]},
-    assigns=ENTITIES,
-    requires=["doc.ents"],
-)
+@entity_factory("admin_unit_names", default_config={"units": [], "labels": ["GPE", "LOC", "PERSON"]})
 def make_admin_unit_names(nlp: Language, name: str, units: list[str], labels: list[str]):
     """A place name right before a word for the administrative unit it names ("the Kharkiv region",
     "Mikhailovsky district", "Tver Region") is that unit: one span with the word. English news
@@ -190,11 +179,9 @@ def make_admin_unit_names(nlp: Language, name: str, units: list[str], labels: li
     return admin_unit_names
 
 
-@Language.factory(
+@entity_factory(
     "head_word_labels",
     default_config={"heads": {}, "labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "directions": []},
-    assigns=ENTITIES,
-    requires=["doc.ents"],
 )
 def make_head_word_labels(nlp: Language, name: str, heads: dict[str, str], labels: list[str], directions: list[str]):
     """A multi-word name takes the label its last word implies ("Khabarovsk Krai" is a place,

@@ -10,7 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipeline.nlp.components.shared import ENTITIES, set_ents
+from pipeline.nlp.components.shared import ENTITIES, entity_factory, set_ents
 from pipeline.nlp.dates import find_russian_dates
 from pipeline.nlp.morphology import is_common_word, morph_vocab
 from pipeline.nlp.relative_dates import find_russian_relative_dates
@@ -80,7 +80,7 @@ def make_slovnet_ner(nlp: Language, name: str, labels: dict[str, str], batch_siz
     return SlovnetNER(labels, batch_size)
 
 
-@Language.factory("russian_dates", assigns=ENTITIES, requires=["doc.ents"])
+@entity_factory("russian_dates")
 def make_russian_dates(nlp: Language, name: str):
     """DATE entities for Russian date expressions, where no other entity stands."""
 
@@ -156,7 +156,7 @@ def _close_quote(doc: Doc, ent: Span) -> Span:
     return ent if end == ent.end else Span(doc, ent.start, end, label=ent.label_, kb_id=ent.kb_id_)
 
 
-@Language.factory(
+@entity_factory(
     "russian_org_extents",
     default_config={
         "heads": [],
@@ -166,8 +166,6 @@ def _close_quote(doc: Doc, ent: Span) -> Span:
         "event_heads": [],
         "attach": ["ORG", "LOC"],
     },
-    assigns=ENTITIES,
-    requires=["doc.ents"],
 )
 def make_russian_org_extents(
     nlp: Language,
@@ -275,9 +273,7 @@ def make_russian_org_extents(
     return org_extents
 
 
-@Language.factory(
-    "legal_forms", default_config={"forms": [], "labels": ["ORG"]}, assigns=ENTITIES, requires=["doc.ents"]
-)
+@entity_factory("legal_forms", default_config={"forms": [], "labels": ["ORG"]})
 def make_legal_forms(nlp: Language, name: str, forms: list[str], labels: list[str]):
     """An organization written with its legal form or a kind word and its name in quotation marks
     ("ООО УК «Металлоинвест»", "ЗАО «Медиа-Мост»", "медиахолдинг «Башинформ»") is the name inside

@@ -21,15 +21,18 @@ if not Doc.has_extension("norms"):
 ENTITIES = ["doc.ents", "token.ent_iob", "token.ent_type"]
 
 
+def entity_factory(name: str, **settings):
+    """`Language.factory` for a component that reads the entities found before it and sets `doc.ents`."""
+    return Language.factory(name, assigns=ENTITIES, requires=["doc.ents"], **settings)
+
+
 def set_ents(doc: Doc, spans: list[Span]) -> None:
     doc.ents = filter_spans(list(doc.ents) + spans)
 
 
-@Language.factory(
+@entity_factory(
     "person_name_start",
     default_config={"labels": ["PERSON"], "common_nouns": False},
-    assigns=ENTITIES,
-    requires=["doc.ents"],
 )
 def make_person_name_start(nlp: Language, name: str, labels: list[str], common_nouns: bool, max_particle_chars: int):
     """A person's name starts with a capital: the lower-case words a model puts before it are a
@@ -112,7 +115,7 @@ def _pieces(
     return out
 
 
-@Language.factory(
+@entity_factory(
     "split_entities",
     default_config={
         "separators": list(SPLIT_TOKENS),
@@ -121,8 +124,6 @@ def _pieces(
         "require_capital": False,
         "labels": ["PERSON", "PER", "ORG", "GPE", "LOC", "NORP"],
     },
-    assigns=ENTITIES,
-    requires=["doc.ents"],
 )
 def make_split_entities(
     nlp: Language,
@@ -168,11 +169,9 @@ def _acronym_after(doc: Doc, ent: Span) -> Span | None:
     return None
 
 
-@Language.factory(
+@entity_factory(
     "document_names",
     default_config={"labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "propagate": True, "max_words": 6},
-    assigns=ENTITIES,
-    requires=["doc.ents"],
 )
 def make_document_names(nlp: Language, name: str, labels: list[str], propagate: bool, max_words: int):
     """One label for one name within a document, and names found once tagged wherever they recur.
@@ -265,7 +264,7 @@ def word_list(path: str) -> tuple[str, ...]:
     return tuple(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
 
-@Language.factory(
+@entity_factory(
     "non_names",
     default_config={
         "labels": ["PERSON", "ORG"],
@@ -274,8 +273,6 @@ def word_list(path: str) -> tuple[str, ...]:
         "lower_case": True,
         "common_nouns": False,
     },
-    assigns=ENTITIES,
-    requires=["doc.ents"],
 )
 def make_non_names(
     nlp: Language,
