@@ -6,13 +6,21 @@ the defaults below. The English spaCy package is named once, in `models/pipeline
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "PIPELINE_"
+
+
+def default_cache_dir() -> str:
+    """The user's cache folder for this pipeline ($XDG_CACHE_HOME or ~/.cache)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "bilingual-news-pipeline")
 
 
 def default(name: str):
@@ -53,6 +61,9 @@ class Settings(BaseSettings):
     # when none runs there: "background" starts one there (`prefect server start --background`) and
     # leaves it running for the next runs; "temporary" starts one for this run alone (8-15 s each run)
     prefect_server: Literal["background", "temporary"] = "background"
+    # derived data kept between runs, each file under a key of what it is built from (never stale):
+    # the built gazetteer (pipeline/nlp/loaders.py); empty: none kept
+    cache_dir: str = Field(default_factory=default_cache_dir)
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

@@ -1,21 +1,39 @@
-"""Loading the spaCy pipelines and the gazetteer described in `models/pipelines.toml`."""
+"""Loading the spaCy pipelines and the gazetteer described in `models/pipelines.toml`.
+
+spaCy is imported when a pipeline is built, not with this module: a process that only needs the
+gazetteer (the run's main process, when its batches are analyzed in another one) does not pay for it.
+
+The built gazetteer is derived data, kept in the cache folder (`Settings.cache_dir`) under a key
+of everything it is built from (`gazetteer_cache_key`): the files of `models/`, the code that
+builds it and the versions of the libraries that lemmatize and transliterate its names. A change
+to any of them is another key, so a cached gazetteer is never stale; an unreadable one is built
+again. Loading it is the same object as building it (a test compares them).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
+import importlib.metadata
 import importlib.util
+import os
+import pickle
+import sys
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import spacy
-from spacy.language import Language
-
-import pipeline.nlp.components  # noqa: F401  (registers the factories)
 from pipeline.nlp.casing import truecase
 from pipeline.nlp.gazetteer import Gazetteer
 from pipeline.nlp.morphology import russian_lemmatizer
 from pipeline.nlp.name_words import NameWords
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,10 @@ def gazetteer_patterns(nlp: Language, gazetteer: Gazetteer, lang: str, kind: str
 
 
 def _build(spec: dict, lang: str, models_dir: Path) -> Language:
+    import spacy
+
+    import pipeline.nlp.components  # noqa: F401  (registers the factories)
+
     if "blank" in spec:
         nlp = spacy.blank(spec["blank"])
     else:
@@ -95,12 +117,84 @@ def load_language_model(models_dir: Path, lang: str) -> LanguageModel | None:
 
 
 @lru_cache(maxsize=2)
-def load_gazetteer(models_dir: Path) -> Gazetteer:
+def load_gazetteer(models_dir: Path, cache_dir: str | None = None) -> Gazetteer:
+    """The gazetteer of `models_dir`, from the cache folder when it was built before (see the
+    module docstring); `cache_dir` None: the settings' folder; "": none."""
+    if cache_dir is None:
+        from pipeline.settings import Settings
+
+        cache_dir = Settings.from_env().cache_dir
+    path = Path(cache_dir) / f"gazetteer-{gazetteer_cache_key(models_dir)}.pickle" if cache_dir else None
+    cached = _read_cached(path) if path is not None else None
+    if cached is None:
+        gazetteer = build_gazetteer(models_dir)
+        if path is not None:
+            _write_cached(path, gazetteer)
+        return gazetteer
+    cached.lemmatize = russian_lemmatizer()
+    if cached.words is not None:
+        cached.words.lemmatize = cached.lemmatize
+    return cached
+
+
+def build_gazetteer(models_dir: Path) -> Gazetteer:
+    """The gazetteer built from the files of `models/` (see `models/pipelines.toml`)."""
     config = read_model_config(models_dir)["gazetteer"]
     lemmatize = russian_lemmatizer()
     words = NameWords.load(Path(models_dir) / config["name_words"], lemmatize) if "name_words" in config else None
     given = Path(models_dir) / config["given_names"] if "given_names" in config else None
     return Gazetteer.load(Path(models_dir) / config["organizations"], lemmatize, words, given)
+
+
+# What the gazetteer is built with besides `models/`: the modules of this folder (all of them: the
+# ones that build it and whatever they use) and these libraries (lemmas, transliteration).
+GAZETTEER_LIBRARIES = ("natasha", "pymorphy2", "pymorphy2-dicts-ru", "pyicu-wheels")
+
+
+def gazetteer_cache_key(models_dir: Path) -> str:
+    """16 hex digits of sha256 over what the built gazetteer depends on: the digest of `models/`,
+    the source of `pipeline/nlp/`, the library versions, Python's version (the pickle)."""
+    from pipeline.manifest import models_digest
+
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(models_digest(Path(models_dir)).encode() + b"\0")
+    for path in sorted(p for p in here.rglob("*.py") if "__pycache__" not in p.parts):
+        digest.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for dist in GAZETTEER_LIBRARIES:
+        try:
+            version = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{dist}={version}\0".encode())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()[:16]
+
+
+def _read_cached(path: Path) -> Gazetteer | None:
+    try:
+        gazetteer = pickle.loads(path.read_bytes())
+    except Exception:  # none yet, or a truncated or foreign file: built again (and rewritten)
+        return None
+    return gazetteer if isinstance(gazetteer, Gazetteer) else None
+
+
+def _write_cached(path: Path, gazetteer: Gazetteer) -> None:
+    """Keep a built gazetteer, without its lemmatizer (a function of this process, attached again
+    on reading); atomically: a temporary name, then a rename. A folder that cannot be written is
+    no cache (the run goes on)."""
+    words = gazetteer.words and dataclasses.replace(gazetteer.words, lemmatize=None)
+    kept = dataclasses.replace(gazetteer, lemmatize=None, words=words, keys={})
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(kept, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def supported_languages(models_dir: Path) -> list[str]:

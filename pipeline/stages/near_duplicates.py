@@ -12,6 +12,9 @@ partition at once, so old documents are matched by scanning their stored signatu
 partition, never holding the corpus' index in memory. Against datasketch's `MinHashLSH` rebuilt
 from the same stored signatures (`benchmarks/near_duplicates_scale.py`, 100k documents processed,
 a new dump of 10k): 8.5 s and 68 MiB against 219 s and 1.56 GiB.
+
+datasketch is imported on first use (`minhash_template`, `bands_for`): with scipy, which its LSH
+module imports, it takes about 0.5 s, which a process that only analyzes batches need not pay.
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-from datasketch import MinHash
-from datasketch.lsh import _optimal_param
 
 from pipeline import schemas
 from pipeline.records import DocumentRecord
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 SHINGLE_WORDS = 5  # datatrove's and most web-corpus pipelines' choice; measured against 3 in the note
 NUM_PERM = schemas.MINHASH_PERM
@@ -51,7 +56,10 @@ def shingles(title: str | None, text: str, k: int = SHINGLE_WORDS) -> set[bytes]
 
 
 @lru_cache(maxsize=1)
-def _template() -> MinHash:
+def minhash_template() -> MinHash:
+    """The empty MinHash of the scheme, copied for each document."""
+    from datasketch import MinHash
+
     return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
 
 
@@ -60,7 +68,7 @@ def signatures(texts: Iterable[tuple[str | None, str]]) -> tuple[np.ndarray, np.
     sets = [shingles(t, x) for t, x in texts]
     out = np.empty((len(sets), NUM_PERM), np.uint32)
     for i, s in enumerate(sets):
-        m = _template().copy()
+        m = minhash_template().copy()
         m.update_batch(s)
         out[i] = m.hashvalues
     return out, np.array([len(s) for s in sets], np.int32)
@@ -101,6 +109,8 @@ def minhash_matrix(column: pa.ChunkedArray | pa.FixedSizeListArray) -> np.ndarra
 @lru_cache(maxsize=16)
 def bands_for(threshold: float) -> tuple[int, int]:
     """(bands, rows) for the threshold: datasketch's optimizer, false negatives weighted 0.9."""
+    from datasketch.lsh import _optimal_param
+
     return _optimal_param(threshold, NUM_PERM, 0.1, 0.9)
 
 

@@ -21,9 +21,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-import trafilatura
-from trafilatura.utils import load_html
-
 from pipeline.stages.article_cleanup import RULES, clean_lines, is_article
 from pipeline.stages.decode import detect_encoding, normalize_text
 
@@ -128,7 +125,12 @@ class Extracted:
 
 
 def extract_page(html: str, url: str | None = None, **options) -> Extracted | None:
-    """trafilatura on one page (`EXTRACTION` settings unless overridden); None when it finds no text."""
+    """trafilatura on one page (`EXTRACTION` settings unless overridden); None when it finds no text.
+
+    trafilatura is imported here, by the first page: a run of text dumps does not pay for it."""
+    import trafilatura
+    from trafilatura.utils import load_html
+
     tree = load_html(html)
     if tree is None:
         return None
