@@ -226,7 +226,22 @@ def test_a_persons_name_starts_at_a_capital_and_keeps_its_particles():
     assert not any("врач" in p for p in people)
 
 
+def test_a_surname_alone_takes_the_full_names_norm_unless_two_people_share_it():
+    texts = {
+        "one": "Donald Trump spoke in Ohio on Monday. Trump said the economy was strong.",
+        "two": "Donald Trump and his daughter Ivanka Trump arrived in Ohio on Monday. Trump said the economy grew.",
+        "same initial": "Joe Biden and Jill Biden visited Ohio on Monday. Biden said the economy was strong.",
+    }
+    norms = {
+        i: {e.text: e.norm for e in run_entity_stage([{"id": i, "lang": "en", "text": t}]) if e.label == "PERSON"}
+        for i, t in texts.items()
+    }
+    assert norms["one"].get("Trump") == "Donald Trump", norms
+    assert norms["two"].get("Trump") == "Trump", norms  # two Trumps: the surname alone stays itself
+    assert norms["same initial"].get("Biden") == "Biden", norms
+
+
 def test_inflected_russian_mentions_of_one_person_share_one_norm():
     ru = "Рон Десантис выступил в Майами. Позиция Десантиса известна, Десантиса поддержали."
     norms = {e.text: e.norm for e in run_entity_stage([{"id": "r", "lang": "ru", "text": ru}]) if e.label == "PERSON"}
-    assert norms.get("Десантиса") == "Десантис", norms
+    assert norms.get("Десантиса") == "Рон Десантис", norms

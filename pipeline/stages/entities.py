@@ -311,22 +311,31 @@ def normalize_entities(
 def tie_surnames(entities: list[EntityRecord]) -> list[EntityRecord]:
     """A PERSON named by a surname alone in a document that gives no full name for it takes the key
     of the one full name with that surname among these documents (one batch of one dump: the same
-    site and weeks), in the same language; with two or more ("Yuri Vizbor", "Varvara Vizbor") it
-    keeps the surname's key."""
+    site and weeks), in the same language, and that name's most frequent norm; with two or more
+    ("Yuri Vizbor", "Varvara Vizbor") it keeps the surname's key and norm."""
     full: dict[tuple[str, str], set[str]] = defaultdict(set)
+    norms: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for e in entities:
         key = e.entity_key
         if e.label == "PERSON" and key and key.startswith("name:") and "." in key:
             full[(e.lang, key.rsplit(".", 1)[0])].add(key)
+            if e.norm and len(e.norm.split()) > 1:
+                norms[(e.lang, key)][e.norm] += 1
     out = []
     for e in entities:
         key = e.entity_key
         if e.label == "PERSON" and key and key.startswith("name:") and "." not in key:
             found = full.get((e.lang, key), ())
             if len(found) == 1:
-                e = replace(e, entity_key=next(iter(found)))
+                key = next(iter(found))
+                e = replace(e, entity_key=key, norm=_most_frequent(norms.get((e.lang, key))) or e.norm)
         out.append(e)
     return out
+
+
+def _most_frequent(counts: Counter | None) -> str | None:
+    """The most frequent name, then the shortest, then the first in order (deterministic)."""
+    return min(counts, key=lambda n: (-counts[n], len(n), n)) if counts else None
 
 
 def _person_parts(e: EntityRecord) -> tuple[str, str] | None:
@@ -360,7 +369,25 @@ def tie_people(entities: list[EntityRecord]) -> list[EntityRecord]:
             for i in chosen:
                 out[i] = replace(out[i], entity_key=key)
             _one_norm(out, chosen)
+            _full_norm(out, chosen)
     return out
+
+
+def _full_norm(entities: list[EntityRecord], members: list[int]) -> None:
+    """The mentions of one person in one document that name them by one word ("Десантиса", "Trump")
+    take the norm of the person's full name there, when the document gives one full name for them in
+    that language ("Joe Biden" beside "Jill Biden" leaves "Biden" as it is): the `norm` of a person
+    is the name a reader would list them under; the mention stays in `text`."""
+    full: dict[str, set[str]] = defaultdict(set)
+    for i in members:
+        e = entities[i]
+        if e.norm and len(e.norm.split()) > 1:
+            full[e.lang].add(e.norm)
+    for i in members:
+        e = entities[i]
+        names = full.get(e.lang, ())
+        if len(names) == 1 and e.norm and len(e.norm.split()) == 1:
+            entities[i] = replace(e, norm=next(iter(names)))
 
 
 MAX_ENDING_CHARS = 3  # a Russian case ending: "Десантис"/"Десантиса", "Оливейра"/"Оливейрой"

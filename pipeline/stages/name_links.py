@@ -71,6 +71,8 @@ def mentions_of(text: str, entities: Iterable[dict], spans: list[tuple[int, int]
     for e in sorted(entities, key=lambda x: (x["start"], x["end"])):
         if e["label"] in NAME_LABELS and e.get("entity_key"):
             norm = e.get("norm") or e["text"]
+            if e["label"] == "PERSON" and len(e["text"].split()) == 1:
+                norm = norm.split()[-1]  # a surname alone is compared as written, not as the full name it took
             kind = {"PERSON": "person", "ORG": "org"}.get(e["label"], "place")
             out.append(Mention(e["entity_key"], kind == "person", norm, _sentence_of(spans, e["start"]), kind))
     return out
