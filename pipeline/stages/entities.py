@@ -304,8 +304,27 @@ def normalize_entities(
             else:
                 keyed.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
         keyed = relative_dates(keyed, text, published.get(doc_id), own_year(ents, published.get(doc_id), text))
-        out.extend(tie_given_names(tie_people(tie_acronyms(keyed, text_of.get(doc_id, "")))))
+        out.extend(full_names(tie_given_names(tie_people(tie_acronyms(keyed, text_of.get(doc_id, ""))))))
     return tie_surnames(out)
+
+
+def full_names(entities: list[EntityRecord]) -> list[EntityRecord]:
+    """The mentions of one person in one document (one key, once the mentions are tied) that name them
+    by one word ("Десантиса", "Trump") take the norm of the person's full name there, when the
+    document gives one full name for that key in that language ("Joe Biden" beside "Jill Biden", one
+    key, leaves "Biden" as it is): a person's `norm` is the name a reader lists them under; the
+    mention stays in `text`. Last of the document's steps: the ties read the names as written."""
+    full: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for e in entities:
+        if e.label == "PERSON" and e.entity_key and e.norm and len(e.norm.split()) > 1:
+            full[(e.entity_key, e.lang)].add(e.norm)
+    out = []
+    for e in entities:
+        names = full.get((e.entity_key, e.lang), ()) if e.label == "PERSON" and e.entity_key else ()
+        if len(names) == 1 and e.norm and len(e.norm.split()) == 1:
+            e = replace(e, norm=next(iter(names)))
+        out.append(e)
+    return out
 
 
 def tie_surnames(entities: list[EntityRecord]) -> list[EntityRecord]:
@@ -369,25 +388,7 @@ def tie_people(entities: list[EntityRecord]) -> list[EntityRecord]:
             for i in chosen:
                 out[i] = replace(out[i], entity_key=key)
             _one_norm(out, chosen)
-            _full_norm(out, chosen)
     return out
-
-
-def _full_norm(entities: list[EntityRecord], members: list[int]) -> None:
-    """The mentions of one person in one document that name them by one word ("Десантиса", "Trump")
-    take the norm of the person's full name there, when the document gives one full name for them in
-    that language ("Joe Biden" beside "Jill Biden" leaves "Biden" as it is): the `norm` of a person
-    is the name a reader would list them under; the mention stays in `text`."""
-    full: dict[str, set[str]] = defaultdict(set)
-    for i in members:
-        e = entities[i]
-        if e.norm and len(e.norm.split()) > 1:
-            full[e.lang].add(e.norm)
-    for i in members:
-        e = entities[i]
-        names = full.get(e.lang, ())
-        if len(names) == 1 and e.norm and len(e.norm.split()) == 1:
-            entities[i] = replace(e, norm=next(iter(names)))
 
 
 MAX_ENDING_CHARS = 3  # a Russian case ending: "Десантис"/"Десантиса", "Оливейра"/"Оливейрой"
