@@ -58,7 +58,7 @@ def bare_russian():
 
 def measure(lang: str, texts: list[str], bare, model, gazetteer, settings: Settings, repeat: int) -> dict:
     """Words per second of the bare model and of the entity stage on the same texts."""
-    docs = [DocumentRecord(f"{lang}{i}", "bench", i, None, t, lang, 1.0, 1, 0, len(t)) for i, t in enumerate(texts)]
+    docs = [DocumentRecord(f"{lang}{i}", i, None, t, lang, 1.0, 1, 0, len(t)) for i, t in enumerate(texts)]
     words = sum(len(t.split()) for t in texts)
 
     def stage(batch):

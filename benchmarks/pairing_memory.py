@@ -57,7 +57,7 @@ def write_corpus(out: Path, n_docs: int, sentences: int, entities: int, seed: in
                 label = labels[k % len(labels)]
                 key = f"name:{rng.integers(0, 50_000)}" if label in ("PERSON", "ORG") else None
                 norm = f"2024-07-{1 + k % 28:02d}" if label == "DATE" else "Name"
-                rows.append(EntityRecord(d, dump_id, label, "Name", 10 * k, 10 * k + 4, norm, key, lang))
+                rows.append(EntityRecord(d, label, "Name", 10 * k, 10 * k + 4, norm, key, lang))
         staging.write_part("entities", schemas.to_table(rows, schemas.ENTITIES))
     store.commit(staging)
     record_dumps(store, [manifest_row(out / "synthetic.txt", dump_id, n_docs * 1600, "utf-8", n_docs, None)])

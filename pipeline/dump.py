@@ -1,6 +1,7 @@
 """Processing one dump as a stream of batches, so memory does not grow with the dump:
 
-1. `open_source` / `iter_batches`: read, decode and split the dump (streaming), cut into batches.
+1. `open_source` / `iter_batches`: read the dump once, hashing, decoding and splitting it in the
+   same streaming pass, and cut it into batches.
 2. The whole analysis of a batch, in two steps that run where the batches are analyzed (a worker):
    `analyze_batch`, the models (entities as they find them, sentence embeddings), and
    `finish_batch`, the rest of the entity stage (labels, dates, keys, `published`, the one sort).
@@ -35,7 +36,7 @@ import pyarrow as pa
 from threadpoolctl import threadpool_limits
 
 from pipeline import schemas
-from pipeline.manifest import CHANGED_WHILE_READ, Waiting, manifest_row, unchanged_since
+from pipeline.manifest import CHANGED_WHILE_READ, Waiting, manifest_row, path_id, unchanged_since
 from pipeline.nlp.loaders import load_gazetteer, load_language_model
 from pipeline.records import DocumentRecord, DumpRecord, EntityRecord
 from pipeline.settings import Settings
@@ -121,8 +122,8 @@ def open_source(
     path: Path, settings: Settings, dump_id: str | None = None, size_bytes: int | None = None,
     encoding: str | None = None,
 ) -> DumpSource:
-    """Read, decode and split one dump file (streaming; read once when the planned `dump_id` is
-    given); raises DumpRejected, or OSError for I/O."""
+    """Read, decode and split one dump file in one streaming pass that also hashes it (its id is
+    known when the pass ends, unless the run planned with it); raises DumpRejected, or OSError for I/O."""
     return open_dump(Path(path), settings, dump_id, size_bytes, encoding)
 
 
@@ -138,11 +139,12 @@ def iter_batches(source: DumpSource, batch_size: int) -> Iterator[list[DocumentR
         yield batch
 
 
-def rejected_row(path: Path, dump_id: str, exc: Exception) -> DumpRecord:
-    """The `rejected` manifest row of a dump whose content cannot be read."""
+def rejected_row(path: Path, dump_id: str | None, exc: Exception) -> DumpRecord:
+    """The `rejected` manifest row of a dump whose content cannot be read (by its content's id when
+    it was hashed, else by its path)."""
     if isinstance(exc, OSError):
-        return manifest_row(path, dump_id, _size(path), None, 0, f"unreadable: {exc}")
-    rejected_id = getattr(exc, "dump_id", None) or dump_id  # a reader that hashed the file names the dump
+        return manifest_row(path, dump_id or path_id(path), _size(path), None, 0, f"unreadable: {exc}")
+    rejected_id = getattr(exc, "dump_id", None) or dump_id or path_id(path)
     return manifest_row(path, rejected_id, getattr(exc, "size_bytes", 0) or _size(path), None, 0, str(exc))
 
 
@@ -207,7 +209,7 @@ class DumpWriter:
     def __init__(self, source: DumpSource, settings: Settings, store: Store):
         self.source = source
         self.store = store
-        self.staging = store.stage(source.dump_id)
+        self.staging = store.stage(source.planned_id)  # None: the id is the hash, known at the end
         self.n_documents = 0
 
     def write_batch(self, batch: FinishedBatch, embeddings: pa.Table) -> None:
@@ -222,8 +224,8 @@ class DumpWriter:
         """Switch the staged partitions in; the manifest row (the caller records it, last)."""
         if self.n_documents == 0:
             self.write_batch(FinishedBatch([], []), embed_documents([]))
-        self.store.commit(self.staging)
         src = self.source
+        self.store.commit(self.staging, src.dump_id)
         row = manifest_row(Path(src.path), src.dump_id, src.size_bytes, src.encoding, self.n_documents, None)
         row.error = "; ".join(src.problems) or None
         row.n_without_article = src.n_without_article
@@ -245,27 +247,30 @@ def process_dump(
     submit: Callable[..., Future] | None = None,
     looked: tuple | None = None,
 ) -> DumpRecord | Waiting:
-    """One dump, the one path every run takes: open (read, decode, split: streaming), analyze its
-    batches (both steps, at most `batches_in_flight` batches at once), write each finished batch in
-    order, switch the partitions in; returns the manifest row (the caller records it, last).
+    """One dump, the one path every run takes: open (read, hash, decode, split: one streaming
+    pass), analyze its batches (both steps, at most `batches_in_flight` batches at once), write
+    each finished batch in order, switch the partitions in; returns the manifest row (the caller
+    records it, last).
 
     `opener` and `submit` let the orchestrator run the steps as tasks (pipeline/flows.py):
     `submit(step, *args)` runs `step(*args, settings)` (`analyze_batch`, `finish_batch`) and returns
-    its future; by default they run here, in this process. With `looked` (the planned size, mtime, ctime, inode),
-    a file that changed while it was read is not switched in: Waiting, for a later run.
+    its future; by default they run here, in this process. `dump_id` is the id the run planned
+    with when it had to hash the file to plan (`manifest.plan_run`), else None: the pass gives it.
+    With `looked` (the planned size, mtime, ctime, inode), a file that changed while it was read
+    is not switched in: Waiting, for a later run.
 
-    Given the planned `dump_id`, a text dump is read once (see `readers.open_dump`); in the rare
-    case that its first chunk suggested another encoding than the whole stream decides, what was
-    staged is dropped and the dump is read once more in that encoding."""
+    In the rare case that a text dump's first chunk suggested another encoding than the whole
+    stream decides, what was staged is dropped and the dump is read once more in that encoding."""
     opener = opener or open_source
     submit = submit or (lambda step, *args: _completed(step(*args, settings)))
     planned, encoding = dump_id, None
-    dump_id = dump_id or "path:" + Path(path).name
     while True:
         try:
             source = opener(Path(path), settings, planned, looked[0] if looked else None, encoding)
         except (OSError, DumpRejected) as exc:
-            return rejected_row(Path(path), dump_id, exc)
+            if looked is not None and not unchanged_since(Path(path), looked):
+                return Waiting(str(path), CHANGED_WHILE_READ)
+            return rejected_row(Path(path), planned, exc)
         writer = DumpWriter(source, settings, store)
         try:
             _write_batches(source, settings, writer, submit)
@@ -275,15 +280,24 @@ def process_dump(
             continue
         except (OSError, DumpRejected) as exc:
             writer.abort()
-            if not unchanged_since(Path(path), looked):
+            if looked is not None and not unchanged_since(Path(path), looked):
                 return Waiting(str(path), CHANGED_WHILE_READ)
-            return rejected_row(Path(path), source.dump_id, exc)
+            return rejected_row(Path(path), planned if isinstance(exc, OSError) else source.finish_read(), exc)
         break
-    changed = source.read_id not in (None, source.dump_id)  # the bytes read are not the ones planned
-    if looked is not None and (changed or source.dump_id != dump_id or not unchanged_since(Path(path), looked)):
+    if looked is not None and not _read_as_planned(source, planned, looked):
         writer.abort()
         return Waiting(str(path), CHANGED_WHILE_READ)
     return writer.finish()
+
+
+def _read_as_planned(source: DumpSource, planned: str | None, looked: tuple) -> bool:
+    """Whether the bytes read are the file the run planned: the planned id (when it hashed the
+    file) or the planned size, and the file still as it was looked at."""
+    if planned is not None and source.read_id not in (None, planned):
+        return False
+    if planned is None and source.read.size != looked[0]:
+        return False
+    return unchanged_since(Path(source.path), looked)
 
 
 def _write_batches(

@@ -36,7 +36,15 @@ from pipeline.bitext import sync_bitext
 from pipeline.corpus import RunSummary, build_entity_keys, learn_keys, pair_corpus, refresh_pairs, summarize
 from pipeline.dump import analyze_batch, finish_batch, load_analysis_models, open_source, process_dump
 from pipeline.duplicates import find_duplicates
-from pipeline.manifest import Waiting, ok_dump_ids, plan_run, record_and_retire, record_dumps, superseded_rows
+from pipeline.manifest import (
+    Waiting,
+    fingerprint_read,
+    ok_dump_ids,
+    plan_run,
+    record_and_retire,
+    record_dumps,
+    superseded_rows,
+)
 from pipeline.prefect_api import PrefectAPI, choose_api
 from pipeline.progress import current as current_progress
 from pipeline.settings import Settings
@@ -186,6 +194,8 @@ def run_pipeline(settings: Settings) -> RunSummary:
                 summary.waiting.append((row.path, row.reason))
                 current_progress().advance(0, dumps=1, label=Path(row.path).name)
                 continue
+            if cand.dump_id is None and not row.dump_id.startswith("path:"):  # its id came from its one read
+                plan.fingerprints[str(cand.path)] = fingerprint_read(cand, row.dump_id)
             old = superseded_rows(store, cand.replaces, row.dump_id) if row.status == "ok" else []
             record_and_retire(store, [row, *old])  # one manifest write switches the versions, then retire
             summary.replaced += len(old)

@@ -3,7 +3,11 @@ which must wait, recording outcomes.
 
 A dump is identified by the hash of its bytes. Re-hashing every big file on every run is avoided
 with a fingerprint cache (path, size, mtime, ctime, inode -> dump id) kept beside the manifest:
-a file whose fingerprint is unchanged is not read again; any change sends it back to the hash.
+a file whose fingerprint is unchanged is not read again. A file the cache does not know is read
+once: its hash is taken in the same pass that decodes and splits it (`pipeline.dump`), because
+its size already tells that its content is new. Only a file whose size is that of a dump the
+manifest has `ok`, or of another file of the folder, may repeat content the run knows (a copy, a
+rename, a file put back); that one is hashed to plan, and read again only if its content is new.
 
 A file may still be being written when a run meets it. Names that writers use for files in
 progress (`*.part`, `*.tmp`, `*.crdownload`, `.name`, `~name`) are left alone, and every new or
@@ -31,7 +35,7 @@ import hashlib
 import os
 import stat
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
@@ -56,12 +60,14 @@ CHANGED_WHILE_READ = "still being written: it changed while it was being read"
 class Candidate:
     """One entry of the raw folder: its content id when it is a readable file, else why not.
 
-    `looked` is what the file system said when the run planned it (size, mtime, ctime, inode);
-    `replaces` the `ok` dumps of the same path that this version supersedes once it is recorded.
+    `dump_id` is None for a file not read to plan: its content is new, its id comes from the pass
+    that processes it. `looked` is what the file system said when the run planned it (size,
+    mtime, ctime, inode); `replaces` the `ok` dumps of the same path that this version supersedes
+    once it is recorded.
     """
 
     path: Path
-    dump_id: str
+    dump_id: str | None
     size_bytes: int = 0
     error: str | None = None
     looked: tuple | None = None
@@ -185,9 +191,11 @@ def _filesystem_problem(path: Path) -> tuple[str | None, os.stat_result | None]:
     return None, st
 
 
-def inspect(path: Path, known: dict[str, dict], st: os.stat_result | None = None) -> tuple[Candidate, dict | None]:
+def inspect(
+    path: Path, known: dict[str, dict], st: os.stat_result | None = None, hash_new: bool = True
+) -> tuple[Candidate, dict | None]:
     """Identify one raw file (settled when `st` is given): (candidate, its fingerprint record);
-    hashes only what changed."""
+    hashes only what changed, and only with `hash_new` (else a new file's id is left to its pass)."""
     if st is None:
         problem, st = _filesystem_problem(path)
         if problem:
@@ -198,11 +206,27 @@ def inspect(path: Path, known: dict[str, dict], st: os.stat_result | None = None
         return Candidate(path, cached["dump_id"], st.st_size, looked=look(st)), dict(fp, dump_id=cached["dump_id"])
     if st.st_size == 0:
         return Candidate(path, path_id(path), 0, "empty file (0 bytes)"), None
+    if not hash_new:
+        return Candidate(path, None, st.st_size, looked=look(st)), None
     try:
         dump_id = hash_file(path)
     except OSError as exc:
         return Candidate(path, path_id(path), 0, f"unreadable: {exc.strerror or exc}"), None
     return Candidate(path, dump_id, st.st_size, looked=look(st)), dict(fp, dump_id=dump_id)
+
+
+def fingerprint_read(cand: Candidate, dump_id: str) -> dict:
+    """The fingerprint record of a file read once by the run (`cand.looked`), now that its pass gave its id."""
+    size, mtime_ns, ctime_ns, ino = cand.looked
+    return {"size": size, "mtime_ns": mtime_ns, "ctime_ns": ctime_ns, "ino": ino, "dump_id": dump_id}
+
+
+def sizes_to_hash(entries: list[tuple[Path, os.stat_result]], rows: list[dict]) -> set[int]:
+    """The sizes at which a file the cache does not know may hold content the run knows: that of
+    an `ok` dump of the manifest, or of another entry of the folder. A file of any other size
+    holds new content (equal bytes have equal sizes)."""
+    counts = Counter(st.st_size for _, st in entries)
+    return {r["size_bytes"] for r in rows if r["status"] == "ok"} | {n for n, k in counts.items() if k > 1}
 
 
 def _quiet(st: os.stat_result, settle_s: float, now_ns: int) -> bool:
@@ -261,26 +285,32 @@ def plan_run(raw_dir: Path, store: Store, settle_s: float = 0.0, sleep: Callable
     known = store.read_fingerprints()
     plan = Plan()
     candidates: list[Candidate] = []
-    for path, st in settled_entries(raw_dir, known, settle_s, plan, sleep):
-        cand, fp = inspect(path, known, st)
+    entries = settled_entries(raw_dir, known, settle_s, plan, sleep)
+    may_repeat = sizes_to_hash(entries, rows)
+    for path, st in entries:
+        cand, fp = inspect(path, known, st, hash_new=st.st_size in may_repeat)
         if cand.error:
             plan.rejected.append(manifest_row(path, cand.dump_id, 0, None, 0, cand.error))
         elif not unchanged_since(path, cand.looked):
             plan.waiting.append(Waiting(str(path), "still being written: it changed while it was being hashed"))
         else:
-            plan.fingerprints[str(path)] = fp
+            if fp is not None:
+                plan.fingerprints[str(path)] = fp
             candidates.append(cand)
     replaces = _replacements(candidates, rows)
+    by_id = {r["dump_id"]: r for r in rows}
     seen: set[str] = set()
     for cand in candidates:
-        if cand.dump_id in done or cand.dump_id in seen:
+        old = tuple(sorted(replaces.get(str(cand.path), ())))
+        if cand.dump_id is not None and (cand.dump_id in done or cand.dump_id in seen):
             plan.unchanged.append(cand)
+            if cand.dump_id in done:  # content the tables hold, now under a path of older versions
+                plan.superseded += [superseded_row(by_id[o], cand.dump_id) for o in old]
         else:
-            plan.todo.append(replace(cand, replaces=tuple(sorted(replaces.get(cand.dump_id, ())))))
-        seen.add(cand.dump_id)
-    by_id = {r["dump_id"]: r for r in rows}
-    for new_id in sorted(set(replaces) & done):
-        plan.superseded += [superseded_row(by_id[old], new_id) for old in sorted(replaces[new_id])]
+            plan.todo.append(replace(cand, replaces=old))
+        if cand.dump_id is not None:
+            seen.add(cand.dump_id)
+    plan.superseded.sort(key=lambda r: (r.superseded_by, r.dump_id))
     return plan
 
 
@@ -289,18 +319,19 @@ def _path_key(path: str | Path) -> str:
 
 
 def _replacements(candidates: list[Candidate], rows: list[dict]) -> dict[str, set[str]]:
-    """New dump id -> the `ok` dumps recorded at one of its paths whose content is no longer in the folder."""
+    """Candidate path -> the `ok` dumps recorded at that path whose content is no longer in the
+    folder (a candidate not read to plan holds new content: it is none of them)."""
     current_at: dict[str, set[str]] = defaultdict(set)
     for r in rows:
         if r["status"] == "ok":
             current_at[_path_key(r["path"])].add(r["dump_id"])
-    present = {c.dump_id for c in candidates}
-    out: dict[str, set[str]] = defaultdict(set)
+    present = {c.dump_id for c in candidates if c.dump_id is not None}
+    out: dict[str, set[str]] = {}
     for cand in candidates:
         old = current_at.get(_path_key(cand.path), set()) - present
         if old:
-            out[cand.dump_id] |= old
-    return dict(out)
+            out[str(cand.path)] = old
+    return out
 
 
 def superseded_row(row: dict, successor: str) -> DumpRecord:

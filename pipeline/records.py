@@ -8,10 +8,10 @@ from datetime import date
 
 @dataclass
 class DocumentRecord:
-    """One document of a dump; `start`/`end` are offsets in the decoded dump text."""
+    """One document of a dump; `start`/`end` are offsets in the decoded dump text. Its dump is the
+    partition it is written to (a dump's id, the hash of its bytes, is known once it has been read)."""
 
     doc_id: str
-    dump_id: str
     ordinal: int
     title: str | None
     text: str
@@ -30,7 +30,6 @@ class EntityRecord:
     """One entity mention; `start`/`end` are offsets in the document's `text`."""
 
     doc_id: str
-    dump_id: str
     label: str
     text: str
     start: int

@@ -55,12 +55,15 @@ def _fsync_dir(path: Path) -> None:
 
 
 class Staging:
-    """A dump's partitions being written: part files under `_tmp/`, switched in by `Store.commit`."""
+    """A dump's partitions being written: part files under `_tmp/`, switched in by `Store.commit`.
 
-    def __init__(self, store: Store, dump_id: str):
+    `dump_id` may be unknown while the dump is read (None: its id is the hash of all its bytes);
+    `commit` is then given it."""
+
+    def __init__(self, store: Store, dump_id: str | None):
         self.store = store
         self.dump_id = dump_id
-        self.dir = store.tmp_dir / f"stage-{dump_id}-{uuid.uuid4().hex[:8]}"
+        self.dir = store.tmp_dir / f"stage-{dump_id or 'reading'}-{uuid.uuid4().hex[:8]}"
         self.counts: dict[str, int] = dict.fromkeys(schemas.PARTITIONED, 0)
         for name in schemas.PARTITIONED:
             (self.dir / name).mkdir(parents=True, exist_ok=True)
@@ -68,18 +71,17 @@ class Staging:
     def write_part(self, name: str, table: pa.Table) -> Path:
         """Write the next part file of one table (part-00000, part-00001, ...)."""
         path = self.dir / name / _PART.format(self.counts[name])
-        self.store.write_file(_with_dump_id(name, table, self.dump_id), path)
+        self.store.write_file(_checked(name, table), path)
         self.counts[name] += 1
         return path
 
 
-def _with_dump_id(name: str, table: pa.Table, dump_id: str) -> pa.Table:
+def _checked(name: str, table: pa.Table) -> pa.Table:
+    """A part file's table, checked against its table's schema (its dump is its partition folder)."""
     expected = schemas.PARTITIONED[name]
     if not table.schema.equals(expected, check_metadata=False):
         raise ValueError(f"{name}: schema mismatch:\n{table.schema}\nexpected:\n{expected}")
-    meta = dict(table.schema.metadata or {})
-    meta[b"dump_id"] = dump_id.encode()
-    return table.replace_schema_metadata(meta)
+    return table
 
 
 class Store:
@@ -129,19 +131,23 @@ class Store:
             os.fsync(fh.fileno())
         os.replace(tmp, final)
 
-    def stage(self, dump_id: str) -> Staging:
+    def stage(self, dump_id: str | None) -> Staging:
         """Start writing a dump's partitions; nothing is visible until `commit`."""
         return Staging(self, dump_id)
 
-    def commit(self, staging: Staging) -> None:
-        """Switch a staged dump in, table by table, replacing any older partition of that dump.
+    def commit(self, staging: Staging, dump_id: str | None = None) -> None:
+        """Switch a staged dump in (as `dump_id` when the staging did not know it), table by table,
+        replacing any older partition of that dump.
 
         Each table's partition directory is renamed into place in one step, so a reader sees the
         old partition or the new one, never a mix of part files. The manifest row comes after.
         """
+        dump_id = staging.dump_id or dump_id
+        if not dump_id:
+            raise ValueError("a staged dump needs its id to be switched in")
         for name in schemas.PARTITIONED:
             staged = staging.dir / name
-            final = self.partition_dir(name, staging.dump_id)
+            final = self.partition_dir(name, dump_id)
             final.parent.mkdir(parents=True, exist_ok=True)
             _fsync_dir(staged)
             if not final.exists():

@@ -59,11 +59,11 @@ def test_relative_or_vague_dates_have_no_norm():
 
 
 def _doc(doc_id: str, text: str, lang: str = "ru", published: date | None = None) -> DocumentRecord:
-    return DocumentRecord(doc_id, "d", 0, None, text, lang, 1.0, 1, 0, len(text), published)
+    return DocumentRecord(doc_id, 0, None, text, lang, 1.0, 1, 0, len(text), published)
 
 
 def _date(doc_id: str, text: str, start: int, lang: str = "ru") -> EntityRecord:
-    return EntityRecord(doc_id, "d", "DATE", text, start, start + len(text), text, None, lang)
+    return EntityRecord(doc_id, "DATE", text, start, start + len(text), text, None, lang)
 
 
 def _norms(entities, documents) -> dict[tuple[str, str], str | None]:
@@ -192,10 +192,10 @@ def test_abbreviated_months_of_datelines_and_no_empty_century():
 
 
 def test_days_joined_by_and_share_their_month():
-    doc = DocumentRecord("j", "d", 0, None, "Лекции 17 и 21 апреля 2019 года.", "ru", 1.0, 1, 0, 30, None)
+    doc = DocumentRecord("j", 0, None, "Лекции 17 и 21 апреля 2019 года.", "ru", 1.0, 1, 0, 30, None)
     t = "17 и 21 апреля 2019 года"
     s = doc.text.index(t)
-    ents = [EntityRecord("j", "d", "DATE", t, s, s + len(t), t, None, "ru")]
+    ents = [EntityRecord("j", "DATE", t, s, s + len(t), t, None, "ru")]
     assert [(e.text, e.norm) for e in normalize_entities(ents, [doc], Gazetteer())] == [
         ("17", "2019-04-17"),
         ("21 апреля 2019 года", "2019-04-21"),
@@ -227,10 +227,10 @@ def test_a_birth_or_a_founding_gives_no_year_to_the_other_dates():
     assert _norms(ents_en, [_doc("e", en, "en")])[("e", "February 7")] is None  # no other year: none
     for cue in ("Родился", "Компания, основанная в", "founded in", "established on"):
         assert is_background_date(
-            EntityRecord("x", "d", "DATE", "мае 1991", len(cue) + 1, 99, None, None, "ru"), f"{cue} мае 1991"
+            EntityRecord("x", "DATE", "мае 1991", len(cue) + 1, 99, None, None, "ru"), f"{cue} мае 1991"
         )
     assert not is_background_date(
-        EntityRecord("x", "d", "DATE", "5 мая", 25, 30, None, None, "ru"), "На основании решения от 5 мая"
+        EntityRecord("x", "DATE", "5 мая", 25, 30, None, None, "ru"), "На основании решения от 5 мая"
     )
 
 

@@ -100,7 +100,7 @@ def test_a_given_name_alone_takes_the_key_of_its_full_name():
     from pipeline.stages.entities import tie_given_names
 
     def person(text, key):
-        return EntityRecord("d", "x", "PERSON", text, 0, len(text), text, key, "en")
+        return EntityRecord("d", "PERSON", text, 0, len(text), text, key, "en")
 
     tied = tie_given_names(
         [person("Michael Jordan", "name:jardan"), person("Michael", "name:magal"), person("Kobe", "name:kab")]
@@ -169,9 +169,9 @@ def test_a_one_word_country_or_city_is_a_place_whatever_the_model_said():
 
     gazetteer = load_gazetteer(Settings.from_env().models_dir.resolve())
     found = [
-        EntityRecord("d", "x", "ORG", "Russian", 0, 7, "Russian", None, "en"),
-        EntityRecord("d", "x", "PERSON", "Tbilisi", 8, 15, "Tbilisi", None, "en"),
-        EntityRecord("d", "x", "ORG", "Brightwater", 14, 25, "Brightwater", None, "en"),
+        EntityRecord("d", "ORG", "Russian", 0, 7, "Russian", None, "en"),
+        EntityRecord("d", "PERSON", "Tbilisi", 8, 15, "Tbilisi", None, "en"),
+        EntityRecord("d", "ORG", "Brightwater", 14, 25, "Brightwater", None, "en"),
     ]
     assert [e.label for e in harmonize_labels(found, gazetteer)] == ["GPE", "GPE", "ORG"]
 

@@ -156,7 +156,7 @@ def test_real_embeddings_align_a_translation_better_than_an_unrelated_text():
         ("Moscow announced new exercises. 3000 troops will take part in them.", "en"),
         ("The football season starts in August. Tickets go on sale next week.", "en"),
     ]
-    records = [DocumentRecord(f"d{i}", "x", i, None, t, lang, 0.99, 1, 0, len(t)) for i, (t, lang) in enumerate(docs)]
+    records = [DocumentRecord(f"d{i}", i, None, t, lang, 0.99, 1, 0, len(t)) for i, (t, lang) in enumerate(docs)]
     table = embed_documents(records)
     assert table.schema.equals(schemas.EMBEDDINGS, check_metadata=False)
     assert [len(v) for v in table.column("sentence_vectors").to_pylist()] == [2, 2, 2]
@@ -206,7 +206,7 @@ def test_the_sentence_encoder_gives_usem3s_vectors():
 
 def test_only_the_lead_of_a_long_document_is_embedded_but_all_its_numbers_are_kept():
     body = " ".join(f"Sentence number {i} of a long report." for i in range(1, 40))
-    record = DocumentRecord("long", "x", 0, "A headline", body, "en", 0.99, 1, 0, len(body))
+    record = DocumentRecord("long", 0, "A headline", body, "en", 0.99, 1, 0, len(body))
     table = embed_documents([record])
     assert len(table.column("sentence_vectors").to_pylist()[0]) == DEFAULT_CONFIG.max_chunks == 6
     assert "39" in table.column("numbers").to_pylist()[0]
@@ -231,7 +231,7 @@ def test_corpus_sides_read_stored_features_once_per_document(tmp_path):
 
     texts = [("Сто человек пришли. Было 100.", "ru"), ("A hundred people came. There were 100.", "en")]
     records = [
-        DocumentRecord(f"doc{i}", "x", i, None, t, lang, 0.99, 1, 0, len(t)) for i, (t, lang) in enumerate(texts)
+        DocumentRecord(f"doc{i}", i, None, t, lang, 0.99, 1, 0, len(t)) for i, (t, lang) in enumerate(texts)
     ]
     store = Store(tmp_path)
     store.write_partition("embeddings", "b", embed_documents(records[1:]))  # English only

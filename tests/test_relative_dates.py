@@ -77,14 +77,14 @@ def test_english_durations(text, duration):
 
 
 def _doc(doc_id, text, lang="ru", published=None):
-    return DocumentRecord(doc_id, "d", 0, None, text, lang, 1.0, 1, 0, len(text), published)
+    return DocumentRecord(doc_id, 0, None, text, lang, 1.0, 1, 0, len(text), published)
 
 
 def _dates(doc, *texts):
     out = []
     for t in texts:
         s = doc.text.index(t)
-        out.append(EntityRecord(doc.doc_id, "d", "DATE", t, s, s + len(t), t, None, doc.lang))
+        out.append(EntityRecord(doc.doc_id, "DATE", t, s, s + len(t), t, None, doc.lang))
     return out
 
 
@@ -172,12 +172,12 @@ def test_a_relative_day_apposed_to_a_written_day_states_the_documents_date():
 
     def mentions(doc_id, text, spans):
         return [
-            EntityRecord(doc_id, "d", "DATE", t, text.index(t), text.index(t) + len(t), t, None, "ru") for t in spans
+            EntityRecord(doc_id, "DATE", t, text.index(t), text.index(t) + len(t), t, None, "ru") for t in spans
         ]
 
     ents = mentions("a", text, ["сегодня", "вчера", "9 мая 2019 года", "в четверг"])
     ents += mentions("b", other, ["вчера", "12 мая 2019 года", "сегодня"])
-    docs = [DocumentRecord(i, "d", 0, None, t, "ru", 1.0, 1, 0, len(t)) for i, t in (("a", text), ("b", other))]
+    docs = [DocumentRecord(i, 0, None, t, "ru", 1.0, 1, 0, len(t)) for i, t in (("a", text), ("b", other))]
     norms = {(e.doc_id, e.text): e.norm for e in normalize_entities(ents, docs, Gazetteer())}
     assert norms[("a", "сегодня")] == "2019-05-10"
     assert norms[("a", "вчера")] == "2019-05-09"

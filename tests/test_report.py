@@ -157,15 +157,15 @@ def hostile_dataset(tmp_path) -> Path:
     ru_text = f"ОДКБ {HOSTILE} 26 июля"
     en_text = "<b>CSTO</b> said</td></tr></table><style>body{background:url(https://evil.example)}</style>"
     docs = [
-        DocumentRecord("d_ru", dump_id, 0, '"><svg onload=alert(1)>', ru_text, "ru", 0.99, 1, 0, 10),
-        DocumentRecord("d_en", dump_id, 1, None, en_text, "en", 0.99, 1, 11, 20, date(2024, 7, 26)),
+        DocumentRecord("d_ru", 0, '"><svg onload=alert(1)>', ru_text, "ru", 0.99, 1, 0, 10),
+        DocumentRecord("d_en", 1, None, en_text, "en", 0.99, 1, 11, 20, date(2024, 7, 26)),
     ]
     ents = [
-        EntityRecord("d_ru", dump_id, "ORG", "<i>ОДКБ</i>", 0, 4, "<i>ОДКБ</i>", "org:<csto>", "ru"),
-        EntityRecord("d_en", dump_id, "ORG", "<b>CSTO</b>", 0, 4, "<b>CSTO</b>", "org:<csto>", "en"),
-        EntityRecord("d_en", dump_id, "PERSON", HOSTILE, 5, 9, HOSTILE, "person:<x>", "en"),
-        EntityRecord("d_ru", dump_id, "DATE", "<u>26 июля</u>", 10, 17, "2024-07-26", None, "ru"),
-        EntityRecord("d_ru", dump_id, "DATE", "<u>потом</u>", 20, 25, "<not a date>", None, "ru"),
+        EntityRecord("d_ru", "ORG", "<i>ОДКБ</i>", 0, 4, "<i>ОДКБ</i>", "org:<csto>", "ru"),
+        EntityRecord("d_en", "ORG", "<b>CSTO</b>", 0, 4, "<b>CSTO</b>", "org:<csto>", "en"),
+        EntityRecord("d_en", "PERSON", HOSTILE, 5, 9, HOSTILE, "person:<x>", "en"),
+        EntityRecord("d_ru", "DATE", "<u>26 июля</u>", 10, 17, "2024-07-26", None, "ru"),
+        EntityRecord("d_ru", "DATE", "<u>потом</u>", 20, 25, "<not a date>", None, "ru"),
     ]
     store.write_partition("documents", dump_id, schemas.to_table(docs, schemas.DOCUMENTS))
     store.write_partition("entities", dump_id, schemas.to_table(ents, schemas.ENTITIES))
@@ -211,7 +211,7 @@ def test_date_helpers():
     assert date_span("2024-13-01") is None and date_span("июль") is None
     ents = schemas.to_table(
         [
-            EntityRecord("a", "d", "DATE", t, 0, 1, n, None, "en")
+            EntityRecord("a", "DATE", t, 0, 1, n, None, "en")
             for t, n in [("x", "2024-07-26"), ("y", "2024-07-26"), ("z", "2024-07"), ("w", "2024-07-28"), ("v", None)]
         ],
         schemas.ENTITIES,

@@ -174,7 +174,7 @@ def dumps(draw):
 @given(dumps())
 def test_every_non_blank_character_lands_in_exactly_one_title_or_body(generated):
     dump, n_paragraphs = generated
-    docs = list(documents_from_spans(split_dump(dump, script_detect), "d", script_detect))
+    docs = list(documents_from_spans(split_dump(dump, script_detect), script_detect))
     pieces = "".join((d.title or "") + d.text for d in docs)
     assert re.sub(r"\s", "", pieces) == re.sub(r"\s", "", dump)
     found = sum(d.n_paragraphs + (d.title is not None) for d in docs)
@@ -207,7 +207,7 @@ def test_documents_from_text_matches_streaming_reader(tmp_path):
     path = tmp_path / "d.txt"
     path.write_text(text, encoding="utf-8")
     streamed = [(d.title, d.text, d.lang, d.start, d.end) for d in open_dump(path, Settings()).documents]
-    in_memory = [(d.title, d.text, d.lang, d.start, d.end) for d in documents_from_text(text, "x")]
+    in_memory = [(d.title, d.text, d.lang, d.start, d.end) for d in documents_from_text(text, )]
     assert streamed == in_memory and len(streamed) == 3
 
 
@@ -215,7 +215,7 @@ def test_a_slip_of_langdetect_within_a_script_does_not_cut_a_document():
     """Real langdetect reads this Russian sentence as Bulgarian; its article stays one document."""
     slip = 'В той игре моя команда победила, а Джордан все равно набрал 44 очка", - добавил глава РФБ.'
     assert detect_language(slip).lang == "bg"
-    docs = list(documents_from_text(f"{RU1}\n\n{slip}\n\n{RU2}\n\n{EN1}\n\n{EN2}\n", "x"))
+    docs = list(documents_from_text(f"{RU1}\n\n{slip}\n\n{RU2}\n\n{EN1}\n\n{EN2}\n", ))
     assert [(d.lang, d.n_paragraphs) for d in docs] == [("ru", 3), ("en", 2)]
 
 

@@ -148,7 +148,7 @@ def test_an_article_head_stays_with_its_article_without_layout(tmp_path):
     found = set()
     for lang in ("ru", "en"):
         dump, _ = _one_blank_line_dump(tmp_path, records, lang)
-        found |= {_fold(f"{d.title or ''} {d.text}") for d in documents_from_text(dump.read_text("utf-8"), "x")}
+        found |= {_fold(f"{d.title or ''} {d.text}") for d in documents_from_text(dump.read_text("utf-8"), )}
     assert len(with_head_lines & found) >= len(with_head_lines) - 1
 
 
@@ -192,7 +192,7 @@ def test_boundary_scores_count_each_error_once():
     records = [{"text": t, "lang": "en"} for t in texts]
 
     def doc(start: int, end: int) -> DocumentRecord:
-        return DocumentRecord("x", "d", 0, None, dump[start:end], "en", 1.0, 1, start, end)
+        return DocumentRecord("x", 0, None, dump[start:end], "en", 1.0, 1, start, end)
 
     starts = [dump.index(t) for t in texts]
     predicted = [doc(0, starts[1] + 6), doc(starts[2], starts[2] + 3), doc(starts[2] + 3, starts[2] + 6)]

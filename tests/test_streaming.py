@@ -15,7 +15,7 @@ from pipeline.stages.entities import harmonize_labels
 
 
 def _ent(doc_id: str, label: str, text: str, lang: str = "en") -> EntityRecord:
-    return EntityRecord(doc_id, "d", label, text, 0, len(text), text, None, lang)
+    return EntityRecord(doc_id, label, text, 0, len(text), text, None, lang)
 
 
 def _context_of(ctx: DumpContext, entities: list[EntityRecord]):

@@ -47,7 +47,7 @@ def predict(gold: list[dict], lang: str, settings: Settings | None = None) -> li
     settings = settings or Settings.from_env()
     models_dir = settings.models_dir.resolve()
     documents = [
-        DocumentRecord(str(g["id"]), "eval", i, None, g["text"], lang, 1.0, 1, 0, len(g["text"]))
+        DocumentRecord(str(g["id"]), i, None, g["text"], lang, 1.0, 1, 0, len(g["text"]))
         for i, g in enumerate(gold)
     ]
     model = load_language_model(models_dir, lang)
@@ -182,7 +182,7 @@ def run_entity_stage(records: list[dict], settings: Settings | None = None) -> l
     settings = settings or Settings.from_env()
     models_dir = settings.models_dir.resolve()
     documents = [
-        DocumentRecord(str(r["id"]), "eval", i, None, r["text"], r["lang"], 1.0, 1, 0, len(r["text"]))
+        DocumentRecord(str(r["id"]), i, None, r["text"], r["lang"], 1.0, 1, 0, len(r["text"]))
         for i, r in enumerate(records)
     ]
     return entities_of_documents(
@@ -268,7 +268,6 @@ def flow_entities(records: list[dict], workdir: Path) -> list[EntityRecord]:
     return [
         EntityRecord(
             doc_id=source[r["doc_id"]],
-            dump_id=r["dump_id"],
             label=r["label"],
             text=r["text"],
             start=r["start"],

@@ -113,9 +113,13 @@ def score_split(
 
 def split_documents(dump: Path, settings: Settings | None = None) -> list[DocumentRecord]:
     """The documents the pipeline's reader and splitter make of a dump (no NLP beyond language)."""
-    from pipeline.stages.readers import open_dump
+    from pipeline.stages.readers import Reread, open_dump
 
-    return list(open_dump(Path(dump), settings or Settings.from_env()).documents)
+    settings = settings or Settings.from_env()
+    try:
+        return list(open_dump(Path(dump), settings).documents)
+    except Reread as again:  # the whole file decided another encoding than its first chunk
+        return list(open_dump(Path(dump), settings, encoding=again.encoding).documents)
 
 
 def decoded_text(dump: Path) -> str:

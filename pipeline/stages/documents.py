@@ -85,7 +85,7 @@ def head_date(lines: Iterable[str]) -> date | None:
 
 
 def documents_from_spans(
-    spans: Iterable[DocumentSpan], dump_id: str, detect: Callable[[str], LanguageGuess]
+    spans: Iterable[DocumentSpan], detect: Callable[[str], LanguageGuess]
 ) -> Iterator[DocumentRecord]:
     """Document records from split spans, each with the language of its body."""
     for ordinal, span in enumerate(spans):
@@ -94,7 +94,6 @@ def documents_from_spans(
         head = ([title] if title else []) + [p.text for p in span.body[: HEAD_LINES - bool(title)]]
         yield DocumentRecord(
             doc_id=content_id(title, body),
-            dump_id=dump_id,
             ordinal=ordinal,
             title=title,
             text=body,
@@ -109,25 +108,23 @@ def documents_from_spans(
 
 def documents_from_lines(
     lines: Iterable[str],
-    dump_id: str,
     lang_sample_chars: int = default("lang_sample_chars"),
     lang_min_prob: float = default("lang_min_prob"),
     headline_max_chars: int = default("headline_max_chars"),
 ) -> Iterator[DocumentRecord]:
     """Stream the documents of a dump given as decoded lines (without their `\\n`), in order."""
     detect = language_detector(lang_sample_chars, lang_min_prob)
-    return documents_from_spans(split_lines(lines, detect, headline_max_chars), dump_id, detect)
+    return documents_from_spans(split_lines(lines, detect, headline_max_chars), detect)
 
 
 def documents_from_text(
     text: str,
-    dump_id: str,
     lang_sample_chars: int = default("lang_sample_chars"),
     lang_min_prob: float = default("lang_min_prob"),
     headline_max_chars: int = default("headline_max_chars"),
 ) -> Iterator[DocumentRecord]:
     """Stream the documents of a decoded dump held in memory, each with its language."""
-    return documents_from_lines(text.split("\n"), dump_id, lang_sample_chars, lang_min_prob, headline_max_chars)
+    return documents_from_lines(text.split("\n"), lang_sample_chars, lang_min_prob, headline_max_chars)
 
 
 def dateline_date(text: str, entities: list[EntityRecord]) -> date | None:

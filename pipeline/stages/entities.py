@@ -54,7 +54,6 @@ def extract_entities(
                 out.append(
                     EntityRecord(
                         doc_id=record.doc_id,
-                        dump_id=record.dump_id,
                         label=ent.label_,
                         text=record.text[ent.start_char : ent.end_char],
                         start=ent.start_char,

@@ -16,7 +16,6 @@ skipped and reported in `problems` with its line number; a file with no valid li
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import re
@@ -33,8 +32,6 @@ from pipeline.stages.decode import (
     UTF8_REPLACED,
     DumpRejected,
     EncodingDetector,
-    detect_encoding,
-    dump_id_of_file,
     guess_encoding,
     iter_file_bytes,
     iter_lines,
@@ -42,6 +39,7 @@ from pipeline.stages.decode import (
 )
 from pipeline.stages.documents import documents_from_lines, language_detector
 from pipeline.stages.language import LanguageGuess
+from pipeline.stages.read_pass import ReadPass
 from pipeline.stages.split import content_id, rstrip_len
 from pipeline.stages.web_readers import page_file_documents, read_page_file, warc_documents, web_format
 
@@ -58,25 +56,34 @@ _BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
 class DumpSource:
     """An opened dump: its identity, how it was read, and its documents as a one-pass stream.
 
-    `problems` (skipped JSON lines and the like, at most MAX_PROBLEMS messages and a count of the
-    rest) is complete once `documents` has been consumed.
+    `dump_id` is the id the run planned with, else the hash of the bytes read, known once
+    `documents` has been consumed (the pass reached the end). `problems` (skipped JSON lines and
+    the like, at most MAX_PROBLEMS messages and a count of the rest) is complete then too.
     """
 
     path: Path
-    dump_id: str
+    planned_id: str | None
     size_bytes: int
     encoding: str | None  # None until a web dump's pages are read
     format: str  # "text", "jsonl", "warc" or "page"
     compression: str | None  # "gzip" or None
     documents: Iterator[DocumentRecord]
+    read: ReadPass
     problems: list[str] = field(default_factory=list)
     n_without_article: int | None = None  # web pages that gave no document (None: not a web dump)
-    read: ReadPass | None = None  # the pass over a text or JSON Lines dump's bytes
 
     @property
     def read_id(self) -> str | None:
-        """The id of the bytes read to the end (None before, or when not hashed while read)."""
-        return self.read.dump_id if self.read else None
+        """The id of the bytes read to the end (None before)."""
+        return self.read.dump_id
+
+    @property
+    def dump_id(self) -> str | None:
+        return self.planned_id or self.read_id
+
+    def finish_read(self) -> str:
+        """The id of the dump's bytes, reading what the stream left unread (a dump rejected midway)."""
+        return self.planned_id or self.read.finish()
 
 
 def gunzip_chunks(chunks: Iterable[bytes], out_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -132,78 +139,42 @@ class Reread(Exception):  # noqa: N818 - a request, not an error
         self.encoding = encoding
 
 
-@dataclass
-class ReadPass:
-    """The one pass over a dump file's bytes: read in chunks, hashed and counted on the way."""
-
-    path: Path
-    sha: object = field(default_factory=hashlib.sha256)
-    size: int = 0
-    done: bool = False
-
-    def chunks(self) -> Iterator[bytes]:
-        with open(self.path, "rb") as f:
-            while chunk := f.read(CHUNK_BYTES):
-                self.sha.update(chunk)
-                self.size += len(chunk)
-                yield chunk
-        self.done = True
-
-    @property
-    def dump_id(self) -> str | None:
-        """The id of the bytes read (None until the pass has reached the end)."""
-        return self.sha.hexdigest()[:16] if self.done else None
-
-
 def open_dump(
     path: Path, settings: Settings, dump_id: str | None = None, size_bytes: int | None = None,
     encoding: str | None = None,
 ) -> DumpSource:
-    """Open a dump for streaming; DumpRejected (with dump_id and size) when its content cannot be read.
+    """Open a dump for streaming, read once; DumpRejected (with its dump id and size) when its
+    content cannot be read.
 
-    Given the `dump_id` the run planned with, a text or JSON Lines dump is read exactly once:
-    its bytes are hashed (`DumpSource.read_id`), their encoding decided on the whole stream and
-    decoded and split in the same pass, decoding in the encoding its first chunk suggests; when
-    the whole stream decides otherwise, `documents` ends in `Reread` (open again with that
-    `encoding`) or in DumpRejected. Without it (a direct call), the file is hashed and its
-    encoding decided first (one pass each), then decoded and split."""
+    One pass over the bytes (`read_pass.ReadPass`) hashes them (the dump id, when the run did not
+    know it already: `DumpSource.dump_id` once `documents` is consumed), and for a text or JSON
+    Lines dump decides their encoding on the whole stream while decoding and splitting them in the
+    encoding the first chunk suggests; when the whole stream decides otherwise, `documents` ends
+    in `Reread` (open again with that `encoding`: decoded in it, still checked) or in DumpRejected."""
     path = Path(path)
     if path.is_dir():
         raise DumpRejected("a directory, not a dump file")
-    if dump_id is None:
-        dump_id, size_bytes = dump_id_of_file(path)
-        speculate = False
-    else:
-        size_bytes = path.stat().st_size if size_bytes is None else size_bytes
-        speculate = encoding is None
-    size = size_bytes
+    size = path.stat().st_size if size_bytes is None else size_bytes
+    read = ReadPass(path)
     try:
         if web_format(path.name.lower()):
-            return open_web_dump(path, dump_id, size, settings)
-        read = ReadPass(path)
+            source = open_web_dump(path, dump_id, size, settings, read)
+            source.documents = _identified(source.documents, source)
+            return source
         raw = read.chunks()
         first = next(raw, b"")
         fmt, compression = _layout(path, first[:2], size)
         chunks: Iterator[bytes] = itertools.chain([first] if first else [], raw)
         if compression:
             chunks = gunzip_chunks(chunks)
-
-        def open_bytes() -> Iterable[bytes]:
-            again = iter_file_bytes(path)
-            return gunzip_chunks(again) if compression else again
-
-        source = DumpSource(path, dump_id, size, encoding, fmt, compression, iter(()), read=read)
-        if speculate:
-            first_piece = next(chunks, None)
+        source = DumpSource(path, dump_id, size, encoding, fmt, compression, iter(()), read)
+        first_piece = next(chunks, None)
+        pieces = itertools.chain([first_piece] if first_piece is not None else [], chunks)
+        if encoding is None:  # the usual case: guessed from the first chunk, checked at the end
             source.encoding = guess_encoding(first_piece or b"")
-            pieces = itertools.chain([first_piece] if first_piece is not None else [], chunks)
-            lines = _lines_read_once(pieces, source, open_bytes)
-        else:
-            if encoding is None:
-                raw.close()
-                source.encoding = encoding = detect_encoding(open_bytes)
-                chunks = iter(open_bytes())
-            lines = iter_lines(chunks, encoding)
+            lines = _lines_read_once(pieces, source, _reopen(path, compression))
+        else:  # read again after Reread, in the encoding the whole stream decided
+            lines = iter_lines(pieces, encoding)
         if source.encoding == UTF8_REPLACED:
             source.problems.append("bytes that are not valid UTF-8 were replaced by U+FFFD")
         if fmt == "jsonl":
@@ -211,14 +182,35 @@ def open_dump(
         else:
             source.documents = documents_from_lines(
                 lines,
-                dump_id,
                 settings.lang_sample_chars,
                 settings.lang_min_prob,
                 settings.headline_max_chars,
             )
     except DumpRejected as exc:
-        raise DumpRejected(str(exc), dump_id, size) from None
+        raise DumpRejected(str(exc), dump_id or read.finish(), size) from None
+    source.documents = _identified(source.documents, source)
     return source
+
+
+def _identified(documents: Iterator[DocumentRecord], source: DumpSource) -> Iterator[DocumentRecord]:
+    """The documents; a rejection midway names the dump (its hash: the rest of the pass is read)."""
+    try:
+        yield from documents
+    except DumpRejected as exc:
+        if exc.dump_id:
+            raise
+        raise DumpRejected(str(exc), source.finish_read(), source.size_bytes) from None
+
+
+def _reopen(path: Path, compression: str | None) -> Callable[[], Iterable[bytes]]:
+    """A fresh pass over the (decompressed) bytes: only when charset-normalizer must check the
+    encoding it proposes (a dump in none of the encodings the detector knows)."""
+
+    def open_bytes() -> Iterable[bytes]:
+        again = iter_file_bytes(path)
+        return gunzip_chunks(again) if compression else again
+
+    return open_bytes
 
 
 def _lines_read_once(
@@ -246,7 +238,7 @@ def _lines_read_once(
     try:
         verdict = detector.verdict(open_bytes)
     except DumpRejected as exc:
-        raise DumpRejected(str(exc), source.dump_id, source.size_bytes) from None
+        raise DumpRejected(str(exc), source.finish_read(), source.size_bytes) from None
     if stopped[0] or verdict != guess:
         raise Reread(verdict)
 
@@ -260,10 +252,10 @@ def _until(chunks: Iterator[bytes], stop: Callable[[], bool], stopped: list[bool
         yield chunk
 
 
-def open_web_dump(path: Path, dump_id: str, size: int, settings: Settings) -> DumpSource:
+def open_web_dump(path: Path, dump_id: str | None, size: int, settings: Settings, read: ReadPass) -> DumpSource:
     """A WARC file or a saved page (see `web_readers`), opened once; its encoding is known once it is read."""
     fmt = web_format(path.name.lower())
-    source = DumpSource(path, dump_id, size, None, fmt, None, iter(()))
+    source = DumpSource(path, dump_id, size, None, fmt, None, iter(()), read)
     if fmt == "warc":
         source.documents = warc_documents(path, source, settings)
     else:
@@ -357,7 +349,6 @@ def _jsonl_documents(lines: Iterable[str], source: DumpSource, settings: Setting
             lang, prob = guess.lang, guess.prob
         yield DocumentRecord(
             doc_id=content_id(rec.title, rec.text),
-            dump_id=source.dump_id,
             ordinal=ordinal,
             title=rec.title,
             text=rec.text,
@@ -373,7 +364,7 @@ def _jsonl_documents(lines: Iterable[str], source: DumpSource, settings: Setting
         ordinal += 1
     if ordinal == 0 and first_problem:
         message = f"no valid JSON Lines record (first problem: {first_problem})"
-        raise DumpRejected(message, source.dump_id, source.size_bytes)
+        raise DumpRejected(message, source.finish_read(), source.size_bytes)
     if counter[0] > len(source.problems):
         source.problems.append(f"... and {counter[0] - len(source.problems)} more problems")
 

@@ -103,7 +103,6 @@ class PageDocuments:
         guess = self.detect(text)
         doc = DocumentRecord(
             doc_id=content_id(article.title, text),
-            dump_id=self.source.dump_id,
             ordinal=self.ordinal,
             title=article.title,
             text=text,
@@ -129,7 +128,7 @@ class PageDocuments:
 def read_page_file(path: Path, source) -> bytes:
     """The bytes of a saved page, read once (`source.compression` from its magic bytes);
     DumpRejected when its gzip is cut or corrupt or it is too big."""
-    data = path.read_bytes()
+    data = source.read.read_all()
     compressed = data.startswith(GZIP_MAGIC)
     _check_gz_name(path, compressed)
     source.compression = "gzip" if compressed else None
@@ -186,7 +185,7 @@ def warc_documents(path: Path, source, settings: Settings, max_tries: int = 10) 
     A file in which none of the first `max_tries` pieces is a WARC record (a misnamed file) is
     rejected before any document; a damaged first record alone does not reject it."""
     docs = PageDocuments(source, settings)
-    with open(path, "rb") as f:
+    with source.read.open() as f:  # hashed as it is read (the dump id)
         compressed = f.read(2) == GZIP_MAGIC
         _check_gz_name(path, compressed)
         source.compression = "gzip" if compressed else None
