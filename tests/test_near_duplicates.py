@@ -191,6 +191,31 @@ def test_a_dump_without_stored_signatures_gets_them_from_its_documents(tmp_path)
     assert np.array_equal(nd.minhash_matrix(sig.column("minhash")), expected)
 
 
+def test_the_minhash_is_datasketchs_affine32_bit_for_bit():
+    from datasketch import MinHash
+
+    rng = random.Random(5)
+    texts = [("", ""), ("T", "one two"), (None, article(rng, 40)), ("Заголовок", "Текст новости " * 30)]
+    texts += [(None, article(rng, rng.randint(5, 400))) for _ in range(20)]
+    ours, _ = nd.signatures(texts)
+    for row, (title, text) in zip(ours, texts):
+        theirs = MinHash(num_perm=nd.NUM_PERM, seed=nd.SEED, scheme="affine32")
+        theirs.update_batch(nd.shingles(title, text))
+        assert theirs.hashvalues.dtype == row.dtype and np.array_equal(theirs.hashvalues, row)
+    assert not np.array_equal(ours[1], ours[2])
+
+
+@pytest.mark.parametrize("num_perm", [64, 128, 256])
+def test_the_band_optimizer_is_datasketchs(num_perm):
+    from datasketch.lsh import _optimal_param
+
+    for threshold in (0.05, 0.1, 0.2, 0.25, 0.3, 0.45, 0.5, 0.6, 0.75, 0.8, 0.9, 0.95):
+        for weights in ((0.1, 0.9), (0.5, 0.5), (0.9, 0.1)):
+            expected = _optimal_param(threshold, num_perm, *weights)
+            assert nd.optimal_bands(threshold, num_perm, *weights) == expected, (threshold, weights)
+    assert nd.bands_for(0.25) == _optimal_param(0.25, nd.NUM_PERM, 0.1, 0.9)
+
+
 @pytest.mark.parametrize("threshold", [0.25, 0.5, 0.8])
 def test_lsh_bands_fit_in_the_signature(threshold):
     bands, rows = nd.bands_for(threshold)
