@@ -1,6 +1,9 @@
-"""The flow's own tasks: the open of a dump is retried on I/O errors only."""
+"""The flow's own tasks: the open of a dump is retried on I/O errors only; the flow run's heartbeats."""
 
 from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
 
 import pytest
 
@@ -39,3 +42,40 @@ def test_a_rejected_dump_is_not_retried(prefect_harness, monkeypatch):
     with pytest.raises(DumpRejected):
         open_dump_task(SAMPLE_DUMP, Settings())
     assert len(calls) == 1
+
+
+def test_a_flow_run_still_sends_heartbeats_and_does_not_wait_for_their_thread_at_its_end(monkeypatch):
+    """The flow engine's heartbeat context (as `FlowRunEngine.run_context` enters it): a heartbeat
+    is sent from its thread, and leaving it joins no thread (Prefect's own joined the heartbeat
+    thread, which sleeps in steps of one second)."""
+    import prefect.flow_engine
+
+    import pipeline.flows  # noqa: F401  (wraps Prefect's heartbeats)
+
+    sent, release = threading.Event(), threading.Event()
+
+    def emit(resource, related) -> None:
+        sent.set()
+        release.wait(10)
+
+    engine = SimpleNamespace(
+        heartbeat_seconds=30, flow_run=None, logger=SimpleNamespace(debug=lambda *a, **k: None),
+        _build_heartbeat_event_template=lambda: ({}, []), _emit_flow_run_heartbeat=emit,
+    )
+    joined: list[threading.Thread] = []
+    real_join = threading.Thread.join
+
+    def join(self, timeout=None):
+        joined.append(self)
+        return real_join(self, timeout)
+
+    before = set(threading.enumerate())
+    with prefect.flow_engine._send_heartbeats(engine):
+        assert sent.wait(10), "no heartbeat sent"
+        monkeypatch.setattr(threading.Thread, "join", join)
+    monkeypatch.undo()
+    heartbeat = [t for t in threading.enumerate() if t not in before]
+    release.set()
+    assert joined == [] and len(heartbeat) == 1 and heartbeat[0].daemon
+    real_join(heartbeat[0], 5)
+    assert not heartbeat[0].is_alive()  # it stopped on its own
