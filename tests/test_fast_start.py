@@ -154,3 +154,34 @@ def test_by_default_a_server_is_left_running_and_the_setting_takes_only_the_two_
     monkeypatch.setenv("PIPELINE_PREFECT_SERVER", "sometimes")
     with pytest.raises(ValidationError):
         Settings.from_env()
+
+
+def test_the_russian_dictionary_and_the_signatures_import_neither_pkg_resources_nor_datasketch():
+    """pymorphy2's dictionary is found without `pkg_resources`, and the MinHash signatures and LSH
+    bands are computed without datasketch (nor scipy): in a fresh process, after using them."""
+    code = (
+        "import sys\n"
+        "from pipeline.nlp.morphology import morph_vocab\n"
+        "from pipeline.stages import near_duplicates as nd\n"
+        "assert morph_vocab().parse('москвы')[0].normal == 'москва'\n"
+        "assert nd.signatures([('T', 'one two three four five six')])[0].shape == (1, nd.NUM_PERM)\n"
+        "nd.bands_for(0.25)\n"
+        "print(sorted(m for m in ('pkg_resources', 'datasketch', 'scipy', 'redis') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_russian_dictionary_is_the_one_pymorphy2_finds_itself():
+    from natasha import MorphVocab
+
+    from pipeline.nlp.morphology import morph_vocab
+
+    ours, theirs = morph_vocab(), MorphVocab()
+    assert type(ours) is MorphVocab and ours.lang == theirs.lang == "ru"
+    assert ours.dictionary.path == theirs.dictionary.path
+    for word in ("москвы", "путину", "брюинз", "медиахолдинг", "шли"):
+        assert [(p.normal, str(p.tag), p.score) for p in ours.parse(word)] == [
+            (p.normal, str(p.tag), p.score) for p in theirs.parse(word)
+        ]
