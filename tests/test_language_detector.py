@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import langdetect
+import pytest
 from langdetect import DetectorFactory
 
 from pipeline.stages.language import bounded_sample, detect_langs
@@ -75,3 +76,33 @@ def test_threads_detecting_at_once_get_the_answers_of_one_thread(monkeypatch):
         got = list(pool.map(lambda t: [(x.lang, x.prob) for x in detect_langs(t)], texts))
     assert got == expected
     assert len(language._GRAMS.ids) == len(set(language._GRAMS.ids.values()))
+
+
+def test_the_cached_profiles_are_langdetects_and_an_unreadable_file_is_built_again(tmp_path, monkeypatch):
+    """langdetect's profiles kept in the cache folder: the same languages in the same order and the
+    same probability of every n-gram as langdetect's own factory; a truncated file is rebuilt; no
+    cache folder keeps nothing."""
+    from langdetect import detector_factory
+
+    from pipeline.stages import language
+
+    cache = tmp_path / "cache"
+    first = language._profiles(str(cache))
+    files = list(cache.iterdir())
+    assert [f.name for f in files] == [f"langdetect-{language.profiles_cache_key()}.pickle"]
+    language._profiles.cache_clear()
+    read = language._profiles(str(cache))
+    assert read is not first  # read from the file, not built
+    detector_factory.init_factory()
+    theirs = detector_factory._factory
+    assert read.langlist == theirs.langlist and len(read.word_lang_prob_map) == len(theirs.word_lang_prob_map)
+    for gram, probabilities in theirs.word_lang_prob_map.items():
+        assert read.word_lang_prob_map[gram].tolist() == probabilities
+    files[0].write_bytes(files[0].read_bytes()[:1000])
+    language._profiles.cache_clear()
+    again = language._profiles(str(cache))
+    assert again.langlist == theirs.langlist and files[0].stat().st_size > 1000  # rebuilt and rewritten
+    language._profiles.cache_clear()
+    monkeypatch.setattr(language, "_write_atomically", lambda path, value: pytest.fail(f"kept {path}"))
+    assert language._profiles("").langlist == theirs.langlist  # no cache folder: built, kept nowhere
+    language._profiles.cache_clear()
