@@ -258,15 +258,22 @@ def _profiles(cache_dir: str) -> Profiles:
     return built
 
 
+_DEFAULT_PROFILES: list[Profiles] = []  # the settings' folder's, once loaded (every detection asks)
+
+
 def profiles(cache_dir: str | None = None) -> Profiles:
     """langdetect's profiles, loaded once per process (from the cache folder when kept there);
     `cache_dir` None: the settings' folder; "": none."""
-    if cache_dir is None:
-        from pipeline.settings import Settings
-
-        cache_dir = Settings.from_env().cache_dir
+    if cache_dir is None and _DEFAULT_PROFILES:
+        return _DEFAULT_PROFILES[0]
     with _PROFILES_LOCK:  # the reader's threads detect at once: one load
-        return _profiles(cache_dir)
+        if cache_dir is not None:
+            return _profiles(cache_dir)
+        if not _DEFAULT_PROFILES:
+            from pipeline.settings import Settings
+
+            _DEFAULT_PROFILES.append(_profiles(Settings.from_env().cache_dir))
+        return _DEFAULT_PROFILES[0]
 
 
 def _write_atomically(path: Path, value: object) -> None:
