@@ -151,13 +151,19 @@ def test_the_settings_in_models_reach_their_components():
                 assert got.endswith(value) if key == "names_file" else got == value, (lang, name, key)
 
 
+def _called_name(func: ast.expr) -> str | None:
+    """The class a call builds: `C(...)`, `m.C(...)`, or `C.__new__(...)` / `C.__init__(...)`."""
+    if isinstance(func, ast.Attribute) and func.attr in ("__new__", "__init__"):
+        func = func.value
+    return getattr(func, "id", getattr(func, "attr", None))
+
+
 def test_one_morphology_analyzer_for_the_process():
     """pymorphy2's dictionaries are built in one place (pipeline/nlp/morphology.py) and shared."""
-    builders = sorted(
+    builders = sorted({
         _module_name(p)
         for p in PACKAGE.rglob("*.py")
         for node in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Call)
-        and getattr(node.func, "id", getattr(node.func, "attr", None)) in ("MorphVocab", "MorphAnalyzer")
-    )
+        if isinstance(node, ast.Call) and _called_name(node.func) in ("MorphVocab", "MorphAnalyzer")
+    })
     assert builders == ["pipeline.nlp.morphology"]
