@@ -282,7 +282,7 @@ def process_dump(
             writer.abort()
             if looked is not None and not unchanged_since(Path(path), looked):
                 return Waiting(str(path), CHANGED_WHILE_READ)
-            return rejected_row(Path(path), planned if isinstance(exc, OSError) else source.finish_read(), exc)
+            return rejected_row(Path(path), planned, exc)  # a rejection names its dump (`readers._identified`)
         break
     if looked is not None and not _read_as_planned(source, planned, looked):
         writer.abort()

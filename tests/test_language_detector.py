@@ -103,6 +103,6 @@ def test_the_cached_profiles_are_langdetects_and_an_unreadable_file_is_built_aga
     again = language._profiles(str(cache))
     assert again.langlist == theirs.langlist and files[0].stat().st_size > 1000  # rebuilt and rewritten
     language._profiles.cache_clear()
-    monkeypatch.setattr(language, "_write_atomically", lambda path, value: pytest.fail(f"kept {path}"))
+    monkeypatch.setattr(language, "write_pickle", lambda path, value: pytest.fail(f"kept {path}"))
     assert language._profiles("").langlist == theirs.langlist  # no cache folder: built, kept nowhere
     language._profiles.cache_clear()

@@ -12,21 +12,18 @@ again. Loading it is the same object as building it (a test compares them).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import importlib.metadata
 import importlib.util
-import os
-import pickle
 import sys
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.cache_files import read_pickle, write_pickle
 from pipeline.nlp.casing import truecase
 from pipeline.nlp.gazetteer import Gazetteer
 from pipeline.nlp.morphology import russian_lemmatizer
@@ -171,10 +168,7 @@ def gazetteer_cache_key(models_dir: Path) -> str:
 
 
 def _read_cached(path: Path) -> Gazetteer | None:
-    try:
-        gazetteer = pickle.loads(path.read_bytes())
-    except Exception:  # none yet, or a truncated or foreign file: built again (and rewritten)
-        return None
+    gazetteer = read_pickle(path)  # None: none yet, or a truncated or foreign file (built again)
     return gazetteer if isinstance(gazetteer, Gazetteer) else None
 
 
@@ -183,18 +177,7 @@ def _write_cached(path: Path, gazetteer: Gazetteer) -> None:
     on reading); atomically: a temporary name, then a rename. A folder that cannot be written is
     no cache (the run goes on)."""
     words = gazetteer.words and dataclasses.replace(gazetteer.words, lemmatize=None)
-    kept = dataclasses.replace(gazetteer, lemmatize=None, words=words, keys={})
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(kept, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    write_pickle(path, dataclasses.replace(gazetteer, lemmatize=None, words=words, keys={}))
 
 
 def supported_languages(models_dir: Path) -> list[str]:

@@ -20,9 +20,7 @@ import contextlib
 import hashlib
 import importlib.metadata
 import os
-import pickle
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,6 +34,7 @@ from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.utils.ngram import NGram
 from langdetect.utils.unicode_block import unicode_block
 
+from pipeline.cache_files import read_pickle, write_pickle
 from pipeline.settings import default
 
 DetectorFactory.seed = 0
@@ -248,13 +247,14 @@ _PROFILES_LOCK = threading.Lock()
 def _profiles(cache_dir: str) -> Profiles:
     path = Path(cache_dir) / f"langdetect-{profiles_cache_key()}.pickle" if cache_dir else None
     if path is not None:
-        with contextlib.suppress(Exception):  # none yet, or a truncated or foreign file: built again
-            langlist, grams, matrix = pickle.loads(path.read_bytes())
+        kept = read_pickle(path)
+        with contextlib.suppress(TypeError, ValueError):  # not the three parts: built again
+            langlist, grams, matrix = kept
             if isinstance(matrix, np.ndarray) and matrix.shape == (len(grams), len(langlist)):
                 return Profiles(langlist, GramProbabilities(grams, matrix))
     built = build_profiles()
     if path is not None:
-        _write_atomically(path, (built.langlist, built.word_lang_prob_map.grams, built.word_lang_prob_map.matrix))
+        write_pickle(path, (built.langlist, built.word_lang_prob_map.grams, built.word_lang_prob_map.matrix))
     return built
 
 
@@ -274,22 +274,6 @@ def profiles(cache_dir: str | None = None) -> Profiles:
 
             _DEFAULT_PROFILES.append(_profiles(Settings.from_env().cache_dir))
         return _DEFAULT_PROFILES[0]
-
-
-def _write_atomically(path: Path, value: object) -> None:
-    """Pickle `value` to `path` through a temporary name and a rename; a folder that cannot be
-    written keeps nothing (the run goes on)."""
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 def detect_langs(text: str, trials: int = TRIALS) -> list:

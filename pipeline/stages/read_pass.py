@@ -27,7 +27,6 @@ class ReadPass:
         self.size = 0  # bytes hashed: the file's first `size` bytes
         self.done = False
         self._chunks: Iterator[bytes] | None = None
-        self._file: HashingFile | None = None
 
     @property
     def dump_id(self) -> str | None:
@@ -63,13 +62,13 @@ class ReadPass:
     def open(self) -> Iterator[HashingFile]:
         """The file for a reader that seeks; hashed to the end when the reader is done or fails."""
         with open(self.path, "rb") as f:
-            self._file = HashingFile(f, self)
+            hashing = HashingFile(f, self)
             try:
-                yield self._file
+                yield hashing
             except Exception:  # a rejected dump is still identified (not when its reader is closed early)
-                self._file.hash_rest()
+                hashing.hash_rest()
                 raise
-            self._file.hash_rest()
+            hashing.hash_rest()
 
     def finish(self) -> str | None:
         """Read what is left of the pass (the reader stopped early) and give the dump's id."""
