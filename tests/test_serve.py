@@ -27,6 +27,18 @@ def wait_for(fn, timeout_s: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def api_json(api: httpx.Client, method: str, path: str, **kwargs) -> dict:
+    """One API call, retried while the server answers 5xx (its SQLite store can be busy under a
+    loaded suite); any other failure is an assertion that shows the server's answer."""
+    for attempt in range(10):
+        r = api.request(method, path, **kwargs)
+        if r.status_code < 500:
+            break
+        time.sleep(1 + attempt)
+    assert r.is_success, f"{method} {path}: {r.status_code} {r.text[:2000]}"
+    return r.json()
+
+
 def test_served_deployment_runs_the_flow(prefect_server, sample_run, tmp_path):
     raw, out = make_raw(tmp_path), tmp_path / "out"
     args = ["serve", "--raw", str(raw), "--out", str(out), "--cron", CRON, "--name", "test-serve"]
@@ -52,10 +64,10 @@ def test_served_deployment_runs_the_flow(prefect_server, sample_run, tmp_path):
         assert [s["schedule"]["cron"] for s in dep["schedules"]] == [CRON]
         assert dep["parameters"]["out_dir"] == str(out)
 
-        run = api.post(f"/deployments/{dep['id']}/create_flow_run", json={}).json()
+        run = api_json(api, "POST", f"/deployments/{dep['id']}/create_flow_run", json={})
 
         def finished():
-            state = api.get(f"/flow_runs/{run['id']}").json()["state"]
+            state = api_json(api, "GET", f"/flow_runs/{run['id']}")["state"]
             return state if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
 
         state = wait_for(finished, 600, "the triggered flow run")
