@@ -185,14 +185,23 @@ def finish_batch(
 
 
 def load_analysis_models(settings: Settings) -> None:
-    """Load what `analyze_batch` needs (both spaCy pipelines, the gazetteer, the sentence encoder)
-    ahead of the first batch: a worker can do it while the first batches are still being read."""
+    """Load what `analyze_batch` needs (both spaCy pipelines, each run once on a short text, the
+    gazetteer, the sentence encoder) ahead of the first batch: a worker can do it while the first
+    batches are still being read, `pipeline run` while its Prefect server boots."""
     models_dir = settings.models_dir.resolve()
     use_one_blas_thread()
     load_gazetteer(models_dir)
-    for lang in ("en", "ru"):
-        load_language_model(models_dir, lang)
+    for lang, text in WARM_UP_TEXTS.items():
+        model = load_language_model(models_dir, lang)
+        if model is not None:
+            model.nlp(text)  # the first text pays for what the components load lazily (Russian: 0.56 s)
     sentence_encoder()
+
+
+WARM_UP_TEXTS = {
+    "en": "The Secretary General met the press in Moscow on 3 July.",
+    "ru": "Генеральный секретарь встретился с прессой в Москве 3 июля.",
+}
 
 
 @lru_cache(maxsize=1)

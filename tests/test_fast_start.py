@@ -45,7 +45,7 @@ def test_a_running_local_server_is_found_and_the_run_shows_there_with_its_tasks(
     api.close()
 
 
-def test_without_a_running_server_the_run_starts_a_temporary_one_and_stops_it(tmp_path):
+def test_without_a_running_server_the_run_starts_a_temporary_one_and_stops_it(sample_run, tmp_path):
     raw, out = make_raw(tmp_path), tmp_path / "out"
     nothing = f"http://127.0.0.1:{free_port()}/api"
     proc = subprocess.Popen(
@@ -70,6 +70,33 @@ def test_without_a_running_server_the_run_starts_a_temporary_one_and_stops_it(tm
     assert "started a temporary Prefect server" in stderr
     assert stdout.strip().splitlines()[-1].startswith("dumps: 1 new, 0 unchanged, 0 rejected | documents: 6")
     assert len(servers) == 1 and not psutil.pid_exists(servers.pop())
+    assert_same_tables(read_tables(out), read_tables(sample_run))  # with the models loaded while it booted
+
+
+@pytest.mark.parametrize(
+    "case, loads",
+    [("booting, small folder", True), ("running server", False), ("large folder", False), ("dask", False)],
+)
+def test_the_models_load_while_a_started_server_boots_only_for_a_run_analyzed_here(monkeypatch, tmp_path, case, loads):
+    import argparse
+
+    import pipeline.dump
+    from pipeline.commands import run as run_command
+    from pipeline.prefect_api import PrefectAPI
+
+    raw = make_raw(tmp_path)
+    if case == "large folder":
+        (raw / "big.txt").write_bytes(b"x" * 1_000_000)
+    calls = []
+    monkeypatch.setattr(pipeline.dump, "load_analysis_models", lambda settings: calls.append(settings.raw_dir))
+    process = None if case == "running server" else subprocess.Popen([sys.executable, "-c", "pass"])
+    api = PrefectAPI("http://127.0.0.1:1/api", "running" if process is None else "temporary", process)
+    args = argparse.Namespace(raw=str(raw), out=str(tmp_path / "out"), workers=2 if case == "dask" else None)
+    args.dask_address = None
+    run_command.load_models_while_booting(api, args)
+    if process is not None:
+        process.wait()
+    assert calls == ([raw] if loads else [])
 
 
 def test_only_a_prefect_server_on_loopback_counts(prefect_server):

@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.progress import console
     from pipeline.store import LockTimeout
 
+    load_models_while_booting(api, args)
     try:
         with console():
             result = run_flow(
@@ -98,6 +99,36 @@ def choose_prefect_api():
             file=sys.stderr,
         )
     return api
+
+
+def load_models_while_booting(api, args: argparse.Namespace) -> None:
+    """While a server this run started boots (on the other core), load the analysis models here,
+    when the run will analyze in this process: no Dask runner, and a raw folder smaller than
+    `pool_min_bytes` (any new dumps are then a small run, which loads them in this process; a
+    larger folder may be a pool run, whose workers load their own). Otherwise the flow would load
+    them only after the server answers. Both languages, as the dumps are not read before the flow:
+    time the run would spend waiting anyway. In this thread, not beside the imports: threadpoolctl
+    walks the loaded libraries under the loader's lock, which deadlocked with an import's dlopen."""
+    if api is None or api.process is None or args.workers is not None or args.dask_address:
+        return
+    settings = Settings.from_env(raw_dir=args.raw, out_dir=args.out)
+    if folder_bytes(args.raw) >= settings.pool_min_bytes:
+        return
+    from pipeline.dump import load_analysis_models
+
+    load_analysis_models(settings)
+
+
+def folder_bytes(folder: str) -> int:
+    """The size of the files directly in `folder`, where the run looks for dumps (stat only)."""
+    total = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                total += entry.stat().st_size if entry.is_file() else 0
+            except OSError:
+                continue
+    return total
 
 
 def background_note(url: str) -> str:
