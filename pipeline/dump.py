@@ -184,17 +184,18 @@ def finish_batch(
     return FinishedBatch(documents, entities)
 
 
-def load_analysis_models(settings: Settings) -> None:
-    """Load what `analyze_batch` needs (both spaCy pipelines, each run once on a short text, the
-    gazetteer, the sentence encoder) ahead of the first batch: a worker can do it while the first
-    batches are still being read, `pipeline run` while its Prefect server boots."""
+def load_analysis_models(settings: Settings, warm_up: bool = False) -> None:
+    """Load what `analyze_batch` needs (both spaCy pipelines, the gazetteer, the sentence encoder)
+    ahead of the first batch: a worker can do it while the first batches are still being read.
+    `warm_up`: also run each pipeline once on a short text, which pays for what its components
+    load lazily (Russian: 0.56 s), for `pipeline run` while its Prefect server boots."""
     models_dir = settings.models_dir.resolve()
     use_one_blas_thread()
     load_gazetteer(models_dir)
     for lang, text in WARM_UP_TEXTS.items():
         model = load_language_model(models_dir, lang)
-        if model is not None:
-            model.nlp(text)  # the first text pays for what the components load lazily (Russian: 0.56 s)
+        if warm_up and model is not None:
+            model.nlp(text)
     sentence_encoder()
 
 

@@ -88,7 +88,11 @@ def test_the_models_load_while_a_started_server_boots_only_for_a_run_analyzed_he
     if case == "large folder":
         (raw / "big.txt").write_bytes(b"x" * 1_000_000)
     calls = []
-    monkeypatch.setattr(pipeline.dump, "load_analysis_models", lambda settings: calls.append(settings.raw_dir))
+
+    def record(settings, warm_up=False):
+        calls.append((settings.raw_dir, warm_up))
+
+    monkeypatch.setattr(pipeline.dump, "load_analysis_models", record)
     process = None if case == "running server" else subprocess.Popen([sys.executable, "-c", "pass"])
     api = PrefectAPI("http://127.0.0.1:1/api", "running" if process is None else "temporary", process)
     args = argparse.Namespace(raw=str(raw), out=str(tmp_path / "out"), workers=2 if case == "dask" else None)
@@ -96,7 +100,7 @@ def test_the_models_load_while_a_started_server_boots_only_for_a_run_analyzed_he
     run_command.load_models_while_booting(api, args)
     if process is not None:
         process.wait()
-    assert calls == ([raw] if loads else [])
+    assert calls == ([(raw, True)] if loads else [])
 
 
 def test_only_a_prefect_server_on_loopback_counts(prefect_server):

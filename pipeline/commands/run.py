@@ -116,7 +116,7 @@ def load_models_while_booting(api, args: argparse.Namespace) -> None:
         return
     from pipeline.dump import load_analysis_models
 
-    load_analysis_models(settings)
+    load_analysis_models(settings, warm_up=True)
 
 
 def folder_bytes(folder: str) -> int:
