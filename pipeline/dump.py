@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from pipeline import schemas
 from pipeline.manifest import CHANGED_WHILE_READ, Waiting, manifest_row, path_id, unchanged_since
-from pipeline.nlp.loaders import load_gazetteer, load_language_model
+from pipeline.nlp.loaders import load_gazetteer, load_language_model, supported_languages
 from pipeline.records import DocumentRecord, DumpRecord, EntityRecord
 from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
@@ -192,10 +192,10 @@ def load_analysis_models(settings: Settings, warm_up: bool = False) -> None:
     models_dir = settings.models_dir.resolve()
     use_one_blas_thread()
     load_gazetteer(models_dir)
-    for lang, text in WARM_UP_TEXTS.items():
+    for lang in supported_languages(models_dir):
         model = load_language_model(models_dir, lang)
-        if warm_up and model is not None:
-            model.nlp(text)
+        if warm_up and model is not None and lang in WARM_UP_TEXTS:
+            model.nlp(WARM_UP_TEXTS[lang])
     sentence_encoder()
 
 
