@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline.nlp.components.russian import natasha_models  # noqa: E402
-from pipeline.nlp.loaders import _first_installed, load_gazetteer, load_language_model, read_model_config  # noqa: E402
+from pipeline.nlp.loaders import bare_model, load_gazetteer, load_language_model  # noqa: E402
 from pipeline.records import DocumentRecord  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.stages.entities import entities_of_documents  # noqa: E402
@@ -42,12 +42,8 @@ def _best(fn, repeat: int) -> float:
 
 
 def bare_english(models_dir: Path):
-    import spacy
 
-    spec = read_model_config(models_dir)["en"]
-    package = _first_installed(spec["packages"])
-    others = [name for name in spacy.load(package).pipe_names if name != "ner"]
-    only_ner = spacy.load(package, exclude=others)
+    only_ner = bare_model(models_dir, "en")
     return lambda texts: list(only_ner.pipe(texts, batch_size=64))
 
 

