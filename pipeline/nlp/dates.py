@@ -234,6 +234,11 @@ def _month_ru(word: str | None) -> int | None:
     return None
 
 
+def month_en(word: str | None) -> int | None:
+    """The number of an English month name or abbreviation ("Dec", "Dec.", "December")."""
+    return _month_en(word)
+
+
 def _month_en(word: str | None) -> int | None:
     return _MONTHS_EN.get(word.lower().rstrip(".")) if word else None
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from pipeline.nlp.components.shared import entity_factory, is_name_start, word_list
+from pipeline.nlp.components.shared import entity_factory, is_name_start, note_organization, word_list
 from pipeline.nlp.dates import parse_date
 from pipeline.nlp.name_words import ORG_WORDS
 from pipeline.nlp.relative_dates import parse_relative
@@ -46,7 +46,7 @@ def make_strip_determiners(nlp: Language, name: str, determiners: list[str]):
             start, end = ent.start, ent.end
             while start < end - 1 and doc[start].lower_ in dets:
                 start += 1
-            while end - 1 > start and doc[end - 1].text in ("'s", "’s", "'"):
+            while end - 1 > start and doc[end - 1].text in ("'s", "’s", "'", "’"):
                 end -= 1
             ents.append(Span(doc, start, end, label=ent.label_) if (start, end) != (ent.start, ent.end) else ent)
         doc.ents = ents
@@ -106,10 +106,14 @@ def make_classifier_names(
         ents = list(doc.ents)
         for start, end in spans:
             hit = [e for e in ents if e.start < end and start < e.end]
+            if label == "ORG" and any(e.label_ == label and (e.start, e.end) == (start, end) for e in hit):
+                note_organization(doc, doc[start:end].text)
             if any(e.ent_id_ or e.label_ == label or e.label_ == "DATE" for e in hit):
                 continue
             if all(start <= e.start and e.end <= end for e in hit):  # the name, or pieces of it
                 ents = [e for e in ents if e not in hit] + [Span(doc, start, end, label=label)]
+                if label == "ORG":
+                    note_organization(doc, doc[start:end].text)
         doc.ents = sorted(ents, key=lambda e: e.start)
         return doc
 
@@ -202,3 +206,85 @@ def make_head_word_labels(nlp: Language, name: str, heads: dict[str, str], label
         return doc
 
     return head_word_labels
+
+
+@entity_factory("hyphen_compounds", default_config={"labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"]})
+def make_hyphen_compounds(nlp: Language, name: str, labels: list[str]):
+    """A name written into one word with a hyphen is not that name's mention but a modifier
+    ("Berlin-based", "London-listed", "Kremlin-backed") or a compound of two ("UAE-Israel",
+    "EU-UK" talks): such spans are dropped. A hyphen inside a name ("Rolls-Royce") is not touched."""
+    wanted = set(labels)
+
+    def attached(doc: Doc, e: Span) -> bool:
+        after = e.end + 1 < len(doc) and not e[-1].whitespace_ and doc[e.end].text == "-" and not doc[e.end].whitespace_
+        before = e.start >= 2 and doc[e.start - 1].text == "-" and not doc[e.start - 1].whitespace_
+        before = before and not doc[e.start - 2].whitespace_ and doc[e.start - 2].text[:1].isupper()
+        return after and doc[e.end + 1].is_alpha or before
+
+    def hyphen_compounds(doc: Doc) -> Doc:
+        ents = [e for e in doc.ents if e.label_ not in wanted or not attached(doc, e)]
+        if len(ents) != len(doc.ents):
+            doc.ents = ents
+        return doc
+
+    return hyphen_compounds
+
+
+@entity_factory("unintroduced_persons", default_config={"label": "", "titles": []})
+def make_unintroduced_persons(nlp: Language, name: str, label: str, titles: list[str]):
+    """News introduces a person by the full name before the surname alone: a one-word PERSON
+    that no longer PERSON of the document holds and no title precedes ("Mr", "President") is
+    not taken for a person ("Fitch downgrades Malaysia", "Pfizer / BioNTech", "transferred to
+    Chelsea"): it becomes `label` (in news, mostly a company or a club), or no entity when
+    `label` is empty."""
+    title_words = {t.lower() for t in titles}
+
+    def unintroduced_persons(doc: Doc) -> Doc:
+        full = {t.lower_ for e in doc.ents if e.label_ == "PERSON" and len(e) > 1 for t in e}
+        ents = []
+        for e in doc.ents:
+            lone = e.label_ == "PERSON" and len(e) == 1 and e[0].lower_ not in full and not e.ent_id_
+            if lone and e.start > 0 and doc[e.start - 1].lower_.rstrip(".") in title_words:
+                lone = False
+            if not lone:
+                ents.append(e)
+            elif label:
+                ents.append(Span(doc, e.start, e.end, label=label))
+        if ents != list(doc.ents):
+            doc.ents = ents
+        return doc
+
+    return unintroduced_persons
+
+
+@entity_factory("longer_names", default_config={"labels": ["ORG"]})
+def make_longer_names(nlp: Language, name: str, labels: list[str]):
+    """A gazetteer name that ends a longer name is that longer name: the model's span right before
+    it, capitalized up to the gazetteer name, joins it ("U.S. National" + "Security Council" is the
+    U.S. National Security Council, not the UN's), with the model's label and no gazetteer id. The
+    gazetteer rulers run before the model, which cannot then read the whole name."""
+    wanted = set(labels)
+
+    def longer_names(doc: Doc) -> Doc:
+        ents, changed = list(doc.ents), False
+        out: list[Span] = []
+        for e in ents:
+            prev = out[-1] if out else None
+            if (
+                prev is not None
+                and e.ent_id_
+                and not prev.ent_id_
+                and prev.end == e.start
+                and prev.label_ in wanted
+                and e.label_ in wanted
+                and is_name_start(doc[prev.end - 1])
+            ):
+                out[-1] = Span(doc, prev.start, e.end, label=prev.label_)
+                changed = True
+                continue
+            out.append(e)
+        if changed:
+            doc.ents = out
+        return doc
+
+    return longer_names

@@ -16,6 +16,17 @@ from pipeline.nlp.name_words import singular
 
 if not Doc.has_extension("norms"):
     Doc.set_extension("norms", default=None)
+# Names that their context shows to be organizations ("carmaker Toyota", "Pfizer Inc"), whatever
+# the label of their other mentions: set by the components that read such a context.
+if not Doc.has_extension("organizations"):
+    Doc.set_extension("organizations", default=None)
+
+
+def note_organization(doc: Doc, name: str) -> None:
+    """Record `name` as an organization of this document (see `document_names`)."""
+    if doc._.organizations is None:
+        doc._.organizations = set()
+    doc._.organizations.add(name)
 
 # What a component that sets `doc.ents` assigns (declared with `assigns=`, checked by `nlp.analyze_pipes`).
 ENTITIES = ["doc.ents", "token.ent_iob", "token.ent_type"]
@@ -32,15 +43,19 @@ def set_ents(doc: Doc, spans: list[Span]) -> None:
 
 @entity_factory(
     "person_name_start",
-    default_config={"labels": ["PERSON"], "common_nouns": False},
+    default_config={"labels": ["PERSON"], "common_nouns": False, "titles": []},
 )
-def make_person_name_start(nlp: Language, name: str, labels: list[str], common_nouns: bool, max_particle_chars: int):
+def make_person_name_start(
+    nlp: Language, name: str, labels: list[str], common_nouns: bool, max_particle_chars: int, titles: list[str]
+):
     """A person's name starts with a capital: the lower-case words a model puts before it are a
     description ("премьер-министр Никол Пашинян") and leave the span; short particles ("de Gaulle",
-    "фон дер Ляйен", at most `max_particle_chars` letters) stay. With `common_nouns` (Russian), so does a
-    word the dictionary knows only as a common word, capitalized as a sentence's first before a name of
-    two words or more ("Врач-сомнолог София Черкасова")."""
+    "фон дер Ляйен", at most `max_particle_chars` letters) stay. So do the capitalized `titles` before
+    a name ("Mr Okafor", "Midfielder Enzo Fernandez"). With `common_nouns` (Russian), so does a word the
+    dictionary knows only as a common word, capitalized as a sentence's first before a name of two
+    words or more ("Врач-сомнолог София Черкасова")."""
     wanted = set(labels)
+    title_words = {t.lower() for t in titles}
 
     def common(token) -> bool:
         parts = [p for p in token.lower_.split("-") if p]
@@ -57,7 +72,7 @@ def make_person_name_start(nlp: Language, name: str, labels: list[str], common_n
         for ent in doc.ents:
             start = ent.start
             if ent.label_ in wanted and not ent.ent_id_:
-                while start < ent.end - 1 and lower_case(doc[start]):
+                while start < ent.end - 1 and (lower_case(doc[start]) or doc[start].lower_.rstrip(".") in title_words):
                     start += 1
                 # a common word capitalized as a sentence's first, before a full name ("Тору Камикава",
                 # "Франк Де Блекере" keep their given names: no sentence starts there)
@@ -171,18 +186,38 @@ def _acronym_after(doc: Doc, ent: Span) -> Span | None:
 
 @entity_factory(
     "document_names",
-    default_config={"labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "propagate": True, "max_words": 6},
+    default_config={
+        "labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"],
+        "propagate": True,
+        "max_words": 6,
+        "legal_forms": [],
+    },
 )
-def make_document_names(nlp: Language, name: str, labels: list[str], propagate: bool, max_words: int):
+def make_document_names(
+    nlp: Language, name: str, labels: list[str], propagate: bool, max_words: int, legal_forms: list[str]
+):
     """One label for one name within a document, and names found once tagged wherever they recur.
 
     The majority label of a name wins (ties: its first label); the first or last word of a
     PERSON's name, alone, is that PERSON, not an ORG, and the first word of an ORG's name, alone, that
     ORG, not a PERSON; an acronym in parentheses after its expansion takes the expansion's label (and
-    is an entity when no model found it). With `propagate`, other occurrences of a known name that no entity
-    covers become entities too.
+    is an entity when no model found it). A name its context shows to be an organization is one in
+    the whole document: one recorded by an earlier component (`doc._.organizations`: "carmaker
+    Moncler"), or one the document also writes with a legal form after it ("Pfizer Inc", "BioNTech
+    SE": `legal_forms`). With `propagate`, other occurrences of a known name that no entity covers
+    become entities too.
     """
     wanted = set(labels)
+    forms = set(legal_forms)
+
+    def organizations(doc: Doc, ents: list[Span]) -> set[str]:
+        known = set(doc._.organizations or ())
+        for e in ents:
+            if len(e) > 1 and e[-1].text.rstrip(".") in forms and e.label_ in wanted:
+                known.add(e[:-1].text)
+            elif e.end < len(doc) and doc[e.end].text.rstrip(".") in forms and e.label_ in wanted:
+                known.add(e.text)
+        return known
 
     def document_names(doc: Doc) -> Doc:
         ents = list(doc.ents)
@@ -191,6 +226,9 @@ def make_document_names(nlp: Language, name: str, labels: list[str], propagate: 
             if e.label_ in wanted:
                 votes[e.text][e.label_] += 1
         best = {text: max(c, key=lambda lab: c[lab]) for text, c in votes.items()}
+        if "ORG" in wanted:
+            listed = {e.text for e in ents if e.ent_id_}
+            best.update({n: "ORG" for n in organizations(doc, ents) if n in best and n not in listed})
         if "PERSON" in wanted:  # "Wang" beside "Wang Donghai", "Trump" beside "Donald Trump": the person
             listed = {e.text for e in ents if e.ent_id_}  # a gazetteer name keeps its label
             for e in ents:

@@ -1,0 +1,77 @@
+"""English names that news copy sets by position and context: datelines, credits, hyphen compounds,
+people named by the surname alone without their full name, organizations by their context.
+
+Written texts in the style of 2020s wire copy (not taken from any evaluation set); the real English
+pipeline of `models/pipelines.toml` reads them."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.evaluation.ner import run_entity_stage
+
+WIRE_TEXT = (
+    "Slideshow ( 4 images )\n"
+    "CAPE TOWN, Dec 5 (Reuters) - Officials of the Karoo Water Board met on Saturday.\n"
+    "A worker at the plant, August 2, 2021. REUTERS/Sumaya Hisham\n"
+    "LONDON/BRUSSELS (Reuters) - Talks on the Oslo-based fund and the EU-UK deal went on.\n"
+    "Nordvik said on Monday it would sell the unit. Skincare maker Nordvik has 40 shops.\n"
+    "Shares of Nordvik rose. The London-listed firm did not comment.\n"
+    "Brantova Inc said sales rose. Analysts expect Brantova to grow.\n"
+    "(Reporting by Conor Humphries and Padraic Halpin; Editing by Jan Harvey)"
+)
+
+
+@pytest.fixture(scope="module")
+def wire():
+    return [e for e in run_entity_stage([{"id": "w", "lang": "en", "text": WIRE_TEXT}]) if e.label != "DATE"]
+
+
+def _labels(entities, text: str) -> set[str]:
+    return {e.label for e in entities if e.text == text}
+
+
+def test_the_place_of_a_dateline_is_a_place(wire):
+    assert _labels(wire, "CAPE TOWN") == {"GPE"}
+    assert _labels(wire, "LONDON") == {"GPE"} and _labels(wire, "BRUSSELS") == {"GPE"}
+    assert "ORG" in _labels(wire, "Reuters")
+
+
+def test_credited_photographers_reporters_and_editors_are_people(wire):
+    for name in ("Sumaya Hisham", "Conor Humphries", "Padraic Halpin", "Jan Harvey"):
+        assert _labels(wire, name) == {"PERSON"}, (name, [e.text for e in wire])
+    assert not _labels(wire, "Reporting") and not _labels(wire, "Editing")
+    assert not _labels(wire, "Slideshow")  # a widget of the scraped page
+
+
+def test_a_name_written_into_a_hyphenated_word_is_no_mention(wire):
+    assert not {e.text for e in wire} & {"Oslo", "EU", "UK", "London"}, [e.text for e in wire]
+
+
+def test_a_name_its_context_shows_to_be_an_organization_is_one_throughout(wire):
+    # "Skincare maker Nordvik": every mention of Nordvik is the company
+    assert _labels(wire, "Nordvik") == {"ORG"}
+    # "Brantova Inc": Brantova alone is the company too
+    assert _labels(wire, "Brantova") <= {"ORG"}
+
+
+def test_a_surname_alone_needs_its_full_name_or_a_title():
+    text = (
+        "Shares rose after Fitch downgraded Malaysia's credit rating. President Joe Biden spoke later. "
+        "Biden said he was glad. Mr Okafor, a trader, said prices fell. "
+        "Midfielder Enzo Fernandez transferred to Chelsea for 121 mln euros."
+    )
+    found = {(e.text, e.label) for e in run_entity_stage([{"id": "p", "lang": "en", "text": text}])}
+    assert ("Fitch", "PERSON") not in found and ("Fitch", "ORG") in found
+    assert ("Chelsea", "ORG") in found and ("Enzo Fernandez", "PERSON") in found
+    assert ("Biden", "PERSON") in found and ("Joe Biden", "PERSON") in found
+    assert any(text.endswith("Okafor") and label == "PERSON" for text, label in found), found
+
+
+def test_a_gazetteer_name_ending_a_longer_name_is_the_longer_name():
+    text = "The U.S. National Security Council met on Monday. The UN Security Council met on Tuesday."
+    found = {(e.text, e.label, e.entity_key) for e in run_entity_stage([{"id": "g", "lang": "en", "text": text}])}
+    names = {(t, label) for t, label, _ in found}
+    assert ("U.S. National Security Council", "ORG") in names and ("Security Council", "ORG") not in names
+    keys = {t: key for t, _, key in found}
+    assert keys["UN Security Council"] == "org:unsc" and keys["U.S. National Security Council"] != "org:unsc"
