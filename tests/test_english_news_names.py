@@ -17,7 +17,6 @@ WIRE_TEXT = (
     "LONDON/BRUSSELS (Reuters) - Talks on the Oslo-based fund and the EU-UK deal went on.\n"
     "Nordvik said on Monday it would sell the unit. Skincare maker Nordvik has 40 shops.\n"
     "Shares of Nordvik rose. The London-listed firm did not comment.\n"
-    "Brantova Inc said sales rose. Analysts expect Brantova to grow.\n"
     "(Reporting by Conor Humphries and Padraic Halpin; Editing by Jan Harvey)"
 )
 
@@ -51,11 +50,11 @@ def test_a_name_written_into_a_hyphenated_word_is_no_mention(wire):
 def test_a_name_its_context_shows_to_be_an_organization_is_one_throughout(wire):
     # "Skincare maker Nordvik": every mention of Nordvik is the company
     assert _labels(wire, "Nordvik") == {"ORG"}
-    # "Brantova Inc": Brantova alone is the company too
-    assert _labels(wire, "Brantova") <= {"ORG"}
 
 
 def test_a_surname_alone_needs_its_full_name_or_a_title():
+    """A lone one-word PERSON in a sentence is an organization; one that opens a sentence is no
+    entity; a given name alone stays a person."""
     text = (
         "Shares rose after Fitch downgraded Malaysia's credit rating. President Joe Biden spoke later. "
         "Biden said he was glad. Mr Okafor, a trader, said prices fell. "

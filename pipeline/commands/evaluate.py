@@ -9,9 +9,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="score the pipeline against annotated gold data")
     kinds = p.add_subparsers(dest="kind", required=True)
     ner = kinds.add_parser("ner", help="NER: precision, recall, F1 per label and overall (JSON, last line)")
-    ner.add_argument("gold", help="gold JSON Lines: {id, text, entities: [{start, end, label}]}")
+    ner.add_argument(
+        "gold",
+        nargs="+",
+        help="gold JSON Lines: {id, text, entities: [{start, end, label}]}; with several sets (CoNLL++ beside"
+        " CoNLL-2003), one result each and, last, all of them by file name",
+    )
     ner.add_argument("--lang", choices=["en", "ru"], required=True)
-    ner.add_argument("--predictions", help="write the predictions as JSON Lines here")
+    ner.add_argument(
+        "--predictions", help="write the predictions as JSON Lines here (with several sets: a folder, NAME.jsonl each)"
+    )
+    ner.add_argument(
+        "--halves", action="store_true", help="also score the first and the second half of each set's documents"
+    )
     ner.set_defaults(func=_ner)
     pairs = kinds.add_parser("pairs", help="RU/EN pairing through the real flow: precision, recall, F1 (JSON)")
     pairs.add_argument(

@@ -128,18 +128,38 @@ def write_predictions(predictions: list[dict], path: Path) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    path = Path(args.gold)
-    try:
-        gold = read_jsonl(path)
-    except (OSError, json.JSONDecodeError) as exc:
-        print(f"error: cannot read gold file {path}: {exc}")
-        return 2
-    predictions = predict(gold, args.lang)
-    if args.predictions:
-        write_predictions(predictions, Path(args.predictions))
-    result = score(gold, predictions, args.lang)
-    print(f"{len(gold)} documents, {sum(len(g['entities']) for g in gold)} gold entities, lang={args.lang}")
-    print(json.dumps(result))
+    """Each gold set scored in turn: a line of counts and a JSON line each; with several sets, a
+    last JSON line of all results by file name (`conllpp_dev`, `conll2003_dev`)."""
+    paths = [Path(g) for g in ([args.gold] if isinstance(args.gold, str) else args.gold)]
+    sets = {}
+    for path in paths:
+        try:
+            sets[path] = read_jsonl(path)
+        except (OSError, json.JSONDecodeError) as exc:
+            print(f"error: cannot read gold file {path}: {exc}")
+            return 2
+    results = {}
+    for path, gold in sets.items():
+        predictions = predict(gold, args.lang)
+        if args.predictions:
+            out = Path(args.predictions)
+            if len(paths) > 1:
+                out.mkdir(parents=True, exist_ok=True)
+                out = out / f"{path.stem}.jsonl"
+            write_predictions(predictions, out)
+        result = score(gold, predictions, args.lang)
+        if getattr(args, "halves", False):  # one half may be held back while rules are written on the other
+            half = len(gold) // 2
+            result["halves"] = [
+                score(gold[part], predictions[part], args.lang)["overall"] | {"documents": len(gold[part])}
+                for part in (slice(0, half), slice(half, None))
+            ]
+        results[path.stem] = result
+        n_entities = sum(len(g["entities"]) for g in gold)
+        print(f"{path.name}: {len(gold)} documents, {n_entities} gold entities, lang={args.lang}")
+        print(json.dumps(result))
+    if len(paths) > 1:
+        print(json.dumps(results))
     return 0
 
 

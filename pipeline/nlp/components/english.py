@@ -230,25 +230,39 @@ def make_hyphen_compounds(nlp: Language, name: str, labels: list[str]):
     return hyphen_compounds
 
 
-@entity_factory("unintroduced_persons", default_config={"label": "", "titles": []})
-def make_unintroduced_persons(nlp: Language, name: str, label: str, titles: list[str]):
+@entity_factory("unintroduced_persons", default_config={"label": "", "titles": [], "names_file": ""})
+def make_unintroduced_persons(nlp: Language, name: str, label: str, titles: list[str], names_file: str):
     """News introduces a person by the full name before the surname alone: a one-word PERSON
-    that no longer PERSON of the document holds and no title precedes ("Mr", "President") is
-    not taken for a person ("Fitch downgrades Malaysia", "Pfizer / BioNTech", "transferred to
-    Chelsea"): it becomes `label` (in news, mostly a company or a club), or no entity when
-    `label` is empty."""
+    that no longer PERSON of the document holds, no title precedes ("Mr", "President") and that
+    is no given name (`names_file`: "Sasha", "Bill") is not taken for a person. Where a name
+    stands in a sentence ("Fitch downgraded Malaysia", "transferred to Chelsea") it becomes `label`
+    (in news, mostly a company or a club the model took for a person); a capitalized word that
+    opens a sentence, follows "the" or is written in capitals ("Again", "the Pole", "IN FAVOR") is
+    no entity, nor is any of them when `label` is empty."""
     title_words = {t.lower() for t in titles}
 
+    def opens_sentence(doc: Doc, i: int) -> bool:
+        j = i - 1
+        while j >= 0 and (doc[j].is_quote or doc[j].text in ("(", "*", "-", "—")):
+            j -= 1
+        return j < 0 or doc[j].text in (".", "!", "?", ":", ";") or "\n" in doc[j].text_with_ws
+
+    def not_a_name(doc: Doc, e: Span) -> bool:
+        return e[0].is_upper or opens_sentence(doc, e.start) or (e.start > 0 and doc[e.start - 1].lower_ == "the")
+
     def unintroduced_persons(doc: Doc) -> Doc:
+        given = _given_name_keys(names_file) if names_file else frozenset()
         full = {t.lower_ for e in doc.ents if e.label_ == "PERSON" and len(e) > 1 for t in e}
         ents = []
         for e in doc.ents:
             lone = e.label_ == "PERSON" and len(e) == 1 and e[0].lower_ not in full and not e.ent_id_
             if lone and e.start > 0 and doc[e.start - 1].lower_.rstrip(".") in title_words:
                 lone = False
+            if lone and skeleton(e.text) in given:
+                lone = False
             if not lone:
                 ents.append(e)
-            elif label:
+            elif label and not not_a_name(doc, e):
                 ents.append(Span(doc, e.start, e.end, label=label))
         if ents != list(doc.ents):
             doc.ents = ents

@@ -190,34 +190,19 @@ def _acronym_after(doc: Doc, ent: Span) -> Span | None:
         "labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"],
         "propagate": True,
         "max_words": 6,
-        "legal_forms": [],
     },
 )
-def make_document_names(
-    nlp: Language, name: str, labels: list[str], propagate: bool, max_words: int, legal_forms: list[str]
-):
+def make_document_names(nlp: Language, name: str, labels: list[str], propagate: bool, max_words: int):
     """One label for one name within a document, and names found once tagged wherever they recur.
 
     The majority label of a name wins (ties: its first label); the first or last word of a
     PERSON's name, alone, is that PERSON, not an ORG, and the first word of an ORG's name, alone, that
     ORG, not a PERSON; an acronym in parentheses after its expansion takes the expansion's label (and
-    is an entity when no model found it). A name its context shows to be an organization is one in
-    the whole document: one recorded by an earlier component (`doc._.organizations`: "carmaker
-    Moncler"), or one the document also writes with a legal form after it ("Pfizer Inc", "BioNTech
-    SE": `legal_forms`). With `propagate`, other occurrences of a known name that no entity covers
-    become entities too.
+    is an entity when no model found it). A name an earlier component found to be an organization by
+    its context (`doc._.organizations`: "carmaker Moncler") is one in the whole document. With
+    `propagate`, other occurrences of a known name that no entity covers become entities too.
     """
     wanted = set(labels)
-    forms = set(legal_forms)
-
-    def organizations(doc: Doc, ents: list[Span]) -> set[str]:
-        known = set(doc._.organizations or ())
-        for e in ents:
-            if len(e) > 1 and e[-1].text.rstrip(".") in forms and e.label_ in wanted:
-                known.add(e[:-1].text)
-            elif e.end < len(doc) and doc[e.end].text.rstrip(".") in forms and e.label_ in wanted:
-                known.add(e.text)
-        return known
 
     def document_names(doc: Doc) -> Doc:
         ents = list(doc.ents)
@@ -228,7 +213,7 @@ def make_document_names(
         best = {text: max(c, key=lambda lab: c[lab]) for text, c in votes.items()}
         if "ORG" in wanted:
             listed = {e.text for e in ents if e.ent_id_}
-            best.update({n: "ORG" for n in organizations(doc, ents) if n in best and n not in listed})
+            best.update({n: "ORG" for n in doc._.organizations or () if n in best and n not in listed})
         if "PERSON" in wanted:  # "Wang" beside "Wang Donghai", "Trump" beside "Donald Trump": the person
             listed = {e.text for e in ents if e.ent_id_}  # a gazetteer name keeps its label
             for e in ents:
