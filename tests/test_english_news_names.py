@@ -14,6 +14,7 @@ WIRE_TEXT = (
     "Slideshow ( 4 images )\n"
     "CAPE TOWN, Dec 5 (Reuters) - Officials of the Karoo Water Board met on Saturday.\n"
     "A worker at the plant, August 2, 2021. REUTERS/Sumaya Hisham\n"
+    "A gas pipeline near Rome. REUTERS/Guglielmo Mangiapane MILAN (Reuters) - The grid operator said so.\n"
     "LONDON/BRUSSELS (Reuters) - Talks on the Oslo-based fund and the EU-UK deal went on.\n"
     "Nordvik said on Monday it would sell the unit. Skincare maker Nordvik has 40 shops.\n"
     "Shares of Nordvik rose. The London-listed firm did not comment.\n"
@@ -33,11 +34,12 @@ def _labels(entities, text: str) -> set[str]:
 def test_the_place_of_a_dateline_is_a_place(wire):
     assert _labels(wire, "CAPE TOWN") == {"GPE"}
     assert _labels(wire, "LONDON") == {"GPE"} and _labels(wire, "BRUSSELS") == {"GPE"}
+    assert _labels(wire, "MILAN") == {"GPE"}  # after a credit on the same line
     assert "ORG" in _labels(wire, "Reuters")
 
 
 def test_credited_photographers_reporters_and_editors_are_people(wire):
-    for name in ("Sumaya Hisham", "Conor Humphries", "Padraic Halpin", "Jan Harvey"):
+    for name in ("Sumaya Hisham", "Guglielmo Mangiapane", "Conor Humphries", "Padraic Halpin", "Jan Harvey"):
         assert _labels(wire, name) == {"PERSON"}, (name, [e.text for e in wire])
     assert not _labels(wire, "Reporting") and not _labels(wire, "Editing")
     assert not _labels(wire, "Slideshow")  # a widget of the scraped page

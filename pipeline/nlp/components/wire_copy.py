@@ -59,6 +59,7 @@ def _place_words(doc: Doc, end: int, max_words: int) -> list[Span]:
     """The places of a dateline ending before token `end`: all-capital words ("MEXICO CITY",
     "LONDON/BRUSSELS"), or capitalized words that start a line (a truecased dateline)."""
     places, start, j = [], end, end
+    capitals = end > 0 and doc[end - 1].is_upper  # an all-capital dateline takes all-capital words only
     while j > 0 and end - j < max_words + 2:
         t = doc[j - 1]
         if t.text == "/" and j < start:
@@ -68,6 +69,8 @@ def _place_words(doc: Doc, end: int, max_words: int) -> list[Span]:
             continue
         if not (t.is_alpha or t.text in (".", "'")) or not (t.is_upper or t.is_title or t.text in (".", "'")):
             break
+        if capitals and t.is_alpha and not t.is_upper:
+            break  # "REUTERS/Guglielmo Mangiapane MILAN (Reuters)": the credit before it is no place
         j -= 1
     if j == start or not doc[j].text[:1].isalpha():
         return []
