@@ -130,7 +130,7 @@ def write_predictions(predictions: list[dict], path: Path) -> None:
 def main(args: argparse.Namespace) -> int:
     """Each gold set scored in turn: a line of counts and a JSON line each; with several sets, a
     last JSON line of all results by file name (`conllpp_dev`, `conll2003_dev`)."""
-    paths = [Path(g) for g in ([args.gold] if isinstance(args.gold, str) else args.gold)]
+    paths = [Path(g) for g in args.gold]
     sets = {}
     for path in paths:
         try:
@@ -148,7 +148,7 @@ def main(args: argparse.Namespace) -> int:
                 out = out / f"{path.stem}.jsonl"
             write_predictions(predictions, out)
         result = score(gold, predictions, args.lang)
-        if getattr(args, "halves", False):  # one half may be held back while rules are written on the other
+        if args.halves:  # one half may be held back while rules are written on the other
             half = len(gold) // 2
             result["halves"] = [
                 score(gold[part], predictions[part], args.lang)["overall"] | {"documents": len(gold[part])}

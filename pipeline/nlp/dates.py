@@ -226,7 +226,7 @@ def _month_ru(word: str | None) -> int | None:
     if not word:
         return None
     if re.match("[A-Za-z]", word):
-        return _month_en(word)
+        return month_en(word)
     w = word.lower()
     for stem in sorted(_MONTHS_RU, key=len, reverse=True):
         if w.startswith(stem):
@@ -236,10 +236,6 @@ def _month_ru(word: str | None) -> int | None:
 
 def month_en(word: str | None) -> int | None:
     """The number of an English month name or abbreviation ("Dec", "Dec.", "December")."""
-    return _month_en(word)
-
-
-def _month_en(word: str | None) -> int | None:
     return _MONTHS_EN.get(word.lower().rstrip(".")) if word else None
 
 
@@ -341,7 +337,7 @@ def _leading_weekday(text: str) -> str:
 
 def _parse(t: str, lang: str) -> PartialDate | None:
     found = _match(t, lang)
-    return _from_match(found[0], _month_ru if lang == "ru" else _month_en) if found else None
+    return _from_match(found[0], _month_ru if lang == "ru" else month_en) if found else None
 
 
 def _match(t: str, lang: str) -> tuple[re.Match, int] | None:
@@ -373,7 +369,7 @@ def date_pieces(text: str, lang: str) -> list[tuple[int, int, PartialDate]]:
         parsed = _parse(" ".join(text.split()), lang)
         return [(0, len(text), parsed)] if parsed else []
     m, offset = found
-    parsed = _from_match(m, _month_ru if lang == "ru" else _month_en)
+    parsed = _from_match(m, _month_ru if lang == "ru" else month_en)
     g = m.groupdict()
     second = "d2" if g.get("d2") else "y2" if g.get("y2") else None
     if second is None:

@@ -219,7 +219,7 @@ def make_hyphen_compounds(nlp: Language, name: str, labels: list[str]):
         after = e.end + 1 < len(doc) and not e[-1].whitespace_ and doc[e.end].text == "-" and not doc[e.end].whitespace_
         before = e.start >= 2 and doc[e.start - 1].text == "-" and not doc[e.start - 1].whitespace_
         before = before and not doc[e.start - 2].whitespace_ and doc[e.start - 2].text[:1].isupper()
-        return after and doc[e.end + 1].is_alpha or before
+        return (after and doc[e.end + 1].is_alpha) or before
 
     def hyphen_compounds(doc: Doc) -> Doc:
         ents = [e for e in doc.ents if e.label_ not in wanted or not attached(doc, e)]

@@ -16,8 +16,8 @@ from pipeline.nlp.name_words import singular
 
 if not Doc.has_extension("norms"):
     Doc.set_extension("norms", default=None)
-# Names that their context shows to be organizations ("carmaker Toyota", "Pfizer Inc"), whatever
-# the label of their other mentions: set by the components that read such a context.
+# Names that their context shows to be organizations ("carmaker Toyota"), whatever the label of their
+# other mentions: set by the components that read such a context (`classifier_names`).
 if not Doc.has_extension("organizations"):
     Doc.set_extension("organizations", default=None)
 
@@ -186,11 +186,7 @@ def _acronym_after(doc: Doc, ent: Span) -> Span | None:
 
 @entity_factory(
     "document_names",
-    default_config={
-        "labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"],
-        "propagate": True,
-        "max_words": 6,
-    },
+    default_config={"labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "propagate": True, "max_words": 6},
 )
 def make_document_names(nlp: Language, name: str, labels: list[str], propagate: bool, max_words: int):
     """One label for one name within a document, and names found once tagged wherever they recur.
@@ -211,11 +207,10 @@ def make_document_names(nlp: Language, name: str, labels: list[str], propagate: 
             if e.label_ in wanted:
                 votes[e.text][e.label_] += 1
         best = {text: max(c, key=lambda lab: c[lab]) for text, c in votes.items()}
+        listed = {e.text for e in ents if e.ent_id_}  # a gazetteer name keeps its label
         if "ORG" in wanted:
-            listed = {e.text for e in ents if e.ent_id_}
             best.update({n: "ORG" for n in doc._.organizations or () if n in best and n not in listed})
         if "PERSON" in wanted:  # "Wang" beside "Wang Donghai", "Trump" beside "Donald Trump": the person
-            listed = {e.text for e in ents if e.ent_id_}  # a gazetteer name keeps its label
             for e in ents:
                 if e.label_ == "PERSON" and len(e) > 1:
                     for word in (e[0], e[-1]):

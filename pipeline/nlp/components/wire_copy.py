@@ -20,7 +20,7 @@ DASHES = ("-", "—", "–", "--")
 
 
 def _line_start(doc: Doc, i: int) -> bool:
-    return i == 0 or (doc[i - 1].is_space and "\n" in doc[i - 1].text) or "\n" in doc[i - 1].whitespace_
+    return i == 0 or "\n" in doc[i - 1].text_with_ws
 
 
 def _replace(doc: Doc, spans: list[Span]) -> None:
@@ -117,7 +117,7 @@ def _name_after(doc: Doc, i: int, max_words: int, particles: set[str]) -> int:
         if t.is_alpha and t.text[:1].isupper() and not (t.is_upper and len(t) > 1):
             j += 1
             end = j
-        elif t.lower_ in particles and j > i or t.text in ("-", "'") and not doc[j - 1].whitespace_:
+        elif (t.lower_ in particles and j > i) or (t.text in ("-", "'") and not doc[j - 1].whitespace_):
             j += 1
         else:
             break
@@ -183,8 +183,10 @@ def make_credit_names(
                         found.append((start, t.i))
                         if doc[t.i + 1].text in pool_words:
                             bodies.append(t.i + 1)
+            if t.lower_ != "by":
+                continue
             after_role = t.i > 0 and (doc[t.i - 1].lower_ in role_words or doc[t.i - 1].text == "(")
-            if t.lower_ == "by" and (t.text == "By" or after_role):
+            if t.text == "By" or after_role:
                 names = _name_list(doc, t.i + 1)
                 found.extend(names)
                 if names and t.i > 0 and doc[t.i - 1].lower_ in role_words:
