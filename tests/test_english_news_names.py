@@ -76,3 +76,21 @@ def test_a_gazetteer_name_ending_a_longer_name_is_the_longer_name():
     assert ("U.S. National Security Council", "ORG") in names and ("Security Council", "ORG") not in names
     keys = {t: key for t, _, key in found}
     assert keys["UN Security Council"] == "org:unsc" and keys["U.S. National Security Council"] != "org:unsc"
+
+
+def test_a_country_s_people_are_neither_an_organization_nor_a_person():
+    text = (
+        "Kuwaiti opposition figures have proposed reforms, said a Kuwaiti politician. Kuwaitis voted on Saturday. "
+        "Algerian officials met in Algiers. England all-rounder Ronnie Irani scored 40; Irani was out lbw."
+    )
+    found = {(e.text, e.label) for e in run_entity_stage([{"id": "d", "lang": "en", "text": text}])}
+    assert not {t for t, label in found if label in ("ORG", "PERSON")} & {"Kuwaiti", "Kuwaitis", "Algerian"}, found
+    assert ("Irani", "PERSON") in found  # a demonym the document writes in a person's name is that person
+
+
+def test_demonyms_are_made_from_country_names_and_are_not_the_countries():
+    from pipeline.nlp.components.english import country_demonyms
+
+    forms = country_demonyms()
+    assert {"Kuwaiti", "Kuwaitis", "Algerian", "Chinese", "Italians", "Pakistani"} <= forms
+    assert not {"Kuwait", "Mali", "China", "Oman"} & forms

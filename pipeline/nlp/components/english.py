@@ -302,3 +302,43 @@ def make_longer_names(nlp: Language, name: str, labels: list[str]):
         return doc
 
     return longer_names
+
+
+@lru_cache(maxsize=1)
+def country_demonyms() -> frozenset[str]:
+    """The words English makes of a one-word country name for its people ("Kuwaiti", "Kuwaitis",
+    "Algerian", "Chinese"), from ICU's English country names; a country's own name is not one."""
+    import icu
+
+    english = icu.Locale.getEnglish()
+    countries = {icu.Locale("", code).getDisplayCountry(english) for code in icu.Locale.getISOCountries()}
+    forms: set[str] = set()
+    for country in countries:
+        if not country.isalpha():
+            continue
+        stems = [country] + ([country[:-1]] if country[-1] in "aeiouy" else [])
+        forms.update(stem + ending for stem in stems for ending in ("i", "n", "an", "ian", "ean", "ese", "ish"))
+    forms |= {form + "s" for form in forms}
+    return frozenset(forms - countries)
+
+
+@entity_factory("demonyms", default_config={"labels": ["ORG", "PERSON"]})
+def make_demonyms(nlp: Language, name: str, labels: list[str]):
+    """A country's people are no organization and no person: a one-word entity that is a demonym
+    ("Kuwaiti opposition", "Algerian officials") leaves the entities, unless the document writes
+    it in a longer person's name ("Ronnie Irani")."""
+    wanted = set(labels)
+
+    def demonyms(doc: Doc) -> Doc:
+        people = {t.text for e in doc.ents if e.label_ == "PERSON" and len(e) > 1 for t in e}
+        forms = country_demonyms()
+        ents = [
+            e
+            for e in doc.ents
+            if not (len(e) == 1 and e.label_ in wanted and not e.ent_id_ and e.text in forms and e.text not in people)
+        ]
+        if len(ents) != len(doc.ents):
+            doc.ents = ents
+        return doc
+
+    return demonyms
