@@ -154,9 +154,9 @@ def test_weekday_dates_set_the_document_year():
 @pytest.mark.parametrize(
     ("text", "lang", "iso"),
     [
-        ("Q2 2020", "en", "2020-04/2020-06"),
-        ("the second quarter of 2020", "en", "2020-04/2020-06"),
-        ("II квартале 2020 года", "ru", "2020-04/2020-06"),
+        ("Q2 2020", "en", "2020-Q2"),
+        ("the second quarter of 2020", "en", "2020-Q2"),
+        ("II квартале 2020 года", "ru", "2020-Q2"),
         ("May 2020", "ru", "2020-05"),  # an English date a Russian text quotes
     ],
 )

@@ -48,8 +48,9 @@ def test_without_the_documents_date_a_relative_day_has_no_norm(text):
     assert parse_relative(text, lang).iso(None, 2019) is None
 
 
-def test_week_precision_and_vague_dates_have_no_norm():
-    assert parse_relative("на этой неделе", "ru").iso(WEDNESDAY, 2019) is None
+def test_a_week_is_an_iso_week_and_a_vague_date_has_no_norm():
+    assert parse_relative("на этой неделе", "ru").iso(WEDNESDAY, 2019) == "2019-W13"
+    assert parse_relative("last week", "en").iso(WEDNESDAY, 2019) == "2019-W12"
     assert parse_relative("несколько дней назад", "ru").iso(WEDNESDAY, 2019) is None
 
 
@@ -154,7 +155,7 @@ def test_today_and_a_relative_year_without_a_preposition():
         ("На 17:00 понедельника в Британии", [("понедельника", "2019-03-25")]),
         ("уехал вечером пятницы", [("вечером пятницы", "2019-03-22")]),
         ("работает с понедельника, сдать до пятницы", [("с понедельника", "2019-03-25"), ("до пятницы", "2019-03-29")]),
-        ("в минувшие выходные он уехал", [("в минувшие выходные", None)]),  # a weekend: week precision
+        ("в минувшие выходные он уехал", [("в минувшие выходные", "2019-W12-WE")]),  # TimeML's weekend
         ("сохранить природу и среду, со среды обитания", []),  # "среда" the environment
     ],
 )

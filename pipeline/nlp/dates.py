@@ -158,7 +158,7 @@ _EN_COMPILED = [re.compile(p, re.I) for p in _EN_PATTERNS]
 _EN_LEADING = re.compile(
     r"^(?:(?:on|in|since|by|from|until|till|of|during|early|late|the|as of|today|yesterday|tomorrow|tonight"
     r"|(?:the\s+)?(?:beginning|start|end|middle|first half|second half)\s+of"
-    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day),?\s+|mid-\s*)",
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day),?\s+|(?:mid|early|late)-\s*)",
     re.I,
 )
 
@@ -174,6 +174,7 @@ class PartialDate:
     end_day: int | None = None
     end_year: int | None = None
     weekday: int | None = None  # Monday 0 .. Sunday 6, when written with the date
+    quarter: int | None = None  # a quarter of the year ("Q3 2019", "III квартал 2019 года"): norm 2019-Q3
 
     def year_in(self, context_year: int | None) -> int | None:
         """The date's year: as written, else the context's, moved to the nearest year (at most
@@ -196,11 +197,13 @@ class PartialDate:
             return None
         if self.end_year is not None:
             return f"{year:04d}/{self.end_year:04d}" if self.end_year > year else f"{year:04d}"
+        if self.quarter:
+            return f"{year:04d}-Q{self.quarter}"
         start = _iso_one(year, self.month, self.day)
         if start is None:
             return None
         if self.end_day is None:
-            if self.day is None and self.end_month and self.end_month != self.month:  # a quarter
+            if self.day is None and self.end_month and self.end_month != self.month:  # months: "March-May"
                 return f"{start}/{_iso_one(year, self.end_month, None)}"
             return start
         end = _iso_one(year, self.end_month or self.month, self.end_day)
@@ -264,7 +267,7 @@ def _from_match(m: re.Match, month_of) -> PartialDate:
     quarter = _quarter(g.get("q"), g.get("qw"))
     if quarter:
         month, end_month = 3 * quarter - 2, 3 * quarter
-    return PartialDate(year, month, day, end_month, end_day, end_year)
+    return PartialDate(year, month, day, end_month, end_day, end_year, quarter=quarter)
 
 
 def _day_word(words: str) -> int | None:

@@ -94,6 +94,8 @@ EN_RELATIVE_PATTERNS = [
     rf"^(?:(?P<later>{_EN_NUM})\s+)?(?P<unit>days?|weeks?|months?|years?)\s+(?P<dir>later|earlier)$",
     r"^(?:by\s+|since\s+|at\s+|until\s+)?(?:the\s+)?(?:end|beginning|start|middle)\s+of\s+(?P<when>this|the|last|next)\s+(?P<unit>year)$",
     r"^(?:on\s+|in\s+)?(?:the\s+)?(?P<same>same)\s+(?P<unit>day|year|month)$",
+    # "that same day", "later that year": the day or year of the text's date before
+    r"^(?:(?:earlier|later)\s+)?(?P<same>that)(?:\s+same)?\s+(?P<unit>day|year|month)$",
     r"^(?:(?:earlier|later)\s+)?(?P<when>last|this|next|past)\s+(?P<unit>year|month|week)$",
     rf"^(?:(?P<n>{_EN_NUM})\s+)?(?P<unit>days?|weeks?|months?|years?|decades?)\s+ago$",
     rf"^(?:(?P<when>last|this\s+past|this|next|past)\s+|on\s+)?(?P<weekday>{_EN_WEEKDAY})(?:'s)?"
@@ -112,6 +114,11 @@ _RU = _compile_ru()
 # A day of the week read alone, as a mention found after another one ("в пятницу и субботу") reads.
 _RU_BARE_WEEKDAY = re.compile(rf"(?P<weekday>{_WEEKDAY_RU}|{_WEEKDAY_GEN_RU})", re.I)
 _EN = [re.compile(p, re.I) for p in EN_RELATIVE_PATTERNS]
+_APPROXIMATELY_EN = re.compile(
+    r"^(?:about|almost|nearly|some|roughly|around|more\s+than|less\s+than|over|just|only|early|late|earlier|later|"
+    r"\d{1,2}(?::\d\d)?\s*[ap]\.m\.)\s+",
+    re.I,
+)
 
 # A span of time without an anchor: a number or quantifier and a unit of time, with no "ago"
 # ("three weeks", "the past two years", "24-year-old", "два года", "около 30 лет").
@@ -138,10 +145,11 @@ class RelativeDate:
     weekday: int | None = None  # a day of the week: the nearest one before the anchor (after, with "next")
     anaphoric: bool = False  # relative to the text's previous date, not the document's
     month: int | None = None  # a month of a relative year ("в феврале этого года")
+    weekend: bool = False  # the weekend of a week ("в минувшие выходные"): TimeML's 2019-W12-WE
 
     def iso(self, published: date | None, year: int | None, previous: str | None = None) -> str | None:
-        """The date's norm: day, month or year precision; None when its anchor is unknown or it has
-        only week precision. `year` is the document's year when it has no date; `previous` the norm
+        """The date's norm: day, month or year precision, or an ISO week (`1999-W02`); None when its
+        anchor is unknown. `year` is the document's year when it has no date; `previous` the norm
         of the text's date before this one."""
         if self.unit == "vague":
             return None
@@ -152,8 +160,11 @@ class RelativeDate:
             if base is None:
                 return None
             return f"{base + self.offset:04d}-{self.month:02d}" if self.month else f"{base + self.offset:04d}"
-        if published is None or self.unit in ("week", "vague"):
+        if published is None or self.unit == "vague":
             return None
+        if self.unit == "week":  # TimeML's ISO 8601 week: "last week" of 1999-01-22 is 1999-W02
+            year, week, _ = (published + timedelta(weeks=self.offset)).isocalendar()
+            return f"{year:04d}-W{week:02d}" + ("-WE" if self.weekend else "")
         if self.unit == "month":
             m = published.year * 12 + published.month - 1 + self.offset
             return f"{m // 12:04d}-{m % 12 + 1:02d}"
@@ -221,7 +232,7 @@ def _from_match(m: re.Match) -> RelativeDate | None:
     if "deictic" in g:
         return RelativeDate("day", _DEICTIC[g["deictic"].lower()])
     if "weekend" in g:
-        return RelativeDate("week", _when(g.get("when")))
+        return RelativeDate("week", _when(g.get("when")), weekend=True)
     if "weekday" in g:
         w = g["weekday"].lower()
         day = next(v for k, v in _WEEKDAYS.items() if w.startswith(k))
@@ -285,6 +296,7 @@ def parse_relative(text: str, lang: str) -> RelativeDate | None:
                 return _from_match(m)
         m = _RU_BARE_WEEKDAY.fullmatch(t)
         return _from_match(m) if m else None
+    t = _APPROXIMATELY_EN.sub("", t)  # "almost four years ago", "early Friday"
     for rx in _EN:
         m = rx.match(t)
         if m:

@@ -228,8 +228,17 @@ def named_entities(entities: pa.Table, key_map: dict[str, str] | None = None) ->
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
+_PART_OF_YEAR = re.compile(r"(\d{4})-([QH])([1-4])")
+
+
 def date_span(norm: str) -> tuple[date, date] | None:
-    """First and last day an ISO norm covers (`2024-07-26`, `2024-07`, `2024`, `a/b`); None if not ISO."""
+    """First and last day a norm covers (`2024-07-26`, `2024-07`, `2024`, `a/b`, `2024-Q3`, `2024-H1`);
+    None for the other TimeML values (weeks, seasons, PRESENT_REF)."""
+    part_of_year = _PART_OF_YEAR.fullmatch(norm)
+    if part_of_year:  # a quarter or a half: 2024-Q3, 2024-H1
+        y, kind, n = int(part_of_year[1]), part_of_year[2], int(part_of_year[3])
+        first, last = (3 * n - 2, 3 * n) if kind == "Q" else (6 * n - 5, 6 * n)
+        return date(y, first, 1), date(y, last, calendar.monthrange(y, last)[1])
     parts = norm.split("/")
     if len(parts) > 2:
         return None
@@ -265,6 +274,8 @@ class DateMentions:
     def precision(self) -> str:
         if self.start == self.end:
             return "day"
+        if _PART_OF_YEAR.fullmatch(self.norm):
+            return "quarter" if "Q" in self.norm else "half"
         return "range" if "/" in self.norm else ("month" if len(self.norm) == 7 else "year")
 
 

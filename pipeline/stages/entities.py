@@ -7,14 +7,17 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from dataclasses import replace as dataclass_replace
 from datetime import date, timedelta
 
 from pipeline.nlp.dates import date_pieces, parse_date
+from pipeline.nlp.english_dates import timeml_value
 from pipeline.nlp.gazetteer import Gazetteer
 from pipeline.nlp.keys import entity_key, is_acronym_of
 from pipeline.nlp.name_words import ORG_WORDS
 from pipeline.nlp.relative_dates import parse_relative
 from pipeline.nlp.spelling import fold_name, sound_key
+from pipeline.nlp.tense import clause_tense, year_by_tense
 from pipeline.records import DocumentRecord, EntityRecord
 from pipeline.stages.documents import dateline_date
 
@@ -37,6 +40,10 @@ def extract_entities(
     for i, doc in enumerate(documents):
         by_lang[doc.lang].append(i)
     found: list[list[EntityRecord]] = [[] for _ in documents]
+    first = {d.doc_id: i for i, d in reversed(list(enumerate(documents)))}
+    for i, doc in enumerate(documents):  # a text repeated in the batch has its entities once
+        if first[doc.doc_id] != i:
+            by_lang[doc.lang].remove(i)
     for lang in sorted(by_lang):
         model = model_for(lang)
         if model is None:
@@ -287,8 +294,11 @@ def normalize_entities(
     by_doc: dict[str, list[EntityRecord]] = defaultdict(list)
     for e in entities:
         by_doc[e.doc_id].append(e)
-    published = {d.doc_id: d.published for d in documents}
-    text_of = {d.doc_id: d.text for d in documents}
+    published: dict[str, date | None] = {}
+    text_of: dict[str, str] = {}
+    for d in documents:  # a text repeated in a dump is read as its first occurrence
+        published.setdefault(d.doc_id, d.published)
+        text_of.setdefault(d.doc_id, d.text)
     if dump_year is None:
         dump_years = year_votes(entities, True, text_of) or year_votes(entities, False, text_of)
         dump_year = dump_years.most_common(1)[0][0] if dump_years else None
@@ -299,7 +309,7 @@ def normalize_entities(
         keyed = []
         for e in ents:
             if e.label == "DATE":
-                keyed.extend(absolute_dates(e, text, year))
+                keyed.extend(absolute_dates(e, text, year, published.get(doc_id)))
             else:
                 keyed.append(replace(e, entity_key=entity_key(e.label, e.norm, e.lang, gazetteer)))
         keyed = relative_dates(keyed, text, published.get(doc_id), own_year(ents, published.get(doc_id), text))
@@ -424,13 +434,16 @@ def _one_norm(entities: list[EntityRecord], members: list[int]) -> None:
                 entities[i] = replace(entities[i], norm=best)
 
 
-def absolute_dates(e: EntityRecord, text: str, year: int | None) -> list[EntityRecord]:
+def absolute_dates(e: EntityRecord, text: str, year: int | None, published: date | None = None) -> list[EntityRecord]:
     """A DATE mention with its ISO norm (a missing year is `year`): a range of days or years becomes
     its two ends, each a date ("27-28 сентября 2014 года" -> "27", "28 сентября 2014 года"). A mention
-    that is no written date (a relative one, for `relative_dates`) keeps no norm."""
+    that is no written date (a relative one, for `relative_dates`) keeps no norm. An English month or
+    day without its year, in a document with its date, is placed by its clause's tense (`year_by_tense`)."""
     parsed = parse_date(e.text, e.lang, _before(text, e))
     if parsed is None:
         return [replace(e, norm=None, entity_key=None)]
+    if published and e.lang == "en" and parsed.needs_year and parsed.month and parsed.weekday is None:
+        year = year_by_tense(parsed.month, parsed.day, published, clause_tense(text, e.start, e.end))
     pieces = date_pieces(e.text, e.lang)
     if len(pieces) < 2:
         return [replace(e, norm=parsed.iso(year), entity_key=None)]
@@ -456,15 +469,22 @@ def relative_dates(ents: list[EntityRecord], text: str, published, year: int | N
     for e in sorted(ents, key=lambda x: (x.start, x.end)):
         if e.label == "DATE" and e.norm is None:
             rel = parse_relative(e.text, e.lang)
+            if rel is not None and rel.weekday is not None and rel.offset == 0 and e.lang == "en":
+                if clause_tense(text, e.start, e.end) == "future":  # "will meet Tuesday": the coming one
+                    rel = dataclass_replace(rel, offset=1)
             if rel is not None:
                 apposed = _apposed_day(e, rel, ents, text)
                 norm = rel.iso(anchor, year, previous)
                 e = replace(e, norm=apposed or norm)
-        if e.label == "DATE" and e.norm:
+            elif e.lang == "en":  # a season, week, quarter, holiday, the present: TimeML's value
+                e = replace(e, norm=timeml_value(e.text, anchor, clause_tense(text, e.start, e.end)))
+        if e.label == "DATE" and e.norm and _CALENDAR.fullmatch(e.norm):
             previous = e.norm
         out.append(e)
     return out
 
+
+_CALENDAR = re.compile(r"\d{4}(?:-\d\d){0,2}")
 
 # What may stand between a day of the week and the written date it is apposed to ("25 июля, в четверг,",
 # "в субботу утром, 28 марта 2020 года", "Thursday morning, July 25").

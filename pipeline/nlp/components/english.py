@@ -9,6 +9,7 @@ from spacy.tokens import Doc, Span
 
 from pipeline.nlp.components.shared import entity_factory, is_name_start, note_organization, word_list
 from pipeline.nlp.dates import parse_date
+from pipeline.nlp.english_dates import find_dates, reads_date
 from pipeline.nlp.name_words import ORG_WORDS
 from pipeline.nlp.relative_dates import parse_relative
 from pipeline.nlp.spelling import skeleton
@@ -26,7 +27,10 @@ def make_calendar_dates(nlp: Language, name: str):
         ents = [
             e
             for e in doc.ents
-            if e.label_ != "DATE" or parse_date(e.text, lang) is not None or parse_relative(e.text, lang) is not None
+            if e.label_ != "DATE"
+            or parse_date(e.text, lang) is not None
+            or parse_relative(e.text, lang) is not None
+            or (lang == "en" and reads_date(e.text))
         ]
         if len(ents) != len(doc.ents):
             doc.ents = ents
@@ -342,3 +346,28 @@ def make_demonyms(nlp: Language, name: str, labels: list[str]):
         return doc
 
     return demonyms
+
+
+@entity_factory("timeml_dates", default_config={"replace": ["TIME"]})
+def make_timeml_dates(nlp: Language, name: str, replace: list[str]):
+    """The dates TimeML counts that the model misses (`english_dates.find_dates`: "Friday", "last
+    fall", "the third quarter", "now"), as DATE entities where no entity is; a `replace` entity
+    (TIME: "Wednesday night", "later today") that holds one gives way to it."""
+    weaker = set(replace)
+
+    def timeml_dates(doc: Doc) -> Doc:
+        ents, changed = list(doc.ents), False
+        for start, end in find_dates(doc.text):
+            span = doc.char_span(start, end, label="DATE", alignment_mode="expand")
+            if span is None:
+                continue
+            hit = [e for e in ents if e.start < span.end and span.start < e.end]
+            if any(e.label_ not in weaker for e in hit):
+                continue
+            ents = [e for e in ents if e not in hit] + [span]
+            changed = True
+        if changed:
+            doc.ents = sorted(ents, key=lambda e: e.start)
+        return doc
+
+    return timeml_dates
