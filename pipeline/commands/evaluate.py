@@ -1,4 +1,4 @@
-"""`pipeline evaluate ner|pairs|split|keys|nerel`: accuracy against gold data in the format of ../shared/eval."""
+"""`pipeline evaluate ner|pairs|split|keys|nerel|dates`: accuracy against gold data in the format of ../shared/eval."""
 
 from __future__ import annotations
 
@@ -52,6 +52,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     nerel.add_argument("--processed", help="score this processed folder instead of running the flow")
     nerel.add_argument("--out", help="process into this folder (kept) instead of a temporary one")
     nerel.set_defaults(func=_nerel)
+    dates = kinds.add_parser(
+        "dates",
+        help="English TimeML articles through the real flow: the numbers of ../shared/eval/score_dates_en.py (JSON)",
+    )
+    dates.add_argument("gold", help="TimeML gold JSON Lines: {id, dct, text, entities: [{start, end, value}], ignored}")
+    dates.add_argument("--processed", help="score this processed folder instead of running the flow")
+    dates.add_argument("--out", help="process into this folder (kept) instead of a temporary one")
+    dates.add_argument("--predictions", help="write the predictions here, in the reference scorer's format")
+    dates.add_argument("--halves", action="store_true", help="also score the first and the second half of the articles")
+    dates.set_defaults(func=_dates)
 
 
 def _ner(args: argparse.Namespace) -> int:
@@ -80,5 +90,11 @@ def _keys(args: argparse.Namespace) -> int:
 
 def _nerel(args: argparse.Namespace) -> int:
     from pipeline.evaluation.nerel import main
+
+    return main(args)
+
+
+def _dates(args: argparse.Namespace) -> int:
+    from pipeline.evaluation.timeml import main
 
     return main(args)
