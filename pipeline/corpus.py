@@ -101,7 +101,8 @@ def _fixed_size_rows(array: pa.FixedSizeListArray) -> np.ndarray:
 
 
 def _entity_evidence(store: Store, dump_ids: list[str]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """Entity keys (people, organizations) and ISO dates named by each document, part by part."""
+    """Entity keys (people, organizations) and dates (their norms, `TIME_REFERENCES` aside) named by
+    each document, part by part."""
     keys: dict[str, set[str]] = defaultdict(set)
     dates: dict[str, set[str]] = defaultdict(set)
     for dump_id in dump_ids:
@@ -109,6 +110,7 @@ def _entity_evidence(store: Store, dump_ids: list[str]) -> tuple[dict[str, set[s
             t = pq.read_table(path, columns=["doc_id", "label", "norm", "entity_key"])
             label = t.column("label").cast(pa.string())
             is_date = pc.and_(pc.equal(label, "DATE"), pc.is_valid(t.column("norm")))
+            is_date = pc.and_(is_date, pc.invert(pc.is_in(t.column("norm"), pa.array(schemas.TIME_REFERENCES))))
             is_name = pc.and_(pc.is_in(label, pa.array(["PERSON", "ORG"])), pc.is_valid(t.column("entity_key")))
             for target, mask, column in ((dates, is_date, "norm"), (keys, is_name, "entity_key")):
                 kept = t.filter(pc.fill_null(mask, False))

@@ -13,6 +13,9 @@ from pipeline import PIPELINE_VERSION
 
 SCHEMA_VERSION = "1"
 EMBEDDING_DIM = 512
+# DATE norms that name no time of their own: the present, past and future of each document ("now",
+# "the future"); two articles that both say "now" share no date, so pairing and key agreement skip them.
+TIME_REFERENCES = ("PRESENT_REF", "PAST_REF", "FUTURE_REF")
 _dict = pa.dictionary(pa.int32(), pa.string())
 DESCRIPTION = b"description"
 
@@ -106,11 +109,17 @@ ENTITIES = _schema(
         _col(
             "norm",
             pa.string(),
-            "nominative form for Russian names, canonical name for others; for DATE an ISO 8601 date"
-            " (`YYYY-MM-DD`, `YYYY-MM`, `YYYY`; a range of days or years is two mentions, its ends; a quarter"
-            " or decade as `start/end`; a missing year from the document's dates, births and foundings aside,"
-            " then the dump's, never the clock's); a relative date (`вчера`, `last Tuesday`) from the document's"
-            " `published` date or the one its text states (`вчера, 9 мая`), null when it has none",
+            "nominative form for Russian names, canonical name for others. For DATE, by kind (TimeML's values):"
+            " a calendar date is ISO 8601 (`YYYY-MM-DD`, `YYYY-MM`, `YYYY`: `pd.to_datetime` reads them; a range"
+            " of days or years is two mentions, its ends; a decade or months as `start/end`; a time of day its"
+            " day); a quarter or half `YYYY-Q3`, `YYYY-H1`; a week `YYYY-Www` (ISO week), its weekend"
+            " `YYYY-Www-WE`; a season `YYYY-SP`, `-SU`, `-FA`, `-WI`; a fiscal year `FY1989`; the present, past"
+            " and future `PRESENT_REF`,"
+            " `PAST_REF`, `FUTURE_REF` (both languages, where they say the same). A missing year: in English, by"
+            " the clause's tense against the document's `published` date (\"October\" in a report of January on"
+            " what happened is last year's), else from the document's dates, births and foundings aside, then"
+            " the dump's, never the clock's; a relative date (`вчера`, `last Tuesday`, `will meet Friday`) from"
+            " the document's `published` date or the one its text states (`вчера, 9 мая`), null when it has none",
         ),
         _col(
             "entity_key",

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pipeline.records import DocumentRecord, EntityRecord
+from pipeline.schemas import TIME_REFERENCES
 from pipeline.settings import Settings
 
 SCORED = ("PER", "ORG", "LOC")
@@ -173,7 +174,8 @@ def comparable_items(entities: Iterable[EntityRecord]) -> tuple[dict[str, set[st
     counted: dict[str, set[str]] = defaultdict(set)
     present: dict[str, set[str]] = defaultdict(set)
     for e in entities:
-        item = e.entity_key if e.entity_key else f"date:{e.norm}" if e.label == "DATE" and e.norm else None
+        dated = e.label == "DATE" and e.norm and e.norm not in TIME_REFERENCES  # "now" names no date
+        item = e.entity_key if e.entity_key else f"date:{e.norm}" if dated else None
         if item is None:
             continue
         present[e.doc_id].add(item)
