@@ -45,30 +45,50 @@ _HOLIDAY = (
     r"Independence\s+Day|Valentine's\s+Day)"
 )
 
-# One pattern a kind of date; case matters for names (a capital month, weekday or holiday), not for words.
-# Group "d", where a pattern has one, is the date (a month after a preposition: "in March", not "March for").
-_PATTERNS = [
-    rf"\b(?:(?:early|late)\s+)?(?:{_WHEN}\s+)?{_WEEKDAY}(?:\s+{_PART})?\b",
-    rf"\b(?i:today|tonight|yesterday|tomorrow)(?:\s+(?i:{_PART}))?\b",
-    rf"\b{_MONTH}\s+{_DAY}(?:st|nd|rd|th)?(?:,?\s+{_YEAR})?(?![\d:])",
-    rf"\b{_DAY}\s+{_MONTH}(?:,?\s+{_YEAR})?\b",
-    rf"\b(?:(?i:early|mid|late)[-\s]+|(?i:{_WHEN})\s+){_MONTH}(?:\s+{_YEAR})?(?!\w)",
-    rf"\b(?i:in|since|by|until|during|through|from|of|on)\s+(?P<d>{_MONTH}(?:,?\s+{_YEAR})?)(?!\w)",
-    rf"\b(?i:{_WHEN}\s+(?:week|weekend|month|year|{_SEASON}|quarter|century|decade))\b",
-    rf"\b(?i:{_APPROX}{_NUM}[-\s](?:days?|weeks?|months?|years?|decades?)\s+ago)\b",
-    r"\b(?i:a\s+decade\s+ago|a\s+year\s+ago|a\s+week\s+ago|a\s+month\s+ago)\b",
-    rf"\b(?i:(?:the\s+)?(?:{_ORDINAL}|latest|last|current|previous|year-earlier|fourth-period)[-\s]+quarter)\b",
-    rf"\b(?i:(?:the\s+)?(?:first|second)\s+half\s+of\s+(?:{_YEAR}|(?:this|last|next|the)\s+year))\b",
-    rf"\b(?i:fiscal\s+(?:year\s+)?){_YEAR}\b",
-    rf"\b(?:{_HOLIDAY})\b",
-    r"\b(?i:(?:(?:earlier|later)\s+)?that(?:\s+same)?\s+(?:day|year|month))\b",
-    rf"{_CLOCK}(?:\s+(?:{_WEEKDAY}|(?i:today|tonight|yesterday|tomorrow)))?",
+_WEEKDAY_WORDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTH_WORDS = ("jan", "feb", "march", "april", "may", "june", "july", "aug", "sep", "oct", "nov", "dec")
+# One pattern a kind of date, run only on a text holding one of its words (a regular expression of many
+# alternatives costs at every word; most texts hold no "ago", "quarter" or "fiscal"). Case matters for
+# names (a capital month, weekday or holiday), not for words. Group "d", where a pattern has one, is the
+# date (a month after a preposition: "in March", not "March for").
+_PATTERNS: list[tuple[tuple[str, ...], str]] = [
+    (_WEEKDAY_WORDS, rf"\b(?:(?:early|late)\s+)?(?:{_WHEN}\s+)?{_WEEKDAY}(?:\s+{_PART})?\b"),
+    (("today", "tonight", "yesterday", "tomorrow"), rf"\b(?i:today|tonight|yesterday|tomorrow)(?:\s+(?i:{_PART}))?\b"),
+    (_MONTH_WORDS, rf"\b{_MONTH}\s+{_DAY}(?:st|nd|rd|th)?(?:,?\s+{_YEAR})?(?![\d:])"),
+    (_MONTH_WORDS, rf"\b{_DAY}\s+{_MONTH}(?:,?\s+{_YEAR})?\b"),
+    (_MONTH_WORDS, rf"\b(?:(?i:early|mid|late)[-\s]+|(?i:{_WHEN})\s+){_MONTH}(?:\s+{_YEAR})?(?!\w)"),
+    (_MONTH_WORDS, rf"\b(?i:in|since|by|until|during|through|from|of|on)\s+(?P<d>{_MONTH}(?:,?\s+{_YEAR})?)(?!\w)"),
+    (
+        ("week", "month", "year", "spring", "summer", "fall", "autumn", "winter", "quarter", "century", "decade"),
+        rf"\b(?i:{_WHEN}\s+(?:week|weekend|month|year|{_SEASON}|quarter|century|decade))\b",
+    ),
+    (("ago",), rf"\b(?i:{_APPROX}{_NUM}[-\s](?:days?|weeks?|months?|years?|decades?)\s+ago)\b"),
+    (("ago",), r"\b(?i:a\s+decade\s+ago|a\s+year\s+ago|a\s+week\s+ago|a\s+month\s+ago)\b"),
+    (
+        ("quarter",),
+        rf"\b(?i:(?:the\s+)?(?:{_ORDINAL}|latest|last|current|previous|year-earlier|fourth-period)[-\s]+quarter)\b",
+    ),
+    (("half",), rf"\b(?i:(?:the\s+)?(?:first|second)\s+half\s+of\s+(?:{_YEAR}|(?:this|last|next|the)\s+year))\b"),
+    (("fiscal",), rf"\b(?i:fiscal\s+(?:year\s+)?){_YEAR}\b"),
+    (
+        ("thanksgiving", "christmas", "new year", "halloween", "independence day", "valentine"),
+        rf"\b(?:{_HOLIDAY})\b",
+    ),
+    (("that",), r"\b(?i:(?:(?:earlier|later)\s+)?that(?:\s+same)?\s+(?:day|year|month))\b"),
+    (
+        ("a.m.", "p.m.", "noon", "midday", "midnight"),
+        rf"{_CLOCK}(?:\s+(?:{_WEEKDAY}|(?i:today|tonight|yesterday|tomorrow)))?",
+    ),
     # "now" as a point of time ("right now", "between now and Feb. 10"), not the adverb of a new state
     # ("is now the second"), which TimeML mostly leaves unmarked
-    r"\b(?i:(?:right|just|until|by|from|for|between|up\s+to|as\s+of)\s+now|now(?=\s+that\b)|currently|nowadays|at\s+present)\b",
-    r"\b(?i:the\s+future)\b",
+    (
+        ("now", "currently", "present"),
+        r"\b(?i:(?:right|just|until|by|from|for|between|up\s+to|as\s+of)\s+now|now(?=\s+that\b)|currently|nowadays|"
+        r"at\s+present)\b",
+    ),
+    (("future",), r"\b(?i:the\s+future)\b"),
 ]
-_FINDERS = [re.compile(p) for p in _PATTERNS]
+_FINDERS = [(words, re.compile(p)) for words, p in _PATTERNS]
 
 _SEASON_CODES = {"spring": "SP", "summer": "SU", "fall": "FA", "autumn": "FA", "winter": "WI"}
 _SEASON_MONTH = {"SP": 3, "SU": 6, "FA": 9, "WI": 12}
@@ -77,7 +97,13 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 
 def find_dates(text: str) -> list[tuple[int, int]]:
     """Non-overlapping date mentions in `text`, leftmost-longest."""
-    found = {m.span("d") if "d" in rx.groupindex else m.span() for rx in _FINDERS for m in rx.finditer(text)}
+    low = text.lower()
+    found = {
+        m.span("d") if "d" in rx.groupindex else m.span()
+        for words, rx in _FINDERS
+        if not words or any(w in low for w in words)
+        for m in rx.finditer(text)
+    }
     spans = sorted(found, key=lambda s: (s[0], -(s[1] - s[0])))
     out: list[tuple[int, int]] = []
     for s, e in spans:
