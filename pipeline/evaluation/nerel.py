@@ -18,6 +18,7 @@ import json
 import re
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 LABEL = {"PERSON": "PER", "PER": "PER", "ORG": "ORG", "DATE": "DATE", "LOC": "LOC", "GPE": "LOC"}
@@ -141,17 +142,28 @@ def write_dump(gold: dict[str, dict], path: Path) -> Path:
     return path
 
 
-def process(gold: dict[str, dict], workdir: Path) -> Path:
-    """The real flow over the articles' dump in `workdir/raw` -> `workdir/processed`."""
-    from pipeline.flows import process_raw_folder
+def flow_tables(
+    processed: str | None, out: str | None, write_dump_in: Callable[[Path], Path], prefix: str
+) -> tuple[list[dict], list[dict]]:
+    """The documents and entities of the real flow over the dump `write_dump_in(folder)` writes (in
+    `out`, kept, or a temporary folder), or of the `processed` folder given; ValueError when that
+    folder is not a processed one."""
+    from pipeline.evaluation.pairs import run_flow_on_dump
 
-    raw, out = Path(workdir) / "raw", Path(workdir) / "processed"
-    raw.mkdir(parents=True, exist_ok=True)
-    write_dump(gold, raw / "nerel.jsonl")
-    summary = process_raw_folder(raw_dir=str(raw), out_dir=str(out))
-    if summary["rejected"]:
-        raise ValueError(f"the dump was rejected: {summary['rejected']}")
-    return out
+    if processed:
+        folder = Path(processed)
+        if not (folder / "documents").is_dir() or not (folder / "entities").is_dir():
+            raise ValueError(f"{folder} is not a processed folder (no documents/ and entities/)")
+        return read_output(folder)
+
+    def run(workdir: Path) -> tuple[list[dict], list[dict]]:
+        workdir.mkdir(parents=True, exist_ok=True)
+        return read_output(run_flow_on_dump(write_dump_in(workdir), workdir))
+
+    if out:
+        return run(Path(out))
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        return run(Path(tmp))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -160,17 +172,11 @@ def main(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: cannot read gold file {args.gold}: {exc}")
         return 2
-    if args.processed:
-        out = Path(args.processed)
-        if not (out / "documents").is_dir() or not (out / "entities").is_dir():
-            print(f"error: {out} is not a processed folder (no documents/ and entities/)")
-            return 2
-        tables = read_output(out)
-    elif args.out:
-        tables = read_output(process(gold, Path(args.out)))
-    else:
-        with tempfile.TemporaryDirectory(prefix="evaluate-nerel-") as tmp:
-            tables = read_output(process(gold, Path(tmp)))
+    try:
+        tables = flow_tables(args.processed, args.out, lambda d: write_dump(gold, d / "nerel.jsonl"), "evaluate-nerel-")
+    except ValueError as exc:
+        print(f"error: {exc}")
+        return 2
     print(f"{len(gold)} articles, {sum(len(g['entities']) for g in gold.values())} gold mentions")
     print("DATE by the pipeline's conventions (gold durations set aside):", json.dumps(date_scores(gold, *tables)))
     print(json.dumps(score(gold, *tables), ensure_ascii=False))

@@ -16,11 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline.evaluation.nerel import aligned_articles, read_output
+from pipeline.evaluation.nerel import aligned_articles, flow_tables
 
 CALENDAR = re.compile(r"^(\d{4}(?:-\d{2}(?:-\d{2})?)?)(?:T.*)?$")
 _KEYS = ("gold", "pred", "overlap", "aside", "exact", "val", "val_s", "cal", "cal_ok", "cal_ok_s")
@@ -145,19 +144,12 @@ def predictions_from_output(gold: list[dict], documents: list[dict], entities: l
     return out
 
 
-def process(gold: list[dict], workdir: Path) -> Path:
-    """The real flow over the articles' dump (their `dct` as each one's date) in `workdir/raw`."""
-    from pipeline.flows import process_raw_folder
-
-    raw, out = Path(workdir) / "raw", Path(workdir) / "processed"
-    raw.mkdir(parents=True, exist_ok=True)
-    with open(raw / "timeml.jsonl", "w", encoding="utf-8") as fh:
+def write_dump(gold: list[dict], path: Path) -> Path:
+    """The articles as a JSON Lines dump, `{"id", "text", "date": dct}` per line, in the gold's order."""
+    with open(path, "w", encoding="utf-8") as fh:
         for g in gold:
             fh.write(json.dumps({"id": g["id"], "text": g["text"], "date": g["dct"]}, ensure_ascii=False) + "\n")
-    summary_ = process_raw_folder(raw_dir=str(raw), out_dir=str(out))
-    if summary_["rejected"]:
-        raise ValueError(f"the dump was rejected: {summary_['rejected']}")
-    return out
+    return path
 
 
 def _line(name: str, r: dict) -> str:
@@ -174,14 +166,13 @@ def main(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: cannot read gold file {args.gold}: {exc}")
         return 2
-    if args.processed:
-        tables = read_output(Path(args.processed))
-    elif args.out:
-        tables = read_output(process(gold, Path(args.out)))
-    else:
-        with tempfile.TemporaryDirectory(prefix="evaluate-dates-") as tmp:
-            tables = read_output(process(gold, Path(tmp)))
-    documents, entities = tables
+    try:
+        documents, entities = flow_tables(
+            args.processed, args.out, lambda d: write_dump(gold, d / "timeml.jsonl"), "evaluate-dates-"
+        )
+    except ValueError as exc:
+        print(f"error: {exc}")
+        return 2
     predictions = predictions_from_output(gold, documents, entities)
     if args.predictions:
         with open(args.predictions, "w", encoding="utf-8") as fh:

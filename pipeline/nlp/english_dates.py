@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from pipeline.nlp.dates import month_en
 from pipeline.nlp.tense import year_by_tense
 
 _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -122,12 +123,6 @@ def _when(words: str) -> int:
     return 0
 
 
-def _month_of(word: str) -> int | None:
-    from pipeline.nlp.dates import month_en
-
-    return month_en(word.rstrip("."))
-
-
 def _holiday(name: str, year: int) -> date | None:
     n = " ".join(name.lower().split())
     if n.startswith("thanksgiving"):
@@ -166,7 +161,7 @@ def timeml_value(text: str, published: date | None, tense: str | None = None) ->
         return None
     m = re.fullmatch(rf"(?i:(?P<when>{_WHEN})\s+)(?P<month>{_MONTH})", t)
     if m:
-        month = _month_of(m["month"])
+        month = month_en(m["month"].rstrip("."))
         if month is None:
             return None
         step = _when(m["when"])  # last: the one before this month; next: the one after; this: this year's

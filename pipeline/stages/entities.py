@@ -7,7 +7,6 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from dataclasses import replace as dataclass_replace
 from datetime import date, timedelta
 
 from pipeline.nlp.dates import date_pieces, parse_date
@@ -37,13 +36,12 @@ def extract_entities(
     """
     documents = list(documents)
     by_lang: dict[str, list[int]] = defaultdict(list)
+    seen: set[str] = set()
     for i, doc in enumerate(documents):
-        by_lang[doc.lang].append(i)
+        if doc.doc_id not in seen:  # a text repeated in the batch has its entities once
+            seen.add(doc.doc_id)
+            by_lang[doc.lang].append(i)
     found: list[list[EntityRecord]] = [[] for _ in documents]
-    first = {d.doc_id: i for i, d in reversed(list(enumerate(documents)))}
-    for i, doc in enumerate(documents):  # a text repeated in the batch has its entities once
-        if first[doc.doc_id] != i:
-            by_lang[doc.lang].remove(i)
     for lang in sorted(by_lang):
         model = model_for(lang)
         if model is None:
@@ -469,9 +467,9 @@ def relative_dates(ents: list[EntityRecord], text: str, published, year: int | N
     for e in sorted(ents, key=lambda x: (x.start, x.end)):
         if e.label == "DATE" and e.norm is None:
             rel = parse_relative(e.text, e.lang)
-            if rel is not None and rel.weekday is not None and rel.offset == 0 and e.lang == "en":
-                if clause_tense(text, e.start, e.end) == "future":  # "will meet Tuesday": the coming one
-                    rel = dataclass_replace(rel, offset=1)
+            weekday = rel is not None and rel.weekday is not None and rel.offset == 0 and e.lang == "en"
+            if weekday and clause_tense(text, e.start, e.end) == "future":  # "will meet Tuesday": the coming one
+                rel = replace(rel, offset=1)
             if rel is not None:
                 apposed = _apposed_day(e, rel, ents, text)
                 norm = rel.iso(anchor, year, previous)
