@@ -61,7 +61,7 @@ def main() -> None:
         with threadpool_limits(limits=1, user_api="blas"):
             source = timed("read (decode, split, langdetect)", lambda: open_source(dump, settings))
             documents = timed("read (decode, split, langdetect)", lambda: list(source.documents))
-            writer, dump_context = DumpWriter(source, settings, Store(settings.out_dir)), DumpContext()
+            writer, dump_context = DumpWriter(source, settings, Store(settings.out_dir), dump.name), DumpContext()
             for i in range(0, len(documents), settings.batch_size):
                 batch = documents[i : i + settings.batch_size]
                 model_for = partial(load_language_model, models_dir)

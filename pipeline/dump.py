@@ -139,13 +139,14 @@ def iter_batches(source: DumpSource, batch_size: int) -> Iterator[list[DocumentR
         yield batch
 
 
-def rejected_row(path: Path, dump_id: str | None, exc: Exception) -> DumpRecord:
-    """The `rejected` manifest row of a dump whose content cannot be read (by its content's id when
-    it was hashed, else by its path)."""
+def rejected_row(path: Path, dump_id: str | None, exc: Exception, name: str | None = None) -> DumpRecord:
+    """The `rejected` manifest row of the dump `name` (by default the file's name) whose content
+    cannot be read (by its content's id when it was hashed, else by its name)."""
+    name = name or Path(path).name
     if isinstance(exc, OSError):
-        return manifest_row(path, dump_id or path_id(path), _size(path), None, 0, f"unreadable: {exc}")
-    rejected_id = getattr(exc, "dump_id", None) or dump_id or path_id(path)
-    return manifest_row(path, rejected_id, getattr(exc, "size_bytes", 0) or _size(path), None, 0, str(exc))
+        return manifest_row(name, dump_id or path_id(name), _size(path), None, 0, f"unreadable: {exc}")
+    rejected_id = getattr(exc, "dump_id", None) or dump_id or path_id(name)
+    return manifest_row(name, rejected_id, getattr(exc, "size_bytes", 0) or _size(path), None, 0, str(exc))
 
 
 def _size(path: Path) -> int:
@@ -216,8 +217,9 @@ def use_one_blas_thread() -> None:
 class DumpWriter:
     """Stages the finished batches of one dump in order, then switches them in."""
 
-    def __init__(self, source: DumpSource, settings: Settings, store: Store):
+    def __init__(self, source: DumpSource, settings: Settings, store: Store, name: str):
         self.source = source
+        self.name = name
         self.store = store
         self.staging = store.stage(source.planned_id)  # None: the id is the hash, known at the end
         self.n_documents = 0
@@ -236,7 +238,7 @@ class DumpWriter:
             self.write_batch(FinishedBatch([], []), embed_documents([]))
         src = self.source
         self.store.commit(self.staging, src.dump_id)
-        row = manifest_row(Path(src.path), src.dump_id, src.size_bytes, src.encoding, self.n_documents, None)
+        row = manifest_row(self.name, src.dump_id, src.size_bytes, src.encoding, self.n_documents, None)
         row.error = "; ".join(src.problems) or None
         row.n_without_article = src.n_without_article
         return row
@@ -256,6 +258,7 @@ def process_dump(
     opener: Callable[[Path, Settings], DumpSource] | None = None,
     submit: Callable[..., Future] | None = None,
     looked: tuple | None = None,
+    name: str | None = None,
 ) -> DumpRecord | Waiting:
     """One dump, the one path every run takes: open (read, hash, decode, split: one streaming
     pass), analyze its batches (both steps, at most `batches_in_flight` batches at once), write
@@ -267,11 +270,13 @@ def process_dump(
     its future; by default they run here, in this process. `dump_id` is the id the run planned
     with when it had to hash the file to plan (`manifest.plan_run`), else None: the pass gives it.
     With `looked` (the planned size, mtime, ctime, inode), a file that changed while it was read
-    is not switched in: Waiting, for a later run.
+    is not switched in: Waiting, for a later run. `name` is the dump's name in the raw folder (its
+    path there; by default the file's name): the manifest row's `path`.
 
     In the rare case that a text dump's first chunk suggested another encoding than the whole
     stream decides, what was staged is dropped and the dump is read once more in that encoding."""
     opener = opener or open_source
+    name = name or Path(path).name
     submit = submit or (lambda step, *args: _completed(step(*args, settings)))
     planned, encoding = dump_id, None
     while True:
@@ -279,9 +284,9 @@ def process_dump(
             source = opener(Path(path), settings, planned, looked[0] if looked else None, encoding)
         except (OSError, DumpRejected) as exc:
             if looked is not None and not unchanged_since(Path(path), looked):
-                return Waiting(str(path), CHANGED_WHILE_READ)
-            return rejected_row(Path(path), planned, exc)
-        writer = DumpWriter(source, settings, store)
+                return Waiting(name, CHANGED_WHILE_READ)
+            return rejected_row(Path(path), planned, exc, name)
+        writer = DumpWriter(source, settings, store, name)
         try:
             _write_batches(source, settings, writer, submit)
         except Reread as again:  # the whole stream decided another encoding: once more, in it
@@ -291,12 +296,12 @@ def process_dump(
         except (OSError, DumpRejected) as exc:
             writer.abort()
             if looked is not None and not unchanged_since(Path(path), looked):
-                return Waiting(str(path), CHANGED_WHILE_READ)
-            return rejected_row(Path(path), planned, exc)  # a rejection names its dump (`readers._identified`)
+                return Waiting(name, CHANGED_WHILE_READ)
+            return rejected_row(Path(path), planned, exc, name)  # a rejection names its dump (`readers._identified`)
         break
     if looked is not None and not _read_as_planned(source, planned, looked):
         writer.abort()
-        return Waiting(str(path), CHANGED_WHILE_READ)
+        return Waiting(name, CHANGED_WHILE_READ)
     return writer.finish()
 
 

@@ -215,19 +215,19 @@ def run_pipeline(settings: Settings) -> RunSummary:
         for cand in plan.todo:
             row = process_dump(
                 Path(cand.path), settings, store, cand.dump_id, opener=open_dump_task,
-                submit=submit_batch_step(settings), looked=cand.looked,
+                submit=submit_batch_step(settings), looked=cand.looked, name=cand.name,
             )
             if isinstance(row, Waiting):  # it changed while it was read: not switched in
-                plan.fingerprints.pop(str(cand.path), None)
+                plan.fingerprints.pop(cand.name, None)
                 summary.waiting.append((row.path, row.reason))
-                current_progress().advance(0, dumps=1, label=Path(row.path).name)
+                current_progress().advance(0, dumps=1, label=row.path)
                 continue
             if cand.dump_id is None and not row.dump_id.startswith("path:"):  # its id came from its one read
-                plan.fingerprints[str(cand.path)] = fingerprint_read(cand, row.dump_id)
+                plan.fingerprints[cand.name] = fingerprint_read(cand, row.dump_id)
             old = superseded_rows(store, cand.replaces, row.dump_id) if row.status == "ok" else []
             record_and_retire(store, [row, *old])  # one manifest write switches the versions, then retire
             summary.replaced += len(old)
-            current_progress().advance(row.n_documents, dumps=1, label=Path(row.path).name)
+            current_progress().advance(row.n_documents, dumps=1, label=row.path)
             if row.status == "rejected":
                 summary.rejected.append((row.path, row.error))
                 logger.warning("rejected %s: %s", row.path, row.error)

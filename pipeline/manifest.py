@@ -9,8 +9,10 @@ its size already tells that its content is new. Only a file whose size is that o
 manifest has `ok`, or of another file of the folder, may repeat content the run knows (a copy, a
 rename, a file put back); that one is hashed to plan, and read again only if its content is new.
 
-A file may still be being written when a run meets it. Names that writers use for files in
-progress (`*.part`, `*.tmp`, `*.crdownload`, `.name`, `~name`) are left alone, and every new or
+The folder is read at any depth (`pipeline.raw_folder`: a dump's name is its path inside the
+folder; links out of it are rejected unread). A file may still be being written when a run meets
+it. Names that writers use for files in progress (`*.part`, `*.tmp`, `*.crdownload`, `.name`,
+`~name`) are left alone, and every new or
 changed file is looked at twice, `settle_s` apart (size, mtime, ctime, inode): one that moved in
 between waits for a later run. One look at the mtime is not trusted (`cp -p`, `rsync -t` and
 `curl -R` set an old mtime on a file they are still writing); one look at the ctime is: every
@@ -21,11 +23,13 @@ sample included; it assumes the file system's clock is this machine's, true of l
 The look is repeated after hashing and after reading (`unchanged_since`), so a file that changes
 during the run is not recorded.
 
-One path, one current version: when the content under a path changes, the new dump supersedes
-the `ok` dumps recorded at that path (unless their content is still in the folder under another
+One name, one current version: when the content under a name changes, the new dump supersedes
+the `ok` dumps recorded under that name (unless their content is still in the folder under another
 name). Their rows stay in the manifest as `superseded` with `superseded_by`, written in the same
 manifest write as the new row; their partitions are retired after it (`Store.retire`, and
-`Store.drop_uncommitted` after a crash).
+`Store.drop_uncommitted` after a crash). A feed is the exception (`formats.accumulates`): a feed
+file downloaded again under the same name holds the latest items of a stream, so its earlier
+versions stay current beside it (the items the new version repeats are `exact` duplicates).
 """
 
 from __future__ import annotations
@@ -45,20 +49,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import PIPELINE_VERSION, schemas
+from pipeline.raw_folder import dump_name, raw_entries
 from pipeline.records import DumpRecord
 from pipeline.settings import Settings
 from pipeline.stages.decode import dump_id_of_file
+from pipeline.stages.formats import accumulates
 from pipeline.store import Store
 
 MODELS_DIR = Settings().models_dir
-IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
-IN_PROGRESS_PREFIXES = (".", "~")
 CHANGED_WHILE_READ = "still being written: it changed while it was being read"
 
 
 @dataclass(frozen=True)
 class Candidate:
     """One entry of the raw folder: its content id when it is a readable file, else why not.
+
+    `path` is where it is opened, `name` its path inside the raw folder (the manifest's `path`).
 
     `dump_id` is None for a file not read to plan: its content is new, its id comes from the pass
     that processes it. `looked` is what the file system said when the run planned it (size,
@@ -72,6 +78,7 @@ class Candidate:
     error: str | None = None
     looked: tuple | None = None
     replaces: tuple[str, ...] = ()
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,28 +117,9 @@ def models_digest(models_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def discover_dumps(raw_dir: Path) -> list[Path]:
-    """Every entry of the raw folder, in name order (in-progress names wait, bad ones are rejected later)."""
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
-        raise FileNotFoundError(f"raw folder not found: {raw_dir}")
-    return sorted(raw_dir.iterdir())
-
-
-def in_progress_reason(name: str) -> str | None:
-    """Why a file name says that a writer is not done with it (None when it does not)."""
-    lower = name.lower()
-    for suffix in IN_PROGRESS_SUFFIXES:
-        if lower.endswith(suffix):
-            return f"its name ends in `{suffix}`: a file still being written"
-    if name.startswith(IN_PROGRESS_PREFIXES):
-        return f"its name starts with `{name[0]}`: a hidden or temporary file, still being written or not a dump"
-    return None
-
-
-def path_id(path: Path) -> str:
-    """The id of a rejected entry that has no content to hash."""
-    return "path:" + Path(path).name
+def path_id(name: str | Path) -> str:
+    """The id of a rejected entry that has no content to hash: its name in the raw folder."""
+    return "path:" + str(name)
 
 
 def hash_file(path: Path) -> str:
@@ -192,27 +180,31 @@ def _filesystem_problem(path: Path) -> tuple[str | None, os.stat_result | None]:
 
 
 def inspect(
-    path: Path, known: dict[str, dict], st: os.stat_result | None = None, hash_new: bool = True
+    path: Path, known: dict[str, dict], st: os.stat_result | None = None, hash_new: bool = True, name: str = ""
 ) -> tuple[Candidate, dict | None]:
     """Identify one raw file (settled when `st` is given): (candidate, its fingerprint record);
-    hashes only what changed, and only with `hash_new` (else a new file's id is left to its pass)."""
+    hashes only what changed, and only with `hash_new` (else a new file's id is left to its pass).
+    `name` is its name in the raw folder (by default the file's name)."""
+    name = name or Path(path).name
     if st is None:
         problem, st = _filesystem_problem(path)
         if problem:
-            return Candidate(path, path_id(path), 0, problem), None
+            return Candidate(path, path_id(name), 0, problem, name=name), None
     fp = _fingerprint(st)
-    cached = known.get(str(path))
+    cached = known.get(name)
     if _cached(cached, st):
-        return Candidate(path, cached["dump_id"], st.st_size, looked=look(st)), dict(fp, dump_id=cached["dump_id"])
+        return Candidate(path, cached["dump_id"], st.st_size, looked=look(st), name=name), dict(
+            fp, dump_id=cached["dump_id"]
+        )
     if st.st_size == 0:
-        return Candidate(path, path_id(path), 0, "empty file (0 bytes)"), None
+        return Candidate(path, path_id(name), 0, "empty file (0 bytes)", name=name), None
     if not hash_new:
-        return Candidate(path, None, st.st_size, looked=look(st)), None
+        return Candidate(path, None, st.st_size, looked=look(st), name=name), None
     try:
         dump_id = hash_file(path)
     except OSError as exc:
-        return Candidate(path, path_id(path), 0, f"unreadable: {exc.strerror or exc}"), None
-    return Candidate(path, dump_id, st.st_size, looked=look(st)), dict(fp, dump_id=dump_id)
+        return Candidate(path, path_id(name), 0, f"unreadable: {exc.strerror or exc}", name=name), None
+    return Candidate(path, dump_id, st.st_size, looked=look(st), name=name), dict(fp, dump_id=dump_id)
 
 
 def fingerprint_read(cand: Candidate, dump_id: str) -> dict:
@@ -221,11 +213,11 @@ def fingerprint_read(cand: Candidate, dump_id: str) -> dict:
     return {"size": size, "mtime_ns": mtime_ns, "ctime_ns": ctime_ns, "ino": ino, "dump_id": dump_id}
 
 
-def sizes_to_hash(entries: list[tuple[Path, os.stat_result]], rows: list[dict]) -> set[int]:
+def sizes_to_hash(looks: list[os.stat_result], rows: list[dict]) -> set[int]:
     """The sizes at which a file the cache does not know may hold content the run knows: that of
     an `ok` dump of the manifest, or of another entry of the folder. A file of any other size
     holds new content (equal bytes have equal sizes)."""
-    counts = Counter(st.st_size for _, st in entries)
+    counts = Counter(st.st_size for st in looks)
     return {r["size_bytes"] for r in rows if r["status"] == "ok"} | {n for n, k in counts.items() if k > 1}
 
 
@@ -236,37 +228,36 @@ def _quiet(st: os.stat_result, settle_s: float, now_ns: int) -> bool:
 
 def settled_entries(
     raw_dir: Path, known: dict[str, dict], settle_s: float, plan: Plan, sleep: Callable[[float], None] = time.sleep
-) -> list[tuple[Path, os.stat_result]]:
-    """The raw entries that are files no writer is busy with; the others go to `plan.waiting` or
-    `plan.rejected`. Files the fingerprint cache knows unchanged were settled at the last run; files
-untouched for `settle_s` already (`_quiet`) need no second look."""
-    first: list[tuple[Path, os.stat_result]] = []
-    for path in discover_dumps(raw_dir):
-        reason = in_progress_reason(path.name)
-        problem, st = (None, None) if reason else _filesystem_problem(path)
-        if reason:
-            plan.waiting.append(Waiting(str(path), reason))
+) -> list[tuple[Path, str, os.stat_result]]:
+    """The raw files (path, name, what the file system said) that no writer is busy with; the
+    others go to `plan.waiting` or `plan.rejected`. Files the fingerprint cache knows unchanged were
+    settled at the last run; files untouched for `settle_s` already (`_quiet`) need no second look."""
+    first: list[tuple[Path, str, os.stat_result]] = []
+    for entry in raw_entries(raw_dir):
+        problem, st = (entry.problem, None) if entry.problem or entry.waiting else _filesystem_problem(entry.path)
+        if entry.waiting:
+            plan.waiting.append(Waiting(entry.name, entry.waiting))
         elif problem:
-            plan.rejected.append(manifest_row(path, path_id(path), 0, None, 0, problem))
+            plan.rejected.append(manifest_row(entry.name, path_id(entry.name), 0, None, 0, problem))
         else:
-            first.append((path, st))
+            first.append((entry.path, entry.name, st))
     now_ns = time.time_ns()
-    fresh = {str(p) for p, st in first if not _cached(known.get(str(p)), st) and not _quiet(st, settle_s, now_ns)}
+    fresh = {n for _, n, st in first if not _cached(known.get(n), st) and not _quiet(st, settle_s, now_ns)}
     if not fresh:
         return first
     sleep(max(settle_s, 0.0))
     settled = []
-    for path, st in first:
-        if str(path) not in fresh:
-            settled.append((path, st))
+    for path, name, st in first:
+        if name not in fresh:
+            settled.append((path, name, st))
             continue
         problem, again = _filesystem_problem(path)
         if problem:
-            plan.rejected.append(manifest_row(path, path_id(path), 0, None, 0, problem))
+            plan.rejected.append(manifest_row(name, path_id(name), 0, None, 0, problem))
         elif look(again) != look(st):
-            plan.waiting.append(Waiting(str(path), _moved(st, again, settle_s)))
+            plan.waiting.append(Waiting(name, _moved(st, again, settle_s)))
         else:
-            settled.append((path, again))
+            settled.append((path, name, again))
     return settled
 
 
@@ -286,22 +277,22 @@ def plan_run(raw_dir: Path, store: Store, settle_s: float = 0.0, sleep: Callable
     plan = Plan()
     candidates: list[Candidate] = []
     entries = settled_entries(raw_dir, known, settle_s, plan, sleep)
-    may_repeat = sizes_to_hash(entries, rows)
-    for path, st in entries:
-        cand, fp = inspect(path, known, st, hash_new=st.st_size in may_repeat)
+    may_repeat = sizes_to_hash([st for _, _, st in entries], rows)
+    for path, name, st in entries:
+        cand, fp = inspect(path, known, st, hash_new=st.st_size in may_repeat, name=name)
         if cand.error:
-            plan.rejected.append(manifest_row(path, cand.dump_id, 0, None, 0, cand.error))
+            plan.rejected.append(manifest_row(name, cand.dump_id, 0, None, 0, cand.error))
         elif not unchanged_since(path, cand.looked):
-            plan.waiting.append(Waiting(str(path), "still being written: it changed while it was being hashed"))
+            plan.waiting.append(Waiting(name, "still being written: it changed while it was being hashed"))
         else:
             if fp is not None:
-                plan.fingerprints[str(path)] = fp
+                plan.fingerprints[name] = fp
             candidates.append(cand)
-    replaces = _replacements(candidates, rows)
+    replaces = _replacements(candidates, rows, raw_dir)
     by_id = {r["dump_id"]: r for r in rows}
     seen: set[str] = set()
     for cand in candidates:
-        old = tuple(sorted(replaces.get(str(cand.path), ())))
+        old = tuple(sorted(replaces.get(cand.name, ())))
         if cand.dump_id is not None and (cand.dump_id in done or cand.dump_id in seen):
             plan.unchanged.append(cand)
             if cand.dump_id in done:  # content the tables hold, now under a path of older versions
@@ -314,23 +305,30 @@ def plan_run(raw_dir: Path, store: Store, settle_s: float = 0.0, sleep: Callable
     return plan
 
 
-def _path_key(path: str | Path) -> str:
-    return os.path.abspath(path)
+def _recorded_name(path: str, raw_dir: Path) -> str:
+    """The name a manifest row was recorded under: its path inside the raw folder (rows of older
+    versions hold the file's path as the run was given it)."""
+    if os.path.isabs(path) or path.startswith(os.path.normpath(raw_dir) + os.sep):
+        name = dump_name(Path(raw_dir).resolve(), Path(path).resolve())
+        if not name.startswith("../"):
+            return name
+    return path
 
 
-def _replacements(candidates: list[Candidate], rows: list[dict]) -> dict[str, set[str]]:
-    """Candidate path -> the `ok` dumps recorded at that path whose content is no longer in the
-    folder (a candidate not read to plan holds new content: it is none of them)."""
+def _replacements(candidates: list[Candidate], rows: list[dict], raw_dir: Path) -> dict[str, set[str]]:
+    """Candidate name -> the `ok` dumps recorded under that name whose content is no longer in the
+    folder (a candidate not read to plan holds new content: it is none of them). A feed replaces
+    nothing: its earlier versions hold items the new one may have dropped."""
     current_at: dict[str, set[str]] = defaultdict(set)
     for r in rows:
         if r["status"] == "ok":
-            current_at[_path_key(r["path"])].add(r["dump_id"])
+            current_at[_recorded_name(r["path"], raw_dir)].add(r["dump_id"])
     present = {c.dump_id for c in candidates if c.dump_id is not None}
     out: dict[str, set[str]] = {}
     for cand in candidates:
-        old = current_at.get(_path_key(cand.path), set()) - present
-        if old:
-            out[str(cand.path)] = old
+        old = current_at.get(cand.name, set()) - present
+        if old and not accumulates(cand.name):
+            out[cand.name] = old
     return out
 
 
@@ -347,11 +345,12 @@ def superseded_rows(store: Store, old_ids: tuple[str, ...] | list[str], successo
 
 
 def manifest_row(
-    path: Path, dump_id: str, size: int, encoding: str | None, n_docs: int, error: str | None
+    name: str | Path, dump_id: str, size: int, encoding: str | None, n_docs: int, error: str | None
 ) -> DumpRecord:
+    """A manifest row of the dump `name` (its path inside the raw folder)."""
     return DumpRecord(
         dump_id=dump_id,
-        path=str(path),
+        path=str(name),
         size_bytes=size,
         encoding=encoding,
         n_documents=n_docs,

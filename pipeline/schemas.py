@@ -68,9 +68,10 @@ DOCUMENTS = _schema(
             pa.int64(),
             (
                 "start of title and body in the decoded dump text (character offset; line"
-                " ends `\\n`, NFC); JSON Lines: start of the record's line; web pages (WARC, saved"
+                " ends `\\n`, NFC); JSON Lines: start of the record's line; web pages (WARC, WET, saved"
                 " page): byte offset of the page's record in the file as stored (for `.warc.gz` its gzip"
-                " member, as a CDX index gives it), 0 for a saved page"
+                " member, as a CDX index gives it), 0 for a saved page; feeds: byte offset of the item's"
+                " element in the (decompressed) feed file"
             ),
             nullable=False,
         ),
@@ -78,7 +79,7 @@ DOCUMENTS = _schema(
             "end",
             pa.int64(),
             "end (exclusive) of title and body in the decoded dump text; web pages: byte offset where the"
-            " page's record ends (a saved page: the file's size)",
+            " page's record ends (a saved page: the file's size); feeds: where the item's element ends",
             nullable=False,
         ),
         _col(
@@ -86,14 +87,21 @@ DOCUMENTS = _schema(
             pa.date32(),
             (
                 "publication date: a JSON Lines record's ISO `date`, a web page's own date (its markup or URL,"
-                " never the crawl date), else the document's dateline, when it has one"
+                " never the crawl date), a feed item's date (its own day, in the feed's time zone), else the"
+                " document's dateline, when it has one"
             ),
         ),
-        _col("source_id", pa.string(), "the record's id: a JSON Lines `id`, a WARC record's `WARC-Record-ID`"),
+        _col(
+            "source_id",
+            pa.string(),
+            "the record's id: a JSON Lines `id`, a WARC or WET record's `WARC-Record-ID`, a feed item's"
+            " `guid` (Atom `id`; else its link)",
+        ),
         _col(
             "url",
             pa.string(),
-            "the page's URL: a JSON Lines `url`, a WARC record's `WARC-Target-URI`, a saved page's canonical link",
+            "the page's URL: a JSON Lines `url`, a WARC or WET record's `WARC-Target-URI`, a saved page's"
+            " canonical link, a feed item's `link`",
         ),
     ],
     "One row per document of a dump, in dump order.",
@@ -335,7 +343,12 @@ DUMPS = _schema(
             ),
             nullable=False,
         ),
-        _col("path", pa.string(), "where the dump was read from", nullable=False),
+        _col(
+            "path",
+            pa.string(),
+            "the dump's name: its path inside the raw folder, `/`-separated (`tass/2024-07-25/news.txt`)",
+            nullable=False,
+        ),
         _col("size_bytes", pa.int64(), "size of the dump file in bytes", nullable=False),
         _col(
             "encoding",
@@ -352,7 +365,8 @@ DUMPS = _schema(
             _dict,
             (
                 "`ok` (its rows are in the tables), `rejected` when the dump could not be read, or"
-                " `superseded` when a newer version of the same file replaced it (its rows are retired)"
+                " `superseded` when a newer version of the same file replaced it (its rows are retired; a feed"
+                " file downloaded again supersedes nothing: its earlier versions stay `ok`)"
             ),
             nullable=False,
         ),
@@ -379,8 +393,8 @@ DUMPS = _schema(
         _col(
             "n_without_article",
             pa.int32(),
-            "pages of a WARC or saved-page dump that gave no document (a listing, no article text);"
-            " null for text dumps",
+            "pages of a WARC or saved-page dump that gave no document (a listing, no article text), records"
+            " of a WET file without text, items of a feed without text; null for text dumps",
         ),
     ],
     "The manifest: one row per dump seen, ok, rejected or superseded (kept as history).",

@@ -23,7 +23,7 @@ EXPECTED = {
     "truncated.txt.gz": "truncated gzip",
     "malformed.jsonl": "no valid JSON Lines record",
     "undecodable.txt": "undecodable text",
-    "a_directory": "a directory",
+    "outside_link.txt": "leads outside the raw folder",
     "loop.txt": "symlink loop",
     "broken_link.txt": "broken symlink",
     "pipe.txt": "not a regular file (a FIFO)",
@@ -37,10 +37,10 @@ def make_bad_raw(raw) -> None:
     whole = gzip.compress(SAMPLE_DUMP.read_bytes())
     (raw / "truncated.txt.gz").write_bytes(whole[: len(whole) // 2])
     (raw / "undecodable.txt").write_bytes(bytes(rng.randrange(0x80, 0x100) for _ in range(5000)))
-    (raw / "a_directory").mkdir()
-    (raw / "a_directory" / "inside.txt").write_text("a dump in a subfolder is not read\n")
+    (raw.parent / "private.txt").write_text("a file outside the raw folder is never read\n")
+    os.symlink(raw.parent / "private.txt", raw / "outside_link.txt")
     os.symlink("loop.txt", raw / "loop.txt")
-    os.symlink("/nonexistent/dump.txt", raw / "broken_link.txt")
+    os.symlink("missing_dump.txt", raw / "broken_link.txt")
     (raw / "malformed.jsonl").write_text('{"text": "unterminated\n{not json at all}\n[1, 2, 3]\n', encoding="utf-8")
     os.mkfifo(raw / "pipe.txt")  # opening it would block: must be rejected without reading
 
@@ -61,7 +61,7 @@ def test_every_bad_input_is_a_rejected_row_with_its_reason(bad_run):
     raw, out, code = bad_run
     assert code == 2
     m = pd.read_parquet(out / "dumps.parquet")
-    m["name"] = m.path.map(lambda p: os.path.basename(p))
+    m["name"] = m.path  # its path inside the raw folder
     rejected = m[m.status == "rejected"].set_index("name")
     assert sorted(rejected.index) == sorted(EXPECTED)
     for name, words in EXPECTED.items():
@@ -73,7 +73,7 @@ def test_the_good_dump_is_complete(bad_run, sample_run):
     _, out, _ = bad_run
     m = pd.read_parquet(out / "dumps.parquet")
     ok = m[m.status == "ok"]
-    assert ok.path.map(os.path.basename).tolist() == [SAMPLE_DUMP.name]
+    assert ok.path.tolist() == [SAMPLE_DUMP.name]
     mine, clean = read_tables(out), read_tables(sample_run)
     for name in ("documents", "entities", "embeddings", "pairs"):
         pd.testing.assert_frame_equal(mine[name], clean[name], obj=name)

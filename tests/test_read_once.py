@@ -67,8 +67,8 @@ def test_each_dump_is_read_once(prefect_harness, tmp_path, monkeypatch):
     assert summary["new_dumps"] == 6 and not summary["rejected"]
     assert opened == dict.fromkeys(names, 1)
     dumps = pd.read_parquet(out / "dumps.parquet").set_index("path")
-    assert dumps.loc[str(raw / "sample_koi8.txt"), "encoding"] == "koi8-r"
-    assert {dumps.loc[str(raw / n), "dump_id"] for n in names} == {dump_id_of_file(raw / n)[0] for n in names}
+    assert dumps.loc["sample_koi8.txt", "encoding"] == "koi8-r"
+    assert {dumps.loc[n, "dump_id"] for n in names} == {dump_id_of_file(raw / n)[0] for n in names}
     assert set(pd.read_parquet(out / "documents").dump_id) == set(dumps.dump_id)
     opened.clear()
     assert process_raw_folder(raw_dir=str(raw), out_dir=str(out))["skipped_dumps"] == 6

@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("forget", help="remove one dump's rows from the output dataset")
     p.add_argument("dump_id", help="the dump's id (dump_id column of dumps.parquet)")
     p.add_argument("--out", default=defaults.out_dir, help="output dataset folder (default: %(default)s)")
+    p.add_argument("--raw", default=defaults.raw_dir, help="raw folder the dump came from (default: %(default)s)")
     p.add_argument("--lock-timeout", type=float, default=defaults.lock_timeout_s, metavar="SECONDS")
     p.set_defaults(func=forget)
 
@@ -55,7 +56,7 @@ def forget(args: argparse.Namespace) -> int:
     if history:
         print(f"also forgot the older versions it had superseded: {', '.join(history)}")
     for row in rows:
-        if Path(row["path"]).exists():
+        if (Path(args.raw) / row["path"]).exists():  # its path inside the raw folder
             print(
                 f"note: {row['path']} is still in the raw folder; the next run will process it again"
                 " unless it is moved away",

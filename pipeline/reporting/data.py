@@ -41,7 +41,9 @@ class DumpStatus:
 
     @property
     def file_name(self) -> str:
-        return PurePath(self.path).name or self.path
+        """The dump's name: its path inside the raw folder (a row of an older version that recorded
+        the whole path shows the file's name)."""
+        return PurePath(self.path).name if PurePath(self.path).is_absolute() else self.path
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from pipeline.reporting.bitext import BITEXT_STYLE, aligned_pairs, bitext_section
 from pipeline.reporting.data import (
@@ -218,7 +218,7 @@ def _waiting_section(overview: Overview) -> str:
     out = ['<section id="waiting"><h2>Left for later</h2>']
     if not overview.waiting:
         return out[0] + '<p class="note">None: the last run found no file still being written.</p></section>'
-    rows = [[esc(PurePath(w["path"]).name), esc(w["reason"])] for w in overview.waiting]
+    rows = [[esc(w["path"]), esc(w["reason"])] for w in overview.waiting]
     out.append(_table(["file", "why the last run left it for a later one"], rows, set()))
     return "".join(out) + "</section>"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import PurePath
 
 from pipeline.reporting.data import DumpStatus, Overview
 
@@ -71,7 +70,7 @@ def format_status(overview: Overview) -> str:
     ]
     if overview.waiting:
         lines += ["", f"left for later by the last run ({len(overview.waiting)}):"]
-        lines += [f"  {PurePath(w['path']).name}: {w['reason']}" for w in overview.waiting]
+        lines += [f"  {w['path']}: {w['reason']}" for w in overview.waiting]
     return "\n".join(lines)
 
 
@@ -111,7 +110,7 @@ def status_dict(overview: Overview) -> dict:
             "keys_joined": overview.n_joined,
         },
         "last_run": overview.last_run.isoformat() if overview.last_run else None,
-        "waiting": [{"file": PurePath(w["path"]).name, **w} for w in overview.waiting],
+        "waiting": [{"file": w["path"], **w} for w in overview.waiting],
     }
 
 

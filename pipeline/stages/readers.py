@@ -1,8 +1,9 @@
 """Opening a dump of any supported layout as a stream of documents.
 
-Layouts: plain text (`*.txt` and anything else), JSON Lines (`*.jsonl`, `*.ndjson`), WARC files
-(`*.warc`) and saved web pages (`*.html`, `*.htm`; both in `web_readers`), any of them
-gzip-compressed (recognized by its magic bytes; the name then ends in `.gz`). `open_dump`
+Layouts (`formats.dump_format`, by name): plain text (`*.txt` and anything else), JSON Lines
+(`*.jsonl`, `*.ndjson`), WARC and WET files (`*.warc`, `*.warc.wet`) and saved web pages (`*.html`,
+`*.htm`; in `web_readers`), RSS and Atom feeds (`*.rss`, `*.atom`, `*.xml`; in `feed_readers`),
+any of them gzip-compressed (recognized by its magic bytes; the name then ends in `.gz`). `open_dump`
 reads a text or JSON Lines file once, in chunks, holding only the document being built: the same
 pass hashes the bytes, decides the encoding on the whole stream (`decode.EncodingDetector`) and
 decodes and splits them in the encoding the first chunk suggests, checked against that verdict at
@@ -38,13 +39,14 @@ from pipeline.stages.decode import (
     normalize_text,
 )
 from pipeline.stages.documents import documents_from_lines, language_detector
+from pipeline.stages.feed_readers import feed_documents
+from pipeline.stages.formats import WEB_FORMATS, dump_format
 from pipeline.stages.language import LanguageGuess
 from pipeline.stages.read_pass import ReadPass
 from pipeline.stages.split import content_id, rstrip_len
-from pipeline.stages.web_readers import page_file_documents, read_page_file, warc_documents, web_format
+from pipeline.stages.web_readers import page_file_documents, read_page_file, warc_documents, wet_documents
 
 GZIP_MAGIC = b"\x1f\x8b"
-JSONL_SUFFIXES = (".jsonl", ".ndjson")
 MAX_PROBLEMS = 20
 _NONSPACE = re.compile(r"\S")
 _ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:$|[T ])")
@@ -65,7 +67,7 @@ class DumpSource:
     planned_id: str | None
     size_bytes: int
     encoding: str | None  # None until a web dump's pages are read
-    format: str  # "text", "jsonl", "warc" or "page"
+    format: str  # `formats.dump_format`: "text", "jsonl", "warc", "wet", "page" or "feed"
     compression: str | None  # "gzip" or None
     documents: Iterator[DocumentRecord]
     read: ReadPass
@@ -120,7 +122,7 @@ def _layout(path: Path, head: bytes, size: int) -> tuple[str, str | None]:
         if compression is None and size:
             raise DumpRejected("named .gz but not gzip-compressed")
         name = name[:-3]
-    return ("jsonl" if name.endswith(JSONL_SUFFIXES) else "text"), compression
+    return dump_format(name), compression
 
 
 def _head(path: Path) -> bytes:
@@ -157,7 +159,7 @@ def open_dump(
     size = path.stat().st_size if size_bytes is None else size_bytes
     read = ReadPass(path)
     try:
-        if web_format(path.name.lower()):
+        if dump_format(path.name) in WEB_FORMATS:
             source = open_web_dump(path, dump_id, size, settings, read)
             source.documents = _identified(source.documents, source)
             return source
@@ -252,12 +254,15 @@ def _until(chunks: Iterator[bytes], stop: Callable[[], bool], stopped: list[bool
         yield chunk
 
 
+WEB_READERS = {"warc": warc_documents, "wet": wet_documents, "feed": feed_documents}
+
+
 def open_web_dump(path: Path, dump_id: str | None, size: int, settings: Settings, read: ReadPass) -> DumpSource:
-    """A WARC file or a saved page (see `web_readers`), opened once; its encoding is known once it is read."""
-    fmt = web_format(path.name.lower())
+    """A WARC or WET file, a saved page or a feed, opened once; its encoding is known once it is read."""
+    fmt = dump_format(path.name)
     source = DumpSource(path, dump_id, size, None, fmt, None, iter(()), read)
-    if fmt == "warc":
-        source.documents = warc_documents(path, source, settings)
+    if fmt in WEB_READERS:
+        source.documents = WEB_READERS[fmt](path, source, settings)
     else:
         source.documents = page_file_documents(read_page_file(path, source), source, settings)
     return source

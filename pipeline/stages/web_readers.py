@@ -1,4 +1,5 @@
-"""Dumps as crawlers write them: WARC files and saved web pages, one document per article page.
+"""Dumps as crawlers write them: WARC files and saved web pages, one document per article page;
+Common Crawl's WET files, one document per page text.
 
 WARC (`.warc`, `.warc.gz`): every `response` record (HTTP status 2xx) or `resource` record whose
 content is HTML is a page; other records (requests, metadata, revisits, images, scripts) are
@@ -8,7 +9,14 @@ document (`pages.extract_article`): its article text, headline as `title`, URL (
 mark), publication date from the page's markup, and `source_id` the `WARC-Record-ID`. A page with
 no article (a listing, an empty page) gives none and is counted in `DumpSource.n_without_article`.
 
-`start`/`end` of a page document are byte offsets of its record in the file as stored (for
+WET (`.warc.wet`, `.wet`, either gzip-compressed, as Common Crawl publishes them): every
+`conversion` record is one document, the text the crawler extracted from a page (UTF-8): its first
+line is the `title` when it is headline-shaped (Common Crawl writes the page's `<title>` there),
+the other non-empty lines its paragraphs, `url` the `WARC-Target-URI`, `source_id` the
+`WARC-Record-ID`; no `published` (the crawl date is not the article's). A record without text
+gives none and is counted in `n_without_article`.
+
+`start`/`end` of a page or WET document are byte offsets of its record in the file as stored (for
 `.warc.gz` the record's gzip member, as a CDX index gives them: seek there and read `end - start`
 bytes); a saved page spans the whole file. A damaged record is reported in `problems` with its
 offset and the file goes on; the manifest's `encoding` lists the charsets the pages were read in.
@@ -20,7 +28,7 @@ import gzip
 import io
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,23 +40,12 @@ from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
 from pipeline.stages.documents import language_detector
 from pipeline.stages.pages import Article, decode_page, extract_article, saved_from_url
-from pipeline.stages.split import content_id
+from pipeline.stages.split import content_id, is_headline
 from pipeline.stages.warc_framing import MAX_RECORD_BYTES, RawRecord, warc_pieces_of
 
-WARC_SUFFIXES = (".warc", ".warc.gz")
-PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz", ".xhtml.gz")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_PROBLEMS = 20
 GZIP_MAGIC = b"\x1f\x8b"
-
-
-def web_format(name: str) -> str | None:
-    """`warc`, `page`, or None for a file name (lower case)."""
-    if name.endswith(WARC_SUFFIXES):
-        return "warc"
-    if name.endswith(PAGE_SUFFIXES):
-        return "page"
-    return None
 
 
 @dataclass
@@ -96,9 +93,10 @@ class PageDocuments:
             return None
         if page.url is None and article.url is None:
             article = Article(article.title, article.paragraphs, saved_from_url(page.body), article.published)
-        return self._record(article, page)
+        return self.record(article, page)
 
-    def _record(self, article: Article, page: Page) -> DocumentRecord:
+    def record(self, article: Article, page: Page) -> DocumentRecord:
+        """The document of an article found in `page` (the next ordinal of the dump)."""
         text = article.text
         guess = self.detect(text)
         doc = DocumentRecord(
@@ -179,12 +177,49 @@ def looks_like_html(body: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<!--")) or b"<html" in head
 
 
-def warc_documents(path: Path, source, settings: Settings, max_tries: int = 10) -> Iterator[DocumentRecord]:
-    """The article documents of a WARC file, record by record, in one pass over the file.
-
-    A file in which none of the first `max_tries` pieces is a WARC record (a misnamed file) is
-    rejected before any document; a damaged first record alone does not reject it."""
+def warc_documents(path: Path, source, settings: Settings) -> Iterator[DocumentRecord]:
+    """The article documents of a WARC file, record by record, in one pass over the file."""
     docs = PageDocuments(source, settings)
+    for where, pages in warc_records(path, source, docs, _pages_of):
+        for page in pages:
+            doc = docs.document(page, where)
+            if doc is not None:
+                yield doc
+    docs.finish()
+
+
+def wet_documents(path: Path, source, settings: Settings) -> Iterator[DocumentRecord]:
+    """The page texts of a WET file (`conversion` records), one document each, in one pass."""
+    docs = PageDocuments(source, settings)
+    for _, texts in warc_records(path, source, docs, _texts_of):
+        for page in texts:
+            article = wet_article(page.body.decode("utf-8", errors="replace"), page.url)
+            if article is None:
+                source.n_without_article += 1
+                continue
+            docs.encodings["utf-8"] += 1
+            yield docs.record(article, page)
+    docs.finish()
+
+
+def wet_article(text: str, url: str | None) -> Article | None:
+    """A WET record's text as an article: its non-empty lines, the first one the title when it is
+    headline-shaped and more lines follow (None for a record without text)."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return None
+    title = lines[0] if len(lines) > 1 and is_headline(lines[0]) else None
+    return Article(title, lines[1:] if title else lines, url, None)
+
+
+def warc_records(
+    path: Path, source, docs: PageDocuments, read: Callable[[RawRecord], Iterator[Page]], max_tries: int = 10
+) -> Iterator[tuple[str, list[Page]]]:
+    """What `read` finds in each framed record of a WARC or WET file, with where it is, in one pass
+    (hashed as read); a damaged record is named in the dump's problems and passed over. A file in
+    which none of the first `max_tries` pieces is a WARC record (a misnamed file) is rejected before
+    any document; a damaged first record alone does not reject it."""
     with source.read.open() as f:  # hashed as it is read (the dump id)
         compressed = f.read(2) == GZIP_MAGIC
         _check_gz_name(path, compressed)
@@ -201,17 +236,13 @@ def warc_documents(path: Path, source, settings: Settings, max_tries: int = 10) 
                 docs.problem(f"{where}: {piece.error}")
                 continue
             try:
-                pages = list(_pages_of(piece))
+                found = list(read(piece))
             except (ArchiveLoadFailed, ValueError, OSError, EOFError, zlib.error) as exc:
                 docs.problem(f"{where}: unreadable WARC record ({type(exc).__name__}: {exc}), skipped")
                 continue
-            for page in pages:
-                doc = docs.document(page, where)
-                if doc is not None:
-                    yield doc
+            yield where, found
     if not confirmed:
         raise DumpRejected(first_problem or "not a WARC file: no record")
-    docs.finish()
 
 
 def _is_warc_record(piece: RawRecord, first_problem: str | None) -> tuple[bool, str | None]:
@@ -225,7 +256,19 @@ def _is_warc_record(piece: RawRecord, first_problem: str | None) -> tuple[bool, 
     return False, first_problem or f"not a WARC file: the record at byte {piece.offset} is unreadable ({piece.error})"
 
 
-def _pages_of(piece) -> Iterator[Page]:
+def _texts_of(piece: RawRecord) -> Iterator[Page]:
+    """The page texts in one framed piece of a WET file (`conversion` records; the body is the text)."""
+    for rec in ArchiveIterator(io.BytesIO(piece.data)):
+        if rec.rec_type != "conversion":
+            rec.raw_stream.read()
+            continue
+        headers = rec.rec_headers
+        body = rec.content_stream().read()
+        yield Page(piece.offset, piece.length, body, None, headers.get_header("WARC-Target-URI"),
+                   headers.get_header("WARC-Record-ID"))
+
+
+def _pages_of(piece: RawRecord) -> Iterator[Page]:
     """The HTML pages in one framed piece (one record; several when a writer put them in one member)."""
     for rec in ArchiveIterator(io.BytesIO(piece.data)):
         is_html, content_type = _html_payload(rec)
