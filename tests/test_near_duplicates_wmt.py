@@ -156,7 +156,7 @@ def test_forget_the_first_dump_and_its_copies_stop_being_duplicates(forward, tmp
     first = docs.loc[docs.source_id.str.endswith("~rescrape"), "dump_id"]
     second_id = first.iloc[0]
     first_id = next(d for d in docs.dump_id.unique() if d != second_id)
-    assert forget(Namespace(dump_id=first_id, out=str(out), lock_timeout=10)) == 0
+    assert forget(Namespace(dump_id=first_id, out=str(out), raw=str(tmp_path / "raw"), lock_timeout=10)) == 0
     marked = _marked(out)
     assert (marked.dump_id == second_id).all() and (marked.duplicate_of_dump_id == second_id).all()
     assert not [i for i in marked.source_id if i.endswith("~rescrape")]  # their original is gone: each counts now
