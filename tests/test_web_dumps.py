@@ -17,7 +17,14 @@ from warcio.warcwriter import WARCWriter
 from pipeline.dump import process_dump
 from pipeline.settings import Settings
 from pipeline.stages.article_cleanup import clean_lines, is_article
-from pipeline.stages.pages import decode_page, header_charset, meta_charset, strip_site_name
+from pipeline.stages.pages import (
+    decode_page,
+    extract_article,
+    extract_page,
+    header_charset,
+    meta_charset,
+    strip_site_name,
+)
 from pipeline.stages.readers import open_dump
 from pipeline.store import Store
 from tests.conftest import EVAL
@@ -218,13 +225,41 @@ def test_cleanups_remove_headline_byline_related_lists_and_calls_to_action():
     assert clean_lines(lines, title, rules=()) == lines
 
 
-def test_listing_test_counts_link_lines_and_short_lines():
+def test_listing_test_counts_link_lines():
     prose = ["The council adopted the budget on Tuesday after two days of talks in the capital."] * 3
     heads = [f"Headline number {i} about the region" for i in range(10)]
     assert is_article(prose + heads[:3])
-    assert not is_article(heads)  # short lines without a sentence end
-    assert not is_article(prose, link_texts=set(prose))  # every line is a link's text
+    assert is_article(heads)  # short lines that link nowhere: a list article, not a listing
+    assert not is_article(heads, link_texts=set(heads))  # every line is a link's text
+    assert not is_article(prose + heads[:8], link_texts=set(heads))  # eight headlines: half the words
+    assert is_article(prose, link_texts=set(prose))  # three linked lines: a teaser of itself, not a listing
     assert not is_article(["Too short to be an article."])
+
+
+def test_closing_lines_go_only_when_they_start_with_a_call_to_action():
+    lines = [
+        "The council adopted the budget on Tuesday after two days of talks in the capital.",
+        '"Any final agreement needs to be made with the council. We have no further comment," they said.',
+        "Follow us on Twitter.",
+    ]
+    assert clean_lines(lines, None) == lines[:2]
+    # cleanups never leave too few words for an article: the lines stay as they were
+    assert clean_lines(["Subscribe to our newsletter: five stories each morning, free, in your inbox"], None) == [
+        "Subscribe to our newsletter: five stories each morning, free, in your inbox"
+    ]
+
+
+def test_a_page_the_precise_reading_finds_nothing_in_is_read_with_the_defaults():
+    """A page whose article is only in its JSON-LD (the body is drawn by a script): favor_precision
+    gives no text, the default reading's baseline finds the article."""
+    body = " ".join(["The council adopted the budget on Tuesday after two days of talks, officials said."] * 3)
+    ld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "articleBody": body})
+    html = (
+        f"<html><head><title>Budget</title><script type='application/ld+json'>{ld}</script></head>"
+        "<body><div id='root'><nav><a href='/'>Home</a></nav></div></body></html>"
+    )
+    assert extract_page(html) is None
+    assert extract_article(html).text == body
 
 
 def test_a_manifest_written_before_n_without_article_is_read(tmp_path):

@@ -9,8 +9,14 @@ UTF-8, and sites that moved to UTF-8 often kept their old `<meta>`).
 
 The article is trafilatura's `bare_extraction` with `favor_precision` and without comments (chosen
 on the tuning half of the eval pages, `benchmarks/html_extraction.py`), then the news cleanups of
-`article_cleanup`. The date is htmldate's publication date from the page's markup and URL (no
-search of the text), never a crawl date.
+`article_cleanup`. A page in which that reading finds no article (no text, too few words, a
+listing) is read again with trafilatura's default settings, which fall back on readability, jusText
+and a whole-page baseline where the precise reading gives up (`favor_precision` skips them), and
+judged again: a page is dropped only when neither reading finds an article in it. Taking the default
+reading's lines between the first and the last line the precise reading kept (its subheadings and
+short lines) was tried and not kept: tuning half F1 0.9806 -> 0.9818, held-out half 0.9780 -> 0.9669.
+The date is htmldate's publication date from the page's markup and URL (no search of the text),
+never a crawl date.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ _SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->", re.I)
 _TITLE_SEPARATOR = re.compile(r"(\s[|\-–—]\s|:\s)")
 _SEPARATOR_AT_END = re.compile(r"(\s[|\-–—]\s|:\s)$")
 EXTRACTION = {"favor_precision": True, "include_comments": False}
+FALLBACK = {"favor_precision": False}
 DATE_PARAMS = {"original_date": True, "extensive_search": False}
 
 
@@ -185,8 +192,9 @@ def article_of(page: Extracted | None, rules: tuple[str, ...] = RULES) -> Articl
 
 
 def extract_article(html: str, url: str | None = None, **options) -> Article | None:
-    """The page's article, or None when it has none (no main text, a listing, too short)."""
-    return article_of(extract_page(html, url, **options))
+    """The page's article, or None when it has none (no main text, a listing, too short) in the
+    precise reading (`EXTRACTION`, unless `options` override it) nor in the default one (`FALLBACK`)."""
+    return article_of(extract_page(html, url, **options)) or article_of(extract_page(html, url, **FALLBACK))
 
 
 def link_texts(tree) -> set[str]:
