@@ -94,3 +94,16 @@ def test_demonyms_are_made_from_country_names_and_are_not_the_countries():
     forms = country_demonyms()
     assert {"Kuwaiti", "Kuwaitis", "Algerian", "Chinese", "Italians", "Pakistani"} <= forms
     assert not {"Kuwait", "Mali", "China", "Oman"} & forms
+
+
+def test_a_nickname_in_quotes_is_inside_the_person_s_name():
+    text = (
+        "Vanta beat Orbis 2-0 on Sunday .\n"
+        "Estonia ’s Ivar “ zoot ” Tamm had 30 kills and Lars “ Hawk ” Nyberg of Denmark led Vanta .\n"
+        "An ‘ overwhelmed ’ Tamm said the team had played \" Rocky \" and \" Rambo \" on the bus ."
+    )
+    found = [e for e in run_entity_stage([{"id": "n", "lang": "en", "text": text}]) if e.label != "DATE"]
+    assert _labels(found, "Ivar “ zoot ” Tamm") == {"PERSON"}, [(e.text, e.label) for e in found]
+    assert _labels(found, "Lars “ Hawk ” Nyberg") == {"PERSON"}
+    assert not {e.text for e in found if e.label == "ORG"} & {"Tamm", "Nyberg", "Lars “ Hawk ”"}
+    assert not [e for e in found if "overwhelmed" in e.text or " and " in e.text]

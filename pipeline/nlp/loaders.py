@@ -109,8 +109,8 @@ def _build(spec: dict, lang: str, models_dir: Path) -> Language:
         component = dict(component)
         factory = component.pop("factory")
         config = dict(component.pop("config", {}))
-        if "names_file" in config:
-            config["names_file"] = str(Path(models_dir) / config["names_file"])
+        for key in [k for k in config if k.endswith("_file")]:  # list files of models/
+            config[key] = str(Path(models_dir) / config[key])
         patterns = component.pop("patterns", None)
         pipe = nlp.add_pipe(factory, config=config, **component)
         if patterns is not None and patterns.startswith("gazetteer"):
