@@ -107,3 +107,16 @@ def test_a_nickname_in_quotes_is_inside_the_person_s_name():
     assert _labels(found, "Lars “ Hawk ” Nyberg") == {"PERSON"}
     assert not {e.text for e in found if e.label == "ORG"} & {"Tamm", "Nyberg", "Lars “ Hawk ”"}
     assert not [e for e in found if "overwhelmed" in e.text or " and " in e.text]
+
+
+def test_a_table_header_run_into_the_text_holds_no_names():
+    text = (
+        "Regional bourses were mixed on Tuesday , with Seoul up 0.4 % .\n"
+        "Stock indexes and currencies at 0630 GMT COUNTRY FX RIC FX DAILY % FX YTD % INDEX STOCKS DAILY % "
+        "STOCKS YTD % Japan +0.21 +3.10 - 0.45 10.02 South Korea - 0.02 +2.11 0.40 8.15\n"
+        "Traders at NATO headquarters and the IMF watched the won ."
+    )
+    found = [e for e in run_entity_stage([{"id": "t", "lang": "en", "text": text}]) if e.label != "DATE"]
+    header = text.index("GMT"), text.index("Japan")
+    assert not [e.text for e in found if header[0] <= e.start < header[1]], [(e.text, e.label) for e in found]
+    assert {"NATO", "IMF"} <= {e.text for e in found}  # capitals outside a header stay

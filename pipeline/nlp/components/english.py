@@ -412,3 +412,50 @@ def make_quoted_nicknames(nlp: Language, name: str, label: str, words_file: str)
 
     common = frozenset(word_list(words_file))
     return quoted_nicknames
+
+
+@entity_factory(
+    "table_headers",
+    default_config={"labels": ["ORG", "PERSON", "GPE", "LOC"], "words_file": "", "min_common": 2, "joins": ["%"]},
+)
+def make_table_headers(nlp: Language, name: str, labels: list[str], words_file: str, min_common: int, joins: list[str]):
+    """A run of words in capitals inside a line of text, of which at least `min_common` are words
+    news writes in lower case (`words_file`), is the header of a table run into the text ("at 0504 GMT
+    COUNTRY FX RIC FX DAILY % FX YTD % INDEX STOCKS"): the `labels` the model finds inside it are no
+    names (gazetteer names stay). `joins`: the signs a header holds between its words."""
+    wanted, joining = set(labels), set(joins)
+
+    def capital_word(token) -> bool:
+        return token.is_alpha and token.is_upper and len(token) > 1
+
+    def goes_on(doc: Doc, j: int) -> bool:  # the run goes on with token j (on the same line)
+        return "\n" not in doc[j - 1].text_with_ws and (capital_word(doc[j]) or doc[j].text in joining)
+
+    def headers(doc: Doc) -> list[tuple[int, int]]:
+        found, i = [], 0
+        while i < len(doc):
+            if not capital_word(doc[i]):
+                i += 1
+                continue
+            j = i + 1
+            while j < len(doc) and goes_on(doc, j):
+                j += 1
+            if sum(t.lower_ in common for t in doc[i:j] if capital_word(t)) >= min_common:
+                found.append((i, j))
+            i = j
+        return found
+
+    def table_headers(doc: Doc) -> Doc:
+        runs = headers(doc)
+        if runs:
+            ents = [
+                e
+                for e in doc.ents
+                if e.label_ not in wanted or e.ent_id_ or not any(a <= e.start and e.end <= b for a, b in runs)
+            ]
+            if len(ents) != len(doc.ents):
+                doc.ents = ents
+        return doc
+
+    common = frozenset(word_list(words_file))
+    return table_headers
