@@ -94,3 +94,29 @@ def test_demonyms_are_made_from_country_names_and_are_not_the_countries():
     forms = country_demonyms()
     assert {"Kuwaiti", "Kuwaitis", "Algerian", "Chinese", "Italians", "Pakistani"} <= forms
     assert not {"Kuwait", "Mali", "China", "Oman"} & forms
+
+
+def test_a_nickname_in_quotes_is_inside_the_person_s_name():
+    text = (
+        "Vanta beat Orbis 2-0 on Sunday .\n"
+        "Estonia ’s Ivar “ zoot ” Tamm had 30 kills and Lars “ Hawk ” Nyberg of Denmark led Vanta .\n"
+        "An ‘ overwhelmed ’ Tamm said the team had played \" Rocky \" and \" Rambo \" on the bus ."
+    )
+    found = [e for e in run_entity_stage([{"id": "n", "lang": "en", "text": text}]) if e.label != "DATE"]
+    assert _labels(found, "Ivar “ zoot ” Tamm") == {"PERSON"}, [(e.text, e.label) for e in found]
+    assert _labels(found, "Lars “ Hawk ” Nyberg") == {"PERSON"}
+    assert not {e.text for e in found if e.label == "ORG"} & {"Tamm", "Nyberg", "Lars “ Hawk ”"}
+    assert not [e for e in found if "overwhelmed" in e.text or " and " in e.text]
+
+
+def test_a_table_header_run_into_the_text_holds_no_names():
+    text = (
+        "Regional bourses were mixed on Tuesday , with Seoul up 0.4 % .\n"
+        "Stock indexes and currencies at 0630 GMT COUNTRY FX RIC FX DAILY % FX YTD % INDEX STOCKS DAILY % "
+        "STOCKS YTD % Japan +0.21 +3.10 - 0.45 10.02 South Korea - 0.02 +2.11 0.40 8.15\n"
+        "Traders at NATO headquarters and the IMF watched the won ."
+    )
+    found = [e for e in run_entity_stage([{"id": "t", "lang": "en", "text": text}]) if e.label != "DATE"]
+    header = text.index("GMT"), text.index("Japan")
+    assert not [e.text for e in found if header[0] <= e.start < header[1]], [(e.text, e.label) for e in found]
+    assert {"NATO", "IMF"} <= {e.text for e in found}  # capitals outside a header stay

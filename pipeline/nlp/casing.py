@@ -3,7 +3,8 @@
 The result has exactly the length of the input, so entity offsets found on it hold for the
 original text. A word of an all-capital line takes the casing it has elsewhere in the same text
 (not at a sentence start); a word seen nowhere else is capitalized ("LONDON" -> "London"), unless
-it is a short function word or a known acronym.
+it is a short function word, a known acronym or a word news writes in lower case (a list made from
+training text by `pipeline.training.lower_words`: "BEAUTY BUMP ." -> "Beauty bump .").
 """
 
 from __future__ import annotations
@@ -26,24 +27,31 @@ def is_caps_line(line: str, min_letters: int = 4, ratio: float = 0.9) -> bool:
     return upper / len(letters) >= ratio and upper >= min_letters
 
 
+def sentence_words(line: str):
+    """The words of a line that do not start a sentence (whose casing says something of the word)."""
+    prev_end = None
+    for m in _WORD.finditer(line):
+        before = line[prev_end : m.start()] if prev_end is not None else ""
+        sentence_start = prev_end is None or re.search(r"[.!?:\"]\s*$", before)
+        prev_end = m.end()
+        if not sentence_start:
+            yield m.group()
+
+
 def _case_forms(text: str, caps_lines: set[int]) -> dict[str, Counter]:
     forms: dict[str, Counter] = defaultdict(Counter)
     for i, line in enumerate(text.split("\n")):
-        if i in caps_lines:
-            continue
-        prev_end = None
-        for m in _WORD.finditer(line):
-            before = line[prev_end : m.start()] if prev_end is not None else ""
-            sentence_start = prev_end is None or re.search(r"[.!?:\"]\s*$", before)
-            prev_end = m.end()
-            if sentence_start:
-                continue
-            forms[m.group().lower()][m.group()] += 1
+        if i not in caps_lines:
+            for word in sentence_words(line):
+                forms[word.lower()][word] += 1
     return forms
 
 
-def truecase(text: str, acronyms: frozenset[str] = frozenset()) -> str:
-    """`text` with its all-capital lines in the casing the rest of the text uses (same length)."""
+def truecase(text: str, acronyms: frozenset[str] = frozenset(), lower_words: frozenset[str] = frozenset()) -> str:
+    """`text` with its all-capital lines in the casing the rest of the text uses (same length).
+
+    A word the rest of the text does not write is capitalized, unless it is in `acronyms` (kept) or
+    in `lower_words` (words news writes in lower case: written so)."""
     lines = text.split("\n")
     caps = {i for i, line in enumerate(lines) if is_caps_line(line)}
     if not caps:
@@ -54,7 +62,7 @@ def truecase(text: str, acronyms: frozenset[str] = frozenset()) -> str:
         if i not in caps:
             out.append(line)
             continue
-        recased = _WORD.sub(lambda m: _recase(m.group(), forms, acronyms), line)
+        recased = _WORD.sub(lambda m: _recase(m.group(), forms, acronyms, lower_words), line)
         first = _WORD.search(recased)
         if first and recased[first.start()].islower():
             recased = recased[: first.start()] + recased[first.start()].upper() + recased[first.start() + 1 :]
@@ -63,7 +71,7 @@ def truecase(text: str, acronyms: frozenset[str] = frozenset()) -> str:
     return result if len(result) == len(text) else text
 
 
-def _recase(word: str, forms: dict[str, Counter], acronyms: frozenset[str]) -> str:
+def _recase(word: str, forms: dict[str, Counter], acronyms: frozenset[str], lower_words: frozenset[str]) -> str:
     if word in acronyms:
         return word
     seen = forms.get(word.lower())
@@ -71,7 +79,7 @@ def _recase(word: str, forms: dict[str, Counter], acronyms: frozenset[str]) -> s
         best = seen.most_common(1)[0][0]
         if len(best) == len(word):
             return best
-    if word.lower() in _LOWER_WORDS:
+    if word.lower() in _LOWER_WORDS or word.lower() in lower_words:
         return word.lower()
     if len(word) <= 2 and "." not in word:
         return word

@@ -39,10 +39,11 @@ class LanguageModel:
     keep_labels: frozenset[str]
     truecase: bool = False
     acronyms: frozenset[str] = frozenset()
+    lower_words: frozenset[str] = frozenset()
 
     def prepare(self, text: str) -> str:
         """The text the pipeline reads: all-capital lines truecased when configured (same length)."""
-        return truecase(text, self.acronyms) if self.truecase else text
+        return truecase(text, self.acronyms, self.lower_words) if self.truecase else text
 
 
 def read_model_config(models_dir: Path) -> dict:
@@ -108,8 +109,8 @@ def _build(spec: dict, lang: str, models_dir: Path) -> Language:
         component = dict(component)
         factory = component.pop("factory")
         config = dict(component.pop("config", {}))
-        if "names_file" in config:
-            config["names_file"] = str(Path(models_dir) / config["names_file"])
+        for key in [k for k in config if k.endswith("_file")]:  # list files of models/
+            config[key] = str(Path(models_dir) / config[key])
         patterns = component.pop("patterns", None)
         pipe = nlp.add_pipe(factory, config=config, **component)
         if patterns is not None and patterns.startswith("gazetteer"):
@@ -126,8 +127,18 @@ def load_language_model(models_dir: Path, lang: str) -> LanguageModel | None:
         return None
     acronyms = frozenset(n for _, lg, n in load_gazetteer(models_dir).entries if lg == lang and n.isupper())
     return LanguageModel(
-        _build(spec, lang, models_dir), frozenset(spec["keep_labels"]), bool(spec.get("truecase")), acronyms
+        _build(spec, lang, models_dir),
+        frozenset(spec["keep_labels"]),
+        bool(spec.get("truecase")),
+        acronyms,
+        read_word_list(Path(models_dir) / spec["lower_words"]) if "lower_words" in spec else frozenset(),
     )
+
+
+def read_word_list(path: Path) -> frozenset[str]:
+    """The words of a list file: one a line, `#` starting a comment line."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
 
 @lru_cache(maxsize=2)

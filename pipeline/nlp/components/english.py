@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 
 from pipeline.nlp.components.shared import entity_factory, is_name_start, note_organization, word_list
 from pipeline.nlp.dates import parse_date
@@ -371,3 +372,90 @@ def make_timeml_dates(nlp: Language, name: str, replace: list[str]):
         return doc
 
     return timeml_dates
+
+
+OPEN_QUOTES = ("“", '"', "‘", "'")
+CLOSE_QUOTES = ("”", '"', "’", "'")
+
+
+@entity_factory("quoted_nicknames", default_config={"label": "PERSON", "words_file": ""})
+def make_quoted_nicknames(nlp: Language, name: str, label: str, words_file: str):
+    """A nickname in quotes between a given name and a surname ("Robin “ ropz ” Kool", in sport
+    and esports copy) is inside one person's name: the span from the given name to the surname is a
+    `label`, whatever the model made of its pieces. Both names are capitalized words news does not
+    write in lower case (`words_file`: "An ‘ overwhelmed ’ Mick" is no name); the nickname is one
+    word, no function word ("Rocky " and " Rambo")."""
+    function_words = {"a", "an", "and", "or", "the", "of", "to", "in", "on", "at", "by", "for", "with", "vs"}
+
+    def name_word(token) -> bool:
+        return token.is_alpha and token.is_title and token.lower_ not in common
+
+    def quoted_nicknames(doc: Doc) -> Doc:
+        spans = []
+        for i in range(len(doc) - 4):
+            given, opening, nick, closing, surname = doc[i : i + 5]
+            if (
+                opening.text in OPEN_QUOTES
+                and closing.text in CLOSE_QUOTES
+                and any(c.isalnum() for c in nick.text)
+                and nick.lower_ not in function_words
+                and name_word(given)
+                and name_word(surname)
+                and not any("\n" in t.text_with_ws for t in doc[i : i + 4])
+            ):
+                spans.append(Span(doc, i, i + 5, label=label))
+        if spans:
+            spans = filter_spans(spans)
+            taken = {t for s in spans for t in range(s.start, s.end)}
+            doc.ents = [e for e in doc.ents if not taken.intersection(range(e.start, e.end))] + spans
+        return doc
+
+    common = frozenset(word_list(words_file))
+    return quoted_nicknames
+
+
+@entity_factory(
+    "table_headers",
+    default_config={"labels": ["ORG", "PERSON", "GPE", "LOC"], "words_file": "", "min_common": 2, "joins": ["%"]},
+)
+def make_table_headers(nlp: Language, name: str, labels: list[str], words_file: str, min_common: int, joins: list[str]):
+    """A run of words in capitals inside a line of text, of which at least `min_common` are words
+    news writes in lower case (`words_file`), is the header of a table run into the text ("at 0504 GMT
+    COUNTRY FX RIC FX DAILY % FX YTD % INDEX STOCKS"): the `labels` the model finds inside it are no
+    names (gazetteer names stay). `joins`: the signs a header holds between its words."""
+    wanted, joining = set(labels), set(joins)
+
+    def capital_word(token) -> bool:
+        return token.is_alpha and token.is_upper and len(token) > 1
+
+    def goes_on(doc: Doc, j: int) -> bool:  # the run goes on with token j (on the same line)
+        return "\n" not in doc[j - 1].text_with_ws and (capital_word(doc[j]) or doc[j].text in joining)
+
+    def headers(doc: Doc) -> list[tuple[int, int]]:
+        found, i = [], 0
+        while i < len(doc):
+            if not capital_word(doc[i]):
+                i += 1
+                continue
+            j = i + 1
+            while j < len(doc) and goes_on(doc, j):
+                j += 1
+            if sum(t.lower_ in common for t in doc[i:j] if capital_word(t)) >= min_common:
+                found.append((i, j))
+            i = j
+        return found
+
+    def table_headers(doc: Doc) -> Doc:
+        runs = headers(doc)
+        if runs:
+            ents = [
+                e
+                for e in doc.ents
+                if e.label_ not in wanted or e.ent_id_ or not any(a <= e.start and e.end <= b for a, b in runs)
+            ]
+            if len(ents) != len(doc.ents):
+                doc.ents = ents
+        return doc
+
+    common = frozenset(word_list(words_file))
+    return table_headers
