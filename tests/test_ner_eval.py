@@ -14,8 +14,8 @@ from pipeline.evaluation.ner import key_coverage, read_jsonl
 from tests.conftest import EVAL, REPO
 
 NER = EVAL / "ner"
-# The issue asks 0.82 of CoNLL++ ORG; what models/en_news_ner and the rules reach is held here.
-ORG_CONLLPP_MIN = 0.80
+# The issue asks 0.82 of CoNLL++ ORG (0.8207 with models/en_news_ner, the rules and lower_words.txt).
+ORG_CONLLPP_MIN = 0.82
 SCORER = EVAL / "score_ner.py"
 PAIRING = EVAL / "pairing"
 
