@@ -264,3 +264,17 @@ def test_feed_text_and_dates():
     assert html_paragraphs("<div>One<br>two<br><br>three</div><ul><li>four</li></ul>") == ["One two", "three", "four"]
     assert html_paragraphs("plain\n\ntext", "text/plain") == ["plain", "text"]
     assert str(entry_date({"published": "Fri, 26 Jul 2024 00:30:00 +0300"})) == "2024-07-26"
+
+
+def test_a_row_recorded_under_the_whole_path_is_still_superseded_by_its_file(tmp_path):
+    """Manifests written before names were paths inside the raw folder hold the file's whole path."""
+    from pipeline.manifest import manifest_row, plan_run, record_dumps
+    from pipeline.store import Store
+
+    raw = tmp_path / "raw"
+    (raw / "tass").mkdir(parents=True)
+    (raw / "tass" / "news.txt").write_text("A new version of the news.\n", encoding="utf-8")
+    store = Store(tmp_path / "out")
+    record_dumps(store, [manifest_row(str(raw / "tass" / "news.txt"), "0" * 16, 9, "utf-8", 1, None)])
+    plan = plan_run(raw, store)
+    assert [(c.name, c.replaces) for c in plan.todo] == [("tass/news.txt", ("0" * 16,))]
