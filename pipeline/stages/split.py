@@ -47,6 +47,7 @@ GLUED_TITLE_MAX_SHARE = 0.75
 _OPENERS = "\"'«“„‘([-–—"
 SAME_SCRIPT_SWITCH_PROB = 0.95
 SAME_SCRIPT_SWITCH_LETTERS = 200
+MIXED_SCRIPT_SHARE = 0.1  # a paragraph with more letters of its document's script is no switch of script
 _SWITCH_SAMPLE_CHARS = 2000
 _SCRIPT_SAMPLE_CHARS = 500
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -232,17 +233,41 @@ def _script(text: str) -> str:
     return "Cyrl" if cyrillic > latin else "Latn" if latin > cyrillic else ""
 
 
-def _switches(lang: str, doc_lang: str, script: str, doc_script: str, prob: float, text: str) -> bool:
+def _other_script_share(text: str, script: str) -> float:
+    """The share of the letters (Cyrillic and Latin) of the start of a text not in `script`."""
+    sample = text[:_SCRIPT_SAMPLE_CHARS]
+    cyrillic, latin = len(_CYRILLIC.findall(sample)), len(_LATIN.findall(sample))
+    other = latin if script == "Cyrl" else cyrillic
+    return other / max(1, cyrillic + latin)
+
+
+def _long_guess(lang: str, prob: float, text: str) -> bool:
+    """A confident guess on a paragraph long enough to tell languages of one script apart."""
+    return (
+        lang != UNDETERMINED
+        and prob >= SAME_SCRIPT_SWITCH_PROB
+        and _has_letters(text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS)
+    )
+
+
+def _switches(
+    lang: str, doc_lang: str, script: str, doc_script: str, prob: float, text: str, doc_sure: bool = True
+) -> bool:
     """A paragraph in another language than its document's starts a new document.
 
-    Within one script (Russian read as Bulgarian, English as Dutch: langdetect's usual slips on a
-    short paragraph) only a confident guess on a long paragraph counts.
+    In another script only a paragraph written in it: album titles or team names in Latin letters
+    inside a Russian sentence are no English paragraph (at most MIXED_SCRIPT_SHARE of its letters
+    in the document's script). Within one script (Russian read as Bulgarian, English as Dutch:
+    langdetect's usual slips on a short paragraph) only a confident guess on a long paragraph
+    counts, against a document whose own language came from a sentence (`doc_sure`; never inside a
+    block of a dump laid out in blocks, where a list of names read as Dutch or Bulgarian weighs
+    less than the layout).
     """
     if UNDETERMINED in (lang, doc_lang) or lang == doc_lang:
         return False
     if script != doc_script:
-        return True
-    return prob >= SAME_SCRIPT_SWITCH_PROB and _has_letters(text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS)
+        return _other_script_share(text, script) <= MIXED_SCRIPT_SHARE
+    return doc_sure and _long_guess(lang, prob, text)
 
 
 def paragraph_shape(text: str, headline_max_chars: int = default("headline_max_chars")) -> str:
@@ -287,6 +312,7 @@ class _Item:
     shape: str
     unit_start: bool = True  # the first part of a run of non-blank lines (a glued headline's body is not)
     vec: np.ndarray | None = None
+    guess: tuple[str, float, str] | None = None  # (language, probability, script) once detected
 
     @property
     def heads(self) -> bool:
@@ -302,6 +328,7 @@ class _Open:
     long_guesses: list[LanguageGuess | None] = field(default_factory=list)
     lang: str = UNDETERMINED
     script: str = ""
+    sure: bool = False  # the language came from a sentence (langdetect slips on headlines: Russian as Bulgarian)
 
     def span(self, headline_max_chars: int) -> DocumentSpan:
         ps = self.paragraphs
@@ -346,7 +373,10 @@ class _Splitter:
         if not _has_letters(p.text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS):
             return False
         rules_out = getattr(self.detect, "rules_out_other_language", None)
-        return rules_out is None or not rules_out(p.text, cur.lang, SAME_SCRIPT_SWITCH_PROB)
+        if rules_out is not None and rules_out(p.text, cur.lang, SAME_SCRIPT_SWITCH_PROB):
+            cur.sure = True  # a long paragraph of the document's language
+            return False
+        return True
 
     # ---- topic ----------------------------------------------------------------------------
     def _vectors(self, items: Iterable[_Item]) -> None:
@@ -404,14 +434,35 @@ class _Splitter:
         del cur.paragraphs[-k:], cur.long_guesses[-k:]
         return moved
 
+    def _item_guess(self, item: _Item) -> tuple[str, float, str]:
+        if item.guess is None:
+            item.guess = self._guess(item.p.text)
+        return item.guess
+
+    def _confirmed(self) -> bool:
+        """In a block of a dump laid out in blocks (one article each unless its language changes),
+        a switch holds unless the next paragraph of the block returns to the document's language:
+        a results table or a quote in another language inside an article is no second article."""
+        if self.mode != "layout" or not self.pending:
+            return True
+        return self._item_guess(self.pending[0])[0] != self.current.lang
+
     def _place(self, item: _Item) -> Iterator[DocumentSpan]:
         p = item.p
-        lang, prob, script = self._guess(p.text) if self._needs_language(p) else (UNDETERMINED, 0.0, "")
+        if item.guess is None and not self._needs_language(p):
+            item.guess = (UNDETERMINED, 0.0, "")
+        lang, prob, script = self._item_guess(item)
         cur = self.current
         moved: list[Paragraph] = []
         boundary = cur is None
-        if not boundary and _switches(lang, cur.lang, script, cur.script, prob, p.text):
+        if (
+            not boundary
+            and _switches(lang, cur.lang, script, cur.script, prob, p.text, cur.sure and self.mode != "layout")
+            and self._confirmed()
+        ):
             boundary, moved = True, self._head_lines(cur)
+        elif not boundary and not cur.sure and lang != UNDETERMINED and script == cur.script and not item.heads:
+            cur.lang, cur.sure = lang, True  # a sentence speaks for the document, not its headline
         if self.mode == "units":  # one blank line between articles: each run of lines is one, headlines head
             boundary = boundary or (item.unit_start and self.last is not None and not self.last.heads)
         if self.mode == "topic":
@@ -427,11 +478,13 @@ class _Splitter:
         cur.long_guesses.append(LanguageGuess(lang, prob) if long else None)
         if cur.lang == UNDETERMINED:
             cur.lang, cur.script = lang, script
+            cur.sure = lang != UNDETERMINED and not item.heads
 
     def _drain(self, final: bool) -> Iterator[DocumentSpan]:
         if self.mode is None:
             return
-        keep = 0 if final or self.mode != "topic" else TOPIC_WINDOW
+        # look-ahead: the topic window; in a block of a laid-out dump one paragraph (a switch holds?)
+        keep = 0 if final else TOPIC_WINDOW if self.mode == "topic" else 1 if self.mode == "layout" else 0
         while len(self.pending) > keep:
             yield from self._place(self.pending.popleft())
 
