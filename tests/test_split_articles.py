@@ -230,3 +230,32 @@ def test_two_blank_lines_between_articles_are_exact_on_held_back_halves(tmp_path
     """Names in another script, results tables and headlines langdetect misreads cut no block."""
     f1, exact, n = _pooled(tmp_path, name, "held", "two-blank", ("ru", "en", "mixed"))
     assert (f1, exact) == (1.0, n)
+
+
+def test_agency_datelines_and_sign_offs():
+    """Datelines open an article, sign-offs end one; a sentence citing an agency is no dateline."""
+    from pipeline.stages.split import is_dateline, is_sign_off
+
+    for text in (
+        "PARIS , Dec 7 ( Reuters ) - France , Britain and Germany said",
+        "( Reuters ) - A U.S. agency said",
+        "WASHINGTON — The Senate voted",
+        "NEW YORK -- Stocks fell",
+        "LONDON 1996-08-30",
+        "МОСКВА, 26 июля. /ТАСС/. Президент подписал",
+        "Москва, 26 июл — РИА Новости. Президент",
+        "(Adds detail, analyst comment)",
+    ):
+        assert is_dateline(text), text
+    for text in ("Как сообщает РИА Новости, президент", "The Reuters report said on Monday", "U.S. - China talks"):
+        assert not is_dateline(text), text
+    assert is_sign_off("( $ 1 = 1.3461 Australian dollars ) ( Reporting by Paulina Duran ; Editing by Jan Harvey )")
+    assert is_sign_off("-- Field Level Media") and not is_sign_off("(Reporting by the agency was wrong.) He said")
+
+
+def test_held_back_conllpp_wire_copy_one_blank_line_apart(tmp_path):
+    """Reuters copy, a sentence a paragraph, one blank line between articles: datelines and
+    sign-offs find most starts (measured held-back F1 0.551, recall 0.844; 0.309 before), topic
+    cuts inside articles remain the errors."""
+    f1, exact, n = _pooled(tmp_path, "conllpp", "held", "one-blank", ("en",))
+    assert f1 >= 0.5, (f1, exact, n)
