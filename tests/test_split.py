@@ -228,3 +228,26 @@ def test_a_confident_switch_within_a_script_on_a_long_paragraph_cuts():
     assert [s.lang for s in split_dump(f"{EN1}\n\n{german}\n\n{german[:95]}\n", detect)] == ["en", "de"]
     short_guess = [s.lang for s in split_dump(f"{EN1}\n\n{german[:95]}\n", detect)]
     assert short_guess == ["en"]  # under 200 letters: not trusted within one script
+
+
+def test_a_block_is_not_cut_by_names_or_a_table_in_another_script():
+    """Two blank lines between articles: album titles in Latin letters inside a Russian sentence,
+    and a results table in English between Russian paragraphs, stay in their article; a Russian
+    headline that langdetect reads as Bulgarian does not make the next long paragraph a switch."""
+    albums = (
+        "Среди альбомов The Prodigy, добравшихся до первого места британского чарта: Music For The Jilted"
+        " Generation (1994), The Fat Of The Land (1997), Always Outnumbered, Never Outgunned (2004) и"
+        " Invaders Must Die (2009)."
+    )
+    table = "Results: 1. Johannes Klaebo (Norway) 25:30.2, 2. Simen Krueger (Norway) +5.1, 3. Alexander Bolshunov +8.7"
+    head = "Император Японии Акихито завершил отречение от престола"
+    assert detect_language(head).lang == "bg"
+    long_ru = f"Сегодня он завершил серию ритуалов, связанных с отречением. {RU2} {RU1}"
+    dump = (
+        f"{RU1}\n\n{albums}\n\n\n"
+        f"Лыжные гонки\n\n{RU1}\n\n{table}\n\n{RU2}\n\n\n"
+        f"{head}\n\n{long_ru}\n\n{RU2}\n\n\n"
+        f"{RU1}\n\n{EN1}\n\n{EN2}\n"  # a Russian paragraph and the English translation: two documents
+    )
+    docs = [(d.title, d.lang, d.n_paragraphs) for d in documents_from_text(dump)]
+    assert docs == [(None, "ru", 2), ("Лыжные гонки", "ru", 3), (head, "ru", 2), (None, "ru", 1), (None, "en", 2)]

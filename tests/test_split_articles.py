@@ -200,3 +200,62 @@ def test_boundary_scores_count_each_error_once():
     s = score_split(dump, records, predicted)
     assert (s.true_boundaries, s.false_boundaries, s.missed_boundaries) == (2, 1, 1)
     assert s.exact_documents == 1 and s.missed_at == ["Ccdd.Eeff.Gghh."] and s.false_at == ["ff.Gghh."]
+
+
+def _pooled(tmp_path: Path, name: str, which: str, layout: str, labels: tuple[str, ...]) -> tuple[float, int, int]:
+    """(boundary F1, exact documents, documents) over the dumps of one part of a set (benchmarks/split_sets.py)."""
+    from benchmarks.split_sets import dumps, write_dump
+
+    tp = fp = fn = exact = n = 0
+    for label, records in dumps(name, which):
+        if label in labels:
+            s = evaluate(*write_dump(records, layout, tmp_path, f"{name}_{which}_{label}_{layout}"))
+            tp, fp, fn = tp + s.true_boundaries, fp + s.false_boundaries, fn + s.missed_boundaries
+            exact, n = exact + s.exact_documents, n + s.n_gold
+    return 2 * tp / (2 * tp + fp + fn), exact, n
+
+
+def test_held_back_wmt23_articles_one_blank_line_apart(tmp_path):
+    """The second half of wmt23_ruen (by position), which the rules were not written on: one blank
+    line between articles and between paragraphs, F1 >= 0.96 over the two one-language dumps and on
+    the mixed one (measured 0.975 and 0.976: two English articles run into the one before)."""
+    f1, exact, n = _pooled(tmp_path, "wmt23", "held", "one-blank", ("ru", "en"))
+    assert f1 >= 0.96 and exact >= n - 4, (f1, exact, n)
+    f1, exact, n = _pooled(tmp_path, "wmt23", "held", "one-blank", ("mixed",))
+    assert f1 >= 0.96 and exact >= n - 4, (f1, exact, n)
+
+
+@pytest.mark.parametrize("name", ["wmt23", "wmt21", "conllpp", "nerel", "conll2003", "factru", "aquaint"])
+def test_two_blank_lines_between_articles_are_exact_on_held_back_halves(tmp_path, name):
+    """Names in another script, results tables and headlines langdetect misreads cut no block."""
+    f1, exact, n = _pooled(tmp_path, name, "held", "two-blank", ("ru", "en", "mixed"))
+    assert (f1, exact) == (1.0, n)
+
+
+def test_agency_datelines_and_sign_offs():
+    """Datelines open an article, sign-offs end one; a sentence citing an agency is no dateline."""
+    from pipeline.stages.split import is_dateline, is_sign_off
+
+    for text in (
+        "PARIS , Dec 7 ( Reuters ) - France , Britain and Germany said",
+        "( Reuters ) - A U.S. agency said",
+        "WASHINGTON — The Senate voted",
+        "NEW YORK -- Stocks fell",
+        "LONDON 1996-08-30",
+        "МОСКВА, 26 июля. /ТАСС/. Президент подписал",
+        "Москва, 26 июл — РИА Новости. Президент",
+        "(Adds detail, analyst comment)",
+    ):
+        assert is_dateline(text), text
+    for text in ("Как сообщает РИА Новости, президент", "The Reuters report said on Monday", "U.S. - China talks"):
+        assert not is_dateline(text), text
+    assert is_sign_off("( $ 1 = 1.3461 Australian dollars ) ( Reporting by Paulina Duran ; Editing by Jan Harvey )")
+    assert is_sign_off("-- Field Level Media") and not is_sign_off("(Reporting by the agency was wrong.) He said")
+
+
+def test_held_back_conllpp_wire_copy_one_blank_line_apart(tmp_path):
+    """Reuters copy, a sentence a paragraph, one blank line between articles: datelines and
+    sign-offs find most starts (measured held-back F1 0.551, recall 0.844; 0.309 before), topic
+    cuts inside articles remain the errors."""
+    f1, exact, n = _pooled(tmp_path, "conllpp", "held", "one-blank", ("en",))
+    assert f1 >= 0.5, (f1, exact, n)

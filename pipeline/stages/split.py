@@ -9,6 +9,10 @@ Boundaries come from evidence, in this order:
 - a dump without such runs whose runs of lines are mostly articles written one paragraph a line
   (most lines end a sentence, unlike a hard-wrapped paragraph) separates its articles by one
   blank line: each run of lines is a document, a headline standing alone heads the next one;
+- agency copy: a paragraph opening with a dateline ("PARIS, Dec 7 (Reuters) -", "LONDON 1996-08-30",
+  "МОСКВА, 26 июля. /ТАСС/.") starts an article with the headline, caption and credit lines just
+  before it, and a sign-off ("(Reporting by ...; Editing by ...)") ends one, unless the topic
+  clearly goes on across the gap (a quoted agency item inside an article);
 - a switch of language between paragraphs (a Russian article followed by its English
   translation); the headline-shaped lines just before the switch head the new document;
 - where the layout gives no answer (a dump without block separators, or a first block longer
@@ -36,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.nlp.dates import DAY, MONTH_EN, MONTH_RU, YEAR
 from pipeline.settings import default
 from pipeline.stages.language import UNDETERMINED, LanguageGuess, bounded_sample
 
@@ -47,6 +52,7 @@ GLUED_TITLE_MAX_SHARE = 0.75
 _OPENERS = "\"'«“„‘([-–—"
 SAME_SCRIPT_SWITCH_PROB = 0.95
 SAME_SCRIPT_SWITCH_LETTERS = 200
+MIXED_SCRIPT_SHARE = 0.1  # a paragraph with more letters of its document's script is no switch of script
 _SWITCH_SAMPLE_CHARS = 2000
 _SCRIPT_SAMPLE_CHARS = 500
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -155,7 +161,7 @@ def is_headline(text: str, max_chars: int = default("headline_max_chars")) -> bo
     """A short single line with at least two words and no final punctuation."""
     if len(text) > max_chars or "\n" in text or len(text.split()) < 2:
         return False
-    core = text.rstrip(_CLOSERS)
+    core = text.rstrip(_CLOSERS + " ")  # "... elections . ”" as tokenized ends a sentence too
     return bool(core) and core[-1] not in _FINAL_PUNCT and any(c.isalpha() for c in text)
 
 
@@ -222,7 +228,47 @@ _LINE_BREAK = re.compile(r"[^\S\n]*\n\s*")
 _LABEL = re.compile(r"^[^\W\d_]+(?:[ -][^\W\d_]+)?:\s")
 _SENTENCE_END = re.compile(r"[.!?…][\"'»”)]?\s+[\"'«“(]?[^\W_a-zа-яё]")
 
+# Agency copy marks its articles: a dateline opens one ("PARIS, Dec 7 (Reuters) -", "WASHINGTON —",
+# "LONDON 1996-08-30", "МОСКВА, 26 июля. /ТАСС/.", "... - РИА Новости."; an update note "(Adds ...)")
+# and a sign-off ends one ("(Reporting by ...; Editing by ...)").
+_PLACE_EN = r"[A-Z][A-Z.'’&]{2,}(?:[ /-]+[A-Z][A-Z.'’&]*){0,8}(?:\s*,\s*[A-Z][a-z.]+(?:\s+[A-Z][a-z.]+)?)?"
+_PLACE_RU = r"[А-ЯЁ][А-ЯЁ-]{2,}(?:[ /-]+[А-ЯЁ][А-ЯЁ-]*){0,3}"
+_DATELINE = re.compile(
+    "|".join(
+        (
+            r"^\(\s*(?:Adds|Updates|Corrects|Recasts|Repeats|Refiles)\b",
+            rf"^(?:{_PLACE_EN}\s*,?\s*)?(?:{MONTH_EN}\s+{DAY}\s*)?\(\s*[A-Z][A-Za-z.&' -]{{1,30}}\)\s*[-–—_]",
+            rf"^{_PLACE_EN}\s*(?:[–—_]|--)\s",  # "WASHINGTON —" (a hyphen: "U.S. - China talks")
+            rf"^{_PLACE_EN}\s*,?\s*{YEAR}-\d\d-\d\d\s*$",
+            rf"^{_PLACE_RU}\s*,\s*{DAY}\s+{MONTH_RU}",
+            rf"^[А-ЯЁ][\w -]{{1,30}},\s*{DAY}\s+[а-яё]{{3,8}}\.?\s*(?:/\s*(?:ИТАР-)?ТАСС\s*/|[-–—]\s*РИА\s+Новости\b)",
+        )
+    )
+)
+_SIGN_OFF = re.compile(
+    r"\(\s*(?:(?:Additional\s+)?[Rr]eporting|Writing|Editing|Compiled|Edited)\s+by\b[^()]*\)\s*$"
+    r"|^[-–—]{2}\s*[A-Z][\w .]{2,40}$"  # "-- Field Level Media"
+    r"|^\(\s*By\s+[A-Z][^()]{2,60}\)$"  # a columnist's "(By Name)" under the text
+)
+_CAPTION_LABEL = re.compile(r"^[^\W\d_]+(?:[ -][^\W\d_]+)?\s?:\s")  # "FILE PHOTO : ..." as tokenized
+DATELINE_CHARS = 120
+_ABBR_END = re.compile(r"\b(?:[^\W\d_]\.){2,}$")  # "... February 11, 2:10 P.M.": no sentence's end
+SIGN_OFF_MAX_CHARS = 300
+# A dateline or sign-off cuts unless the text around it clearly continues one topic (its gap's margin
+# over the topic threshold at least this): a quoted agency item inside an article.
+WIRE_SLACK = 0.15
+
 Embed = Callable[[list[str]], np.ndarray]
+
+
+def is_dateline(text: str) -> bool:
+    """A paragraph that opens with an agency dateline or update note (an article's start)."""
+    return bool(_DATELINE.search(text[:DATELINE_CHARS]))
+
+
+def is_sign_off(text: str) -> bool:
+    """An agency sign-off ("(Reporting by ...; Editing by ...)"): the end of an article."""
+    return len(text) <= SIGN_OFF_MAX_CHARS and bool(_SIGN_OFF.search(text))
 
 
 def _script(text: str) -> str:
@@ -232,17 +278,41 @@ def _script(text: str) -> str:
     return "Cyrl" if cyrillic > latin else "Latn" if latin > cyrillic else ""
 
 
-def _switches(lang: str, doc_lang: str, script: str, doc_script: str, prob: float, text: str) -> bool:
+def _other_script_share(text: str, script: str) -> float:
+    """The share of the letters (Cyrillic and Latin) of the start of a text not in `script`."""
+    sample = text[:_SCRIPT_SAMPLE_CHARS]
+    cyrillic, latin = len(_CYRILLIC.findall(sample)), len(_LATIN.findall(sample))
+    other = latin if script == "Cyrl" else cyrillic
+    return other / max(1, cyrillic + latin)
+
+
+def _long_guess(lang: str, prob: float, text: str) -> bool:
+    """A confident guess on a paragraph long enough to tell languages of one script apart."""
+    return (
+        lang != UNDETERMINED
+        and prob >= SAME_SCRIPT_SWITCH_PROB
+        and _has_letters(text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS)
+    )
+
+
+def _switches(
+    lang: str, doc_lang: str, script: str, doc_script: str, prob: float, text: str, doc_sure: bool = True
+) -> bool:
     """A paragraph in another language than its document's starts a new document.
 
-    Within one script (Russian read as Bulgarian, English as Dutch: langdetect's usual slips on a
-    short paragraph) only a confident guess on a long paragraph counts.
+    In another script only a paragraph written in it: album titles or team names in Latin letters
+    inside a Russian sentence are no English paragraph (at most MIXED_SCRIPT_SHARE of its letters
+    in the document's script). Within one script (Russian read as Bulgarian, English as Dutch:
+    langdetect's usual slips on a short paragraph) only a confident guess on a long paragraph
+    counts, against a document whose own language came from a sentence (`doc_sure`; never inside a
+    block of a dump laid out in blocks, where a list of names read as Dutch or Bulgarian weighs
+    less than the layout).
     """
     if UNDETERMINED in (lang, doc_lang) or lang == doc_lang:
         return False
     if script != doc_script:
-        return True
-    return prob >= SAME_SCRIPT_SWITCH_PROB and _has_letters(text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS)
+        return _other_script_share(text, script) <= MIXED_SCRIPT_SHARE
+    return doc_sure and _long_guess(lang, prob, text)
 
 
 def paragraph_shape(text: str, headline_max_chars: int = default("headline_max_chars")) -> str:
@@ -287,6 +357,10 @@ class _Item:
     shape: str
     unit_start: bool = True  # the first part of a run of non-blank lines (a glued headline's body is not)
     vec: np.ndarray | None = None
+    guess: tuple[str, float, str] | None = None  # (language, probability, script) once detected
+    opens: bool = False  # a dateline
+    closes: bool = False  # a sign-off
+    held: bool = False  # a line of the head of the dateline after it: no boundary before it
 
     @property
     def heads(self) -> bool:
@@ -302,6 +376,7 @@ class _Open:
     long_guesses: list[LanguageGuess | None] = field(default_factory=list)
     lang: str = UNDETERMINED
     script: str = ""
+    sure: bool = False  # the language came from a sentence (langdetect slips on headlines: Russian as Bulgarian)
 
     def span(self, headline_max_chars: int) -> DocumentSpan:
         ps = self.paragraphs
@@ -346,7 +421,10 @@ class _Splitter:
         if not _has_letters(p.text[:_SWITCH_SAMPLE_CHARS], SAME_SCRIPT_SWITCH_LETTERS):
             return False
         rules_out = getattr(self.detect, "rules_out_other_language", None)
-        return rules_out is None or not rules_out(p.text, cur.lang, SAME_SCRIPT_SWITCH_PROB)
+        if rules_out is not None and rules_out(p.text, cur.lang, SAME_SCRIPT_SWITCH_PROB):
+            cur.sure = True  # a long paragraph of the document's language
+            return False
+        return True
 
     # ---- topic ----------------------------------------------------------------------------
     def _vectors(self, items: Iterable[_Item]) -> None:
@@ -385,6 +463,35 @@ class _Splitter:
         following = self._margin([*list(self.recent)[1 - TOPIC_WINDOW :], item.vec], item, ahead[0], ahead[1:])
         return following is None or following >= margin, margin
 
+    def _wire_start(self, item: _Item) -> bool:
+        """Agency copy: after a sign-off, or at the head of a dateline (the dateline itself, or the
+        headline, caption and credit lines just before it, which it marks `held`)."""
+        last = self.last
+        if last is not None and last.closes:
+            return True
+        seq = [item, *self.pending]
+        for j, it in enumerate(seq[: MAX_HEAD_LINES + 1]):
+            if it.closes:  # the end of the article before
+                return False
+            if it.opens:
+                for h in seq[1 : j + 1]:
+                    h.held = True
+                return last is not None and not last.opens
+            if not (it.heads or _CAPTION_LABEL.match(it.p.text) or self._dateline_headline(it, seq[j + 1 :])):
+                return False
+        return False
+
+    @staticmethod
+    def _dateline_headline(it: _Item, after: list[_Item]) -> bool:
+        """A line of one sentence at most just before a dateline, when it has no final period (a
+        long headline) or the dateline stands alone ("LONDON 1996-08-30"): the article's headline."""
+        text = it.p.text
+        if "\n" in text or len(text) > LEAD_MAX_CHARS or _SENTENCE_END.search(text) or not (after and after[0].opens):
+            return False
+        core = text.rstrip(_CLOSERS + " ")
+        standalone = len(after[0].p.text) <= LEAD_MAX_CHARS // 2
+        return standalone or core[-1:] not in _FINAL_PUNCT or bool(_ABBR_END.search(core))
+
     # ---- documents ------------------------------------------------------------------------
     def _close(self) -> Iterator[DocumentSpan]:
         if self.current is not None and self.current.paragraphs:
@@ -404,19 +511,41 @@ class _Splitter:
         del cur.paragraphs[-k:], cur.long_guesses[-k:]
         return moved
 
+    def _item_guess(self, item: _Item) -> tuple[str, float, str]:
+        if item.guess is None:
+            item.guess = self._guess(item.p.text)
+        return item.guess
+
+    def _confirmed(self) -> bool:
+        """In a block of a dump laid out in blocks (one article each unless its language changes),
+        a switch holds unless the next paragraph of the block returns to the document's language:
+        a results table or a quote in another language inside an article is no second article."""
+        if self.mode != "layout" or not self.pending:
+            return True
+        return self._item_guess(self.pending[0])[0] != self.current.lang
+
     def _place(self, item: _Item) -> Iterator[DocumentSpan]:
         p = item.p
-        lang, prob, script = self._guess(p.text) if self._needs_language(p) else (UNDETERMINED, 0.0, "")
+        if item.guess is None and not self._needs_language(p):
+            item.guess = (UNDETERMINED, 0.0, "")
+        lang, prob, script = self._item_guess(item)
         cur = self.current
         moved: list[Paragraph] = []
         boundary = cur is None
-        if not boundary and _switches(lang, cur.lang, script, cur.script, prob, p.text):
+        if (
+            not boundary
+            and _switches(lang, cur.lang, script, cur.script, prob, p.text, cur.sure and self.mode != "layout")
+            and self._confirmed()
+        ):
             boundary, moved = True, self._head_lines(cur)
+        elif not boundary and not cur.sure and lang != UNDETERMINED and script == cur.script and not item.heads:
+            cur.lang, cur.sure = lang, True  # a sentence speaks for the document, not its headline
         if self.mode == "units":  # one blank line between articles: each run of lines is one, headlines head
             boundary = boundary or (item.unit_start and self.last is not None and not self.last.heads)
         if self.mode == "topic":
             topic, self.last_margin = self._topic_gap(item)
-            boundary = boundary or topic
+            wire = self._wire_start(item) and (self.last_margin is None or self.last_margin < WIRE_SLACK)
+            boundary = boundary or ((topic or wire) and not (item.held or item.closes))
             self.recent.append(item.vec)
         self.last = item
         if boundary:
@@ -427,11 +556,13 @@ class _Splitter:
         cur.long_guesses.append(LanguageGuess(lang, prob) if long else None)
         if cur.lang == UNDETERMINED:
             cur.lang, cur.script = lang, script
+            cur.sure = lang != UNDETERMINED and not item.heads
 
     def _drain(self, final: bool) -> Iterator[DocumentSpan]:
         if self.mode is None:
             return
-        keep = 0 if final or self.mode != "topic" else TOPIC_WINDOW
+        # look-ahead: the topic window; in a block of a laid-out dump one paragraph (a switch holds?)
+        keep = 0 if final else TOPIC_WINDOW if self.mode == "topic" else 1 if self.mode == "layout" else 0
         while len(self.pending) > keep:
             yield from self._place(self.pending.popleft())
 
@@ -470,6 +601,7 @@ class _Splitter:
             yield from self._end_block()
             self.block, self.mode = p.block, ("layout" if self.separated else None)
         item = _Item(p, paragraph_shape(p.text, self.headline_max_chars), unit_start)
+        item.opens, item.closes = is_dateline(p.text), is_sign_off(p.text)
         self.pending.append(item)
         if self.mode is None and len(self.pending) > LAYOUT_LOOKAHEAD:
             self._set_mode(self._without_separators())
