@@ -211,6 +211,14 @@ LAYOUT_LOOKAHEAD = 40
 # TextTiling window: paragraphs on each side of a gap (the look-ahead of a split without layout).
 TOPIC_WINDOW = 3
 MIN_TOPIC_SIDE = 2  # one paragraph against one is too little evidence to cut
+# ... except between self-contained items: where every paragraph of the window (TOPIC_WINDOW each
+# side of the gap, as many as there are) is at least ITEM_CHARS long, the dump is a run of
+# one-paragraph news items (briefs, a wire digest, an article flattened into one paragraph: a news
+# paragraph inside an article is a sentence or two), and a gap is a boundary unless the two
+# paragraphs around it, compared one against one, clearly go on with one story (ITEM_SAME_STORY).
+ITEM_CHARS = 300
+ITEM_SAME_STORY = 0.4
+ITEM_NEIGHBOURS = 0.3  # ... and the neighbours of the window are unlike (median one-against-one cosine)
 # Cosine under which the paragraphs around a gap talk about different things, by the shape of
 # the paragraph after the gap; set on one half of a held-out design (see the issue note), rounded.
 TOPIC_SHIFT = {"headline": 0.325, "sentence": 0.225, "paragraph": 0.175, "caption": 0.175}
@@ -400,6 +408,7 @@ class _Splitter:
         self.pending: deque[_Item] = deque()
         self.current: _Open | None = None
         self.recent: deque[np.ndarray] = deque(maxlen=TOPIC_WINDOW)  # vectors before the next gap
+        self.recent_items: deque[bool] = deque(maxlen=TOPIC_WINDOW)  # and whether each is item-long
         self.last: _Item | None = None  # the paragraph before the next gap, in this block
         self.last_margin: float | None = None
 
@@ -451,11 +460,29 @@ class _Splitter:
         sim = self._similarity(before, vectors)
         return None if sim is None else sim - TOPIC_SHIFT[item.shape]
 
+    def _items_gap(self, item: _Item, ahead: list[_Item]) -> bool | None:
+        """In a run of one-paragraph items (every paragraph of the window item-long): whether the gap
+        before `item` is a boundary (the two items do not go on with one story); None outside one."""
+        window = [item, *ahead[: TOPIC_WINDOW - 1]]
+        if self.last is None or not self.recent_items or not all(self.recent_items):
+            return None
+        if not all(len(it.p.text) >= ITEM_CHARS for it in window):
+            return None
+        vectors = [_unit(v) for v in (*self.recent, *(it.vec for it in window))]
+        neighbours = [float(a @ b) for a, b in zip(vectors, vectors[1:])]
+        if float(np.median(neighbours)) >= ITEM_NEIGHBOURS:
+            return None  # neighbours alike: long paragraphs of one article
+        return neighbours[len(self.recent) - 1] < ITEM_SAME_STORY
+
     def _topic_gap(self, item: _Item) -> tuple[bool, float | None]:
         """(a topic boundary before this paragraph, its margin): under the threshold and a local
-        minimum of the margins of the gaps beside it (TextTiling's valleys)."""
+        minimum of the margins of the gaps beside it (TextTiling's valleys); in a run of
+        one-paragraph items, a gap between two items of different stories."""
         ahead = list(self.pending)
         margin = self._margin(list(self.recent), self.last, item, ahead)
+        items = self._items_gap(item, ahead)
+        if items is not None:
+            return items, margin
         if margin is None or margin >= 0 or (self.last_margin is not None and self.last_margin < margin):
             return False, margin
         if not ahead:
@@ -547,6 +574,7 @@ class _Splitter:
             wire = self._wire_start(item) and (self.last_margin is None or self.last_margin < WIRE_SLACK)
             boundary = boundary or ((topic or wire) and not (item.held or item.closes))
             self.recent.append(item.vec)
+            self.recent_items.append(len(p.text) >= ITEM_CHARS)
         self.last = item
         if boundary:
             yield from self._close()
@@ -579,6 +607,7 @@ class _Splitter:
         yield from self._drain(final=True)
         yield from self._close()
         self.recent.clear()
+        self.recent_items.clear()
         self.last = self.last_margin = None
 
     def feed(self, p: Paragraph) -> Iterator[DocumentSpan]:
