@@ -120,3 +120,19 @@ def test_a_table_header_run_into_the_text_holds_no_names():
     header = text.index("GMT"), text.index("Japan")
     assert not [e.text for e in found if header[0] <= e.start < header[1]], [(e.text, e.label) for e in found]
     assert {"NATO", "IMF"} <= {e.text for e in found}  # capitals outside a header stay
+
+
+def test_people_of_a_country_ranks_and_a_sentence_s_first_common_word_are_no_names():
+    """Issue 28: a noun for a country's people ("the Pole"), an adjective of a country before a person's
+    name, a rank before a person and a common word that opens a sentence are not names."""
+    text = (
+        "Midfielder Tomasz Wrobel joined Lokomotiv in 2019. In 30 matches the Pole scored 8 goals.\n"
+        "The stake is held by Japanese Sodeco, the company said.\n"
+        "The navy thanked Rear Admiral Pyotr Sokolov for the tests.\n"
+        "Emphasis will be placed on training, Sokolov said."
+    )
+    found = {(e.text, e.label) for e in run_entity_stage([{"id": "p", "lang": "en", "text": text}])}
+    names = {t for t, label in found if label in ("ORG", "PERSON")}
+    assert not names & {"Pole", "Rear Admiral", "Emphasis", "Japanese Sodeco"}, found
+    assert "Sodeco" in names and "Tomasz Wrobel" in names, found
+    assert any(t.endswith("Pyotr Sokolov") for t in names), found

@@ -235,6 +235,14 @@ def make_hyphen_compounds(nlp: Language, name: str, labels: list[str]):
     return hyphen_compounds
 
 
+def _opens_sentence(doc: Doc, i: int) -> bool:
+    """Token i is the first word of a sentence, a headline or a line (quotes and dashes before it aside)."""
+    j = i - 1
+    while j >= 0 and (doc[j].is_quote or doc[j].text in ("(", "*", "-", "—")):
+        j -= 1
+    return j < 0 or doc[j].text in (".", "!", "?", ":", ";") or "\n" in doc[j].text_with_ws
+
+
 @entity_factory("unintroduced_persons", default_config={"label": "", "titles": [], "names_file": ""})
 def make_unintroduced_persons(nlp: Language, name: str, label: str, titles: list[str], names_file: str):
     """News introduces a person by the full name before the surname alone: a one-word PERSON
@@ -246,14 +254,8 @@ def make_unintroduced_persons(nlp: Language, name: str, label: str, titles: list
     no entity, nor is any of them when `label` is empty."""
     title_words = {t.lower() for t in titles}
 
-    def opens_sentence(doc: Doc, i: int) -> bool:
-        j = i - 1
-        while j >= 0 and (doc[j].is_quote or doc[j].text in ("(", "*", "-", "—")):
-            j -= 1
-        return j < 0 or doc[j].text in (".", "!", "?", ":", ";") or "\n" in doc[j].text_with_ws
-
     def not_a_name(doc: Doc, e: Span) -> bool:
-        return e[0].is_upper or opens_sentence(doc, e.start) or (e.start > 0 and doc[e.start - 1].lower_ == "the")
+        return e[0].is_upper or _opens_sentence(doc, e.start) or (e.start > 0 and doc[e.start - 1].lower_ == "the")
 
     def unintroduced_persons(doc: Doc) -> Doc:
         given = _given_name_keys(names_file) if names_file else frozenset()
@@ -309,6 +311,37 @@ def make_longer_names(nlp: Language, name: str, labels: list[str]):
     return longer_names
 
 
+@entity_factory("sentence_start_words", default_config={"labels": ["ORG", "PERSON"], "words_file": ""})
+def make_sentence_start_words(nlp: Language, name: str, labels: list[str], words_file: str):
+    """A sentence's first word is capitalized whatever it is: a one-word name that opens a sentence,
+    a headline or a line and is a word news writes in lower case (`words_file`: "Emphasis will be
+    placed on", "Again about ...") is that word, no name, unless the document also writes it
+    capitalized inside a sentence. Gazetteer names (which carry an id) stay."""
+    wanted = set(labels)
+
+    def sentence_start_words(doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        keep = []
+        for e in ents:
+            if (
+                len(e) == 1
+                and e.label_ in wanted
+                and not e.ent_id_
+                and e[0].is_title
+                and e[0].lower_ in common
+                and _opens_sentence(doc, e.start)
+                and not any(t.text == e.text and not _opens_sentence(doc, t.i) for t in doc if t.i != e.start)
+            ):
+                continue
+            keep.append(e)
+        if len(keep) != len(ents):
+            doc.ents = keep
+        return doc
+
+    common = frozenset(word_list(words_file))
+    return sentence_start_words
+
+
 @lru_cache(maxsize=1)
 def country_demonyms() -> frozenset[str]:
     """The words English makes of a one-word country name for its people ("Kuwaiti", "Kuwaitis",
@@ -327,26 +360,69 @@ def country_demonyms() -> frozenset[str]:
     return frozenset(forms - countries)
 
 
-@entity_factory("demonyms", default_config={"labels": ["ORG", "PERSON"]})
-def make_demonyms(nlp: Language, name: str, labels: list[str]):
+@entity_factory("demonyms", default_config={"labels": ["ORG", "PERSON"], "nouns": [], "names_file": ""})
+def make_demonyms(nlp: Language, name: str, labels: list[str], nouns: list[str], names_file: str):
     """A country's people are no organization and no person: a one-word entity that is a demonym
-    ("Kuwaiti opposition", "Algerian officials") leaves the entities, unless the document writes
-    it in a longer person's name ("Ronnie Irani")."""
+    ("Kuwaiti opposition", "Algerian officials") or a noun for one of its people that is not made
+    from the country's name (`nouns`: "the Pole scored", "a Briton") leaves the entities, unless the
+    document writes it in a longer person's name ("Ronnie Irani"). An adjective of a country before a
+    person's name says where the name is from and is not part of it ("Japanese Sodeco"): it leaves the
+    span, unless it is a given name (`names_file`: "German Gref"); a noun stays ("Briton Ilott" is
+    CoNLL's person)."""
     wanted = set(labels)
+    people_nouns = frozenset(nouns)
 
     def demonyms(doc: Doc) -> Doc:
         people = {t.text for e in doc.ents if e.label_ == "PERSON" and len(e) > 1 for t in e}
-        forms = country_demonyms()
-        ents = [
-            e
-            for e in doc.ents
-            if not (len(e) == 1 and e.label_ in wanted and not e.ent_id_ and e.text in forms and e.text not in people)
-        ]
-        if len(ents) != len(doc.ents):
+        forms = country_demonyms() | people_nouns
+        given = _given_name_keys(names_file) if names_file else frozenset()
+        ents = []
+        for e in doc.ents:
+            if len(e) == 1 and e.label_ in wanted and not e.ent_id_ and e.text in forms and e.text not in people:
+                continue
+            if (
+                e.label_ == "PERSON"
+                and len(e) > 1
+                and not e.ent_id_
+                and e[0].text in country_demonyms()
+                and not e[0].text.endswith("s")  # an adjective, not the plural of a made form ("Francis")
+                and skeleton(e[0].text) not in given
+                and e[1].is_title
+            ):
+                e = Span(doc, e.start + 1, e.end, label=e.label_)
+            ents.append(e)
+        if ents != list(doc.ents):
             doc.ents = ents
         return doc
 
     return demonyms
+
+
+@entity_factory("rank_words", default_config={"labels": ["ORG", "PERSON", "GPE", "LOC", "NORP"], "ranks": []})
+def make_rank_words(nlp: Language, name: str, labels: list[str], ranks: list[str]):
+    """A span of rank or title words only ("Rear Admiral", "Lieutenant General") right before a
+    person's name is that person's rank, no name of its own."""
+    wanted, words = set(labels), {r.lower() for r in ranks}
+
+    def rank_words(doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        keep = [
+            e
+            for i, e in enumerate(ents)
+            if not (
+                e.label_ in wanted
+                and not e.ent_id_
+                and all(t.lower_ in words for t in e)
+                and i + 1 < len(ents)
+                and ents[i + 1].start == e.end
+                and ents[i + 1].label_ == "PERSON"
+            )
+        ]
+        if len(keep) != len(ents):
+            doc.ents = keep
+        return doc
+
+    return rank_words
 
 
 @entity_factory("timeml_dates", default_config={"replace": ["TIME"]})
