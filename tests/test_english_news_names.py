@@ -136,3 +136,17 @@ def test_people_of_a_country_ranks_and_a_sentence_s_first_common_word_are_no_nam
     assert not names & {"Pole", "Rear Admiral", "Emphasis", "Japanese Sodeco"}, found
     assert "Sodeco" in names and "Tomasz Wrobel" in names, found
     assert any(t.endswith("Pyotr Sokolov") for t in names), found
+
+
+def test_places_sharing_a_unit_word_river_towns_and_portfolios():
+    """Issue 28: the first of two places sharing a plural unit word is a place too; a town named
+    after its river with hyphens is one place; a common word before a post's title is no name."""
+    text = (
+        "The new road links the Kostroma and Vyatka regions with the republic.\n"
+        "Flights from Samara to Komsomolsk-on-Amur resumed on Monday.\n"
+        "Earlier, Health Secretary Jane Holloway said the rules would stay."
+    )
+    found = {(e.text, e.label) for e in run_entity_stage([{"id": "r", "lang": "en", "text": text}])}
+    assert ("Kostroma", "GPE") in found, found
+    assert ("Komsomolsk-on-Amur", "GPE") in found, found
+    assert not {t for t, label in found if label in ("ORG", "PERSON")} & {"Health", "Amur", "Kostroma"}, found

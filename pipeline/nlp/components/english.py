@@ -182,6 +182,19 @@ def make_admin_unit_names(nlp: Language, name: str, units: list[str], labels: li
             ):
                 e = Span(doc, e.start, e.end + 1, label=e.label_, kb_id=e.kb_id_)
             out.append(e)
+        # "the Vologda and Arkhangelsk regions": the first of two places that share the unit word is one too
+        plural = {u + "s" for u in words} | {u[:-1] + "ies" for u in words if u.endswith("y")}
+        for i in range(len(out) - 1):
+            e, f = out[i], out[i + 1]
+            if (
+                e.label_ in wanted
+                and e.label_ != "GPE"
+                and not e.ent_id_
+                and f.start == e.end + 1
+                and doc[e.end].lower_ in ("and", "or", ",")
+                and (f[-1].lower_ in plural or (f.end < len(doc) and doc[f.end].lower_ in plural))
+            ):
+                out[i] = Span(doc, e.start, e.end, label="GPE")
         doc.ents = out
         return doc
 
@@ -213,12 +226,15 @@ def make_head_word_labels(nlp: Language, name: str, heads: dict[str, str], label
     return head_word_labels
 
 
-@entity_factory("hyphen_compounds", default_config={"labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"]})
-def make_hyphen_compounds(nlp: Language, name: str, labels: list[str]):
+@entity_factory("hyphen_compounds", default_config={"labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "particles": []})
+def make_hyphen_compounds(nlp: Language, name: str, labels: list[str], particles: list[str]):
     """A name written into one word with a hyphen is not that name's mention but a modifier
     ("Berlin-based", "London-listed", "Kremlin-backed") or a compound of two ("UAE-Israel",
-    "EU-UK" talks): such spans are dropped. A hyphen inside a name ("Rolls-Royce") is not touched."""
+    "EU-UK" talks): such spans are dropped. A hyphen inside a name ("Rolls-Royce") is not touched.
+    A place named after its river with hyphens and a particle (`particles`: "Rostov-on-Don",
+    "Stratford-upon-Avon", "Frankfurt-am-Main") is one place, whatever the model read in it."""
     wanted = set(labels)
+    particles = {p.lower() for p in particles}
 
     def attached(doc: Doc, e: Span) -> bool:
         after = e.end + 1 < len(doc) and not e[-1].whitespace_ and doc[e.end].text == "-" and not doc[e.end].whitespace_
@@ -226,7 +242,27 @@ def make_hyphen_compounds(nlp: Language, name: str, labels: list[str]):
         before = before and not doc[e.start - 2].whitespace_ and doc[e.start - 2].text[:1].isupper()
         return (after and doc[e.end + 1].is_alpha) or before
 
+    def river_places(doc: Doc) -> list[Span]:  # "Rostov-on-Don": capitalized word, hyphen, particle, hyphen, word
+        found = []
+        for i in range(len(doc) - 4):
+            a, h1, p, h2, b = doc[i : i + 5]
+            if (
+                a.is_title
+                and b.is_title
+                and h1.text == "-"
+                and h2.text == "-"
+                and p.lower_ in particles
+                and not any(t.whitespace_ for t in (a, h1, p, h2))
+            ):
+                found.append(Span(doc, i, i + 5, label="GPE"))
+        return found
+
     def hyphen_compounds(doc: Doc) -> Doc:
+        places = river_places(doc) if particles else []
+        if places:
+            doc.ents = filter_spans(
+                places + [e for e in doc.ents if not any(e.start < p.end and p.start < e.end for p in places)]
+            )
         ents = [e for e in doc.ents if e.label_ not in wanted or not attached(doc, e)]
         if len(ents) != len(doc.ents):
             doc.ents = ents
@@ -311,13 +347,17 @@ def make_longer_names(nlp: Language, name: str, labels: list[str]):
     return longer_names
 
 
-@entity_factory("sentence_start_words", default_config={"labels": ["ORG", "PERSON"], "words_file": ""})
-def make_sentence_start_words(nlp: Language, name: str, labels: list[str], words_file: str):
+@entity_factory("sentence_start_words", default_config={"labels": ["ORG", "PERSON"], "words_file": "", "posts": []})
+def make_sentence_start_words(nlp: Language, name: str, labels: list[str], words_file: str, posts: list[str]):
     """A sentence's first word is capitalized whatever it is: a one-word name that opens a sentence,
     a headline or a line and is a word news writes in lower case (`words_file`: "Emphasis will be
     placed on", "Again about ...") is that word, no name, unless the document also writes it
-    capitalized inside a sentence. Gazetteer names (which carry an id) stay."""
-    wanted = set(labels)
+    capitalized inside a sentence. So is such a word before the title of a post (`posts`: "Culture
+    Secretary", "Health Minister"): the post's portfolio. Gazetteer names (which carry an id) stay."""
+    wanted, post_words = set(labels), {p.lower() for p in posts}
+
+    def portfolio(doc: Doc, e: Span) -> bool:
+        return e.end < len(doc) and doc[e.end].lower_ in post_words and doc[e.end].is_title
 
     def sentence_start_words(doc: Doc) -> Doc:
         ents = list(doc.ents)
@@ -329,8 +369,13 @@ def make_sentence_start_words(nlp: Language, name: str, labels: list[str], words
                 and not e.ent_id_
                 and e[0].is_title
                 and e[0].lower_ in common
-                and _opens_sentence(doc, e.start)
-                and not any(t.text == e.text and not _opens_sentence(doc, t.i) for t in doc if t.i != e.start)
+                and (
+                    portfolio(doc, e)
+                    or (
+                        _opens_sentence(doc, e.start)
+                        and not any(t.text == e.text and not _opens_sentence(doc, t.i) for t in doc if t.i != e.start)
+                    )
+                )
             ):
                 continue
             keep.append(e)
