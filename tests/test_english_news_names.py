@@ -150,3 +150,14 @@ def test_places_sharing_a_unit_word_river_towns_and_portfolios():
     assert ("Kostroma", "GPE") in found, found
     assert ("Komsomolsk-on-Amur", "GPE") in found, found
     assert not {t for t, label in found if label in ("ORG", "PERSON")} & {"Health", "Amur", "Kostroma"}, found
+
+
+def test_a_river_is_a_place_and_a_town_in_the_possessive_before_a_club_is_a_place():
+    """Issue 28: a name ending in "River" is a geographic name; "Parnu's Vaprus" names the club of a town."""
+    text = (
+        "The dam on the White Volta River was damaged by the storm.\n"
+        "Kalju Tamm signed with Narva's Trans on Monday. His last club was Parnu's Vaprus."
+    )
+    found = {(e.text, e.label) for e in run_entity_stage([{"id": "v", "lang": "en", "text": text}])}
+    assert ("White Volta River", "LOC") in found, found
+    assert ("Parnu", "GPE") in found and ("Vaprus", "ORG") in found, found

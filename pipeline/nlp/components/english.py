@@ -443,6 +443,42 @@ def make_demonyms(nlp: Language, name: str, labels: list[str], nouns: list[str],
     return demonyms
 
 
+@entity_factory("possessive_places", default_config={"labels": ["ORG"]})
+def make_possessive_places(nlp: Language, name: str, labels: list[str]):
+    """A one-word name in the possessive right before an organization's name ("Tartu's Tammeka",
+    "Tallinn's Legion") is the place the organization is of, unless the document names it as an
+    organization elsewhere (a parent company: "Daimler's Mercedes"). A title in quotes and a name
+    whose second part is an abbreviation ("Heriot's F.P.") are no such pair."""
+    wanted = set(labels)
+
+    def possessive_places(doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        out = list(ents)
+        for i, e in enumerate(ents[:-1]):
+            f = ents[i + 1]
+            if (
+                len(e) == 1
+                and e.label_ in wanted
+                and not e.ent_id_
+                and e.end + 1 == f.start
+                and doc[e.end].lower_ in ("'s", "’s")
+                and f.label_ == "ORG"
+                and any(c.islower() for c in f.text)  # not an abbreviation ("Heriot's F.P.", one club)
+                and not (e.start > 0 and doc[e.start - 1].is_quote)  # not a title ("Schindler's List")
+                and not any(
+                    g.text == e.text and g.label_ == "ORG"
+                    for g in ents
+                    if g.start != e.start and not (g.end < len(doc) and doc[g.end].lower_ in ("'s", "’s"))
+                )
+            ):
+                out[i] = Span(doc, e.start, e.end, label="GPE")
+        if out != ents:
+            doc.ents = out
+        return doc
+
+    return possessive_places
+
+
 @entity_factory("rank_words", default_config={"labels": ["ORG", "PERSON", "GPE", "LOC", "NORP"], "ranks": []})
 def make_rank_words(nlp: Language, name: str, labels: list[str], ranks: list[str]):
     """A span of rank or title words only ("Rear Admiral", "Lieutenant General") right before a
