@@ -120,3 +120,44 @@ def test_a_table_header_run_into_the_text_holds_no_names():
     header = text.index("GMT"), text.index("Japan")
     assert not [e.text for e in found if header[0] <= e.start < header[1]], [(e.text, e.label) for e in found]
     assert {"NATO", "IMF"} <= {e.text for e in found}  # capitals outside a header stay
+
+
+def test_people_of_a_country_ranks_and_a_sentence_s_first_common_word_are_no_names():
+    """Issue 28: a noun for a country's people ("the Pole"), an adjective of a country before a person's
+    name, a rank before a person and a common word that opens a sentence are not names."""
+    text = (
+        "Midfielder Tomasz Wrobel joined Lokomotiv in 2019. In 30 matches the Pole scored 8 goals.\n"
+        "The stake is held by Japanese Sodeco, the company said.\n"
+        "The navy thanked Rear Admiral Pyotr Sokolov for the tests.\n"
+        "Emphasis will be placed on training, Sokolov said."
+    )
+    found = {(e.text, e.label) for e in run_entity_stage([{"id": "p", "lang": "en", "text": text}])}
+    names = {t for t, label in found if label in ("ORG", "PERSON")}
+    assert not names & {"Pole", "Rear Admiral", "Emphasis", "Japanese Sodeco"}, found
+    assert "Sodeco" in names and "Tomasz Wrobel" in names, found
+    assert any(t.endswith("Pyotr Sokolov") for t in names), found
+
+
+def test_places_sharing_a_unit_word_river_towns_and_portfolios():
+    """Issue 28: the first of two places sharing a plural unit word is a place too; a town named
+    after its river with hyphens is one place; a common word before a post's title is no name."""
+    text = (
+        "The new road links the Kostroma and Vyatka regions with the republic.\n"
+        "Flights from Samara to Komsomolsk-on-Amur resumed on Monday.\n"
+        "Earlier, Health Secretary Jane Holloway said the rules would stay."
+    )
+    found = {(e.text, e.label) for e in run_entity_stage([{"id": "r", "lang": "en", "text": text}])}
+    assert ("Kostroma", "GPE") in found, found
+    assert ("Komsomolsk-on-Amur", "GPE") in found, found
+    assert not {t for t, label in found if label in ("ORG", "PERSON")} & {"Health", "Amur", "Kostroma"}, found
+
+
+def test_a_river_is_a_place_and_a_town_in_the_possessive_before_a_club_is_a_place():
+    """Issue 28: a name ending in "River" is a geographic name; "Parnu's Vaprus" names the club of a town."""
+    text = (
+        "The dam on the White Volta River was damaged by the storm.\n"
+        "Kalju Tamm signed with Narva's Trans on Monday. His last club was Parnu's Vaprus."
+    )
+    found = {(e.text, e.label) for e in run_entity_stage([{"id": "v", "lang": "en", "text": text}])}
+    assert ("White Volta River", "LOC") in found, found
+    assert ("Parnu", "GPE") in found and ("Vaprus", "ORG") in found, found

@@ -146,11 +146,15 @@ FULL_NAMES_SHARE_BEFORE = {"wmt21": 0.069, "wmt23": 0.0472}
 # With models/en_news_ner (issue 28), wmt21 en->ru fell from 0.8022 to 0.7812 (its second half 0.7435):
 # the fine-tuned model reads capitalized common words of these translated items as one-word ORGs
 # ("Again about Hagia Sophia", "the House of God", "IN FAVOR") that the Russian side does not name;
-# ru->en rose 0.8116 -> 0.8209. wmt23: 0.8143 -> 0.8270 and 0.8578 -> 0.8528. A regression, held here
-# at what is measured so that it cannot grow unseen.
+# ru->en rose 0.8116 -> 0.8209. wmt23: 0.8143 -> 0.8270 and 0.8578 -> 0.8528. Rules for what news
+# writes capitalized but does not name (a country's people, "the Pole"; a rank before a person; a
+# sentence's first common word; a post's portfolio, "Culture Secretary"; a town in the possessive before
+# its club, "Tartu's Tammeka"; a river town, "Rostov-on-Don") brought wmt21 en->ru back to 0.8027
+# (358/446; first half, read while writing them, 0.8396 -> 0.8876; second half, held back, 0.7435 ->
+# 0.7463) and wmt23 en->ru to 0.8914; ru->en 0.8233 and 0.8270.
 COVERAGE_MIN = {
-    "wmt21": {"ru_in_en": 0.80, "en_in_ru": 0.78},
-    "wmt23": {"ru_in_en": 0.80, "en_in_ru": 0.80},
+    "wmt21": {"ru_in_en": 0.82, "en_in_ru": 0.80},
+    "wmt23": {"ru_in_en": 0.82, "en_in_ru": 0.89},
 }
 HALF_MIN = {"wmt21": 0.74, "wmt23": 0.75}
 N_PAIRS = {"wmt21": 65, "wmt23": 32}

@@ -182,6 +182,19 @@ def make_admin_unit_names(nlp: Language, name: str, units: list[str], labels: li
             ):
                 e = Span(doc, e.start, e.end + 1, label=e.label_, kb_id=e.kb_id_)
             out.append(e)
+        # "the Vologda and Arkhangelsk regions": the first of two places that share the unit word is one too
+        plural = {u + "s" for u in words} | {u[:-1] + "ies" for u in words if u.endswith("y")}
+        for i in range(len(out) - 1):
+            e, f = out[i], out[i + 1]
+            if (
+                e.label_ in wanted
+                and e.label_ != "GPE"
+                and not e.ent_id_
+                and f.start == e.end + 1
+                and doc[e.end].lower_ in ("and", "or", ",")
+                and (f[-1].lower_ in plural or (f.end < len(doc) and doc[f.end].lower_ in plural))
+            ):
+                out[i] = Span(doc, e.start, e.end, label="GPE")
         doc.ents = out
         return doc
 
@@ -213,12 +226,15 @@ def make_head_word_labels(nlp: Language, name: str, heads: dict[str, str], label
     return head_word_labels
 
 
-@entity_factory("hyphen_compounds", default_config={"labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"]})
-def make_hyphen_compounds(nlp: Language, name: str, labels: list[str]):
+@entity_factory("hyphen_compounds", default_config={"labels": ["PERSON", "ORG", "GPE", "LOC", "NORP"], "particles": []})
+def make_hyphen_compounds(nlp: Language, name: str, labels: list[str], particles: list[str]):
     """A name written into one word with a hyphen is not that name's mention but a modifier
     ("Berlin-based", "London-listed", "Kremlin-backed") or a compound of two ("UAE-Israel",
-    "EU-UK" talks): such spans are dropped. A hyphen inside a name ("Rolls-Royce") is not touched."""
+    "EU-UK" talks): such spans are dropped. A hyphen inside a name ("Rolls-Royce") is not touched.
+    A place named after its river with hyphens and a particle (`particles`: "Rostov-on-Don",
+    "Stratford-upon-Avon", "Frankfurt-am-Main") is one place, whatever the model read in it."""
     wanted = set(labels)
+    particles = {p.lower() for p in particles}
 
     def attached(doc: Doc, e: Span) -> bool:
         after = e.end + 1 < len(doc) and not e[-1].whitespace_ and doc[e.end].text == "-" and not doc[e.end].whitespace_
@@ -226,13 +242,41 @@ def make_hyphen_compounds(nlp: Language, name: str, labels: list[str]):
         before = before and not doc[e.start - 2].whitespace_ and doc[e.start - 2].text[:1].isupper()
         return (after and doc[e.end + 1].is_alpha) or before
 
+    def river_places(doc: Doc) -> list[Span]:  # "Rostov-on-Don": capitalized word, hyphen, particle, hyphen, word
+        found = []
+        for i in range(len(doc) - 4):
+            a, h1, p, h2, b = doc[i : i + 5]
+            if (
+                a.is_title
+                and b.is_title
+                and h1.text == "-"
+                and h2.text == "-"
+                and p.lower_ in particles
+                and not any(t.whitespace_ for t in (a, h1, p, h2))
+            ):
+                found.append(Span(doc, i, i + 5, label="GPE"))
+        return found
+
     def hyphen_compounds(doc: Doc) -> Doc:
+        places = river_places(doc) if particles else []
+        if places:
+            doc.ents = filter_spans(
+                places + [e for e in doc.ents if not any(e.start < p.end and p.start < e.end for p in places)]
+            )
         ents = [e for e in doc.ents if e.label_ not in wanted or not attached(doc, e)]
         if len(ents) != len(doc.ents):
             doc.ents = ents
         return doc
 
     return hyphen_compounds
+
+
+def _opens_sentence(doc: Doc, i: int) -> bool:
+    """Token i is the first word of a sentence, a headline or a line (quotes and dashes before it aside)."""
+    j = i - 1
+    while j >= 0 and (doc[j].is_quote or doc[j].text in ("(", "*", "-", "—")):
+        j -= 1
+    return j < 0 or doc[j].text in (".", "!", "?", ":", ";") or "\n" in doc[j].text_with_ws
 
 
 @entity_factory("unintroduced_persons", default_config={"label": "", "titles": [], "names_file": ""})
@@ -246,14 +290,8 @@ def make_unintroduced_persons(nlp: Language, name: str, label: str, titles: list
     no entity, nor is any of them when `label` is empty."""
     title_words = {t.lower() for t in titles}
 
-    def opens_sentence(doc: Doc, i: int) -> bool:
-        j = i - 1
-        while j >= 0 and (doc[j].is_quote or doc[j].text in ("(", "*", "-", "—")):
-            j -= 1
-        return j < 0 or doc[j].text in (".", "!", "?", ":", ";") or "\n" in doc[j].text_with_ws
-
     def not_a_name(doc: Doc, e: Span) -> bool:
-        return e[0].is_upper or opens_sentence(doc, e.start) or (e.start > 0 and doc[e.start - 1].lower_ == "the")
+        return e[0].is_upper or _opens_sentence(doc, e.start) or (e.start > 0 and doc[e.start - 1].lower_ == "the")
 
     def unintroduced_persons(doc: Doc) -> Doc:
         given = _given_name_keys(names_file) if names_file else frozenset()
@@ -309,6 +347,46 @@ def make_longer_names(nlp: Language, name: str, labels: list[str]):
     return longer_names
 
 
+@entity_factory("sentence_start_words", default_config={"labels": ["ORG", "PERSON"], "words_file": "", "posts": []})
+def make_sentence_start_words(nlp: Language, name: str, labels: list[str], words_file: str, posts: list[str]):
+    """A sentence's first word is capitalized whatever it is: a one-word name that opens a sentence,
+    a headline or a line and is a word news writes in lower case (`words_file`: "Emphasis will be
+    placed on", "Again about ...") is that word, no name, unless the document also writes it
+    capitalized inside a sentence. So is such a word before the title of a post (`posts`: "Culture
+    Secretary", "Health Minister"): the post's portfolio. Gazetteer names (which carry an id) stay."""
+    wanted, post_words = set(labels), {p.lower() for p in posts}
+
+    def portfolio(doc: Doc, e: Span) -> bool:
+        return e.end < len(doc) and doc[e.end].lower_ in post_words and doc[e.end].is_title
+
+    def sentence_start_words(doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        keep = []
+        for e in ents:
+            if (
+                len(e) == 1
+                and e.label_ in wanted
+                and not e.ent_id_
+                and e[0].is_title
+                and e[0].lower_ in common
+                and (
+                    portfolio(doc, e)
+                    or (
+                        _opens_sentence(doc, e.start)
+                        and not any(t.text == e.text and not _opens_sentence(doc, t.i) for t in doc if t.i != e.start)
+                    )
+                )
+            ):
+                continue
+            keep.append(e)
+        if len(keep) != len(ents):
+            doc.ents = keep
+        return doc
+
+    common = frozenset(word_list(words_file))
+    return sentence_start_words
+
+
 @lru_cache(maxsize=1)
 def country_demonyms() -> frozenset[str]:
     """The words English makes of a one-word country name for its people ("Kuwaiti", "Kuwaitis",
@@ -327,26 +405,105 @@ def country_demonyms() -> frozenset[str]:
     return frozenset(forms - countries)
 
 
-@entity_factory("demonyms", default_config={"labels": ["ORG", "PERSON"]})
-def make_demonyms(nlp: Language, name: str, labels: list[str]):
+@entity_factory("demonyms", default_config={"labels": ["ORG", "PERSON"], "nouns": [], "names_file": ""})
+def make_demonyms(nlp: Language, name: str, labels: list[str], nouns: list[str], names_file: str):
     """A country's people are no organization and no person: a one-word entity that is a demonym
-    ("Kuwaiti opposition", "Algerian officials") leaves the entities, unless the document writes
-    it in a longer person's name ("Ronnie Irani")."""
+    ("Kuwaiti opposition", "Algerian officials") or a noun for one of its people that is not made
+    from the country's name (`nouns`: "the Pole scored", "a Briton") leaves the entities, unless the
+    document writes it in a longer person's name ("Ronnie Irani"). An adjective of a country before a
+    person's name says where the name is from and is not part of it ("Japanese Sodeco"): it leaves the
+    span, unless it is a given name (`names_file`: "German Gref"); a noun stays ("Briton Ilott" is
+    CoNLL's person)."""
     wanted = set(labels)
+    people_nouns = frozenset(nouns)
 
     def demonyms(doc: Doc) -> Doc:
         people = {t.text for e in doc.ents if e.label_ == "PERSON" and len(e) > 1 for t in e}
-        forms = country_demonyms()
-        ents = [
-            e
-            for e in doc.ents
-            if not (len(e) == 1 and e.label_ in wanted and not e.ent_id_ and e.text in forms and e.text not in people)
-        ]
-        if len(ents) != len(doc.ents):
+        forms = country_demonyms() | people_nouns
+        given = _given_name_keys(names_file) if names_file else frozenset()
+        ents = []
+        for e in doc.ents:
+            if len(e) == 1 and e.label_ in wanted and not e.ent_id_ and e.text in forms and e.text not in people:
+                continue
+            if (
+                e.label_ == "PERSON"
+                and len(e) > 1
+                and not e.ent_id_
+                and e[0].text in country_demonyms()
+                and not e[0].text.endswith("s")  # an adjective, not the plural of a made form ("Francis")
+                and skeleton(e[0].text) not in given
+                and e[1].is_title
+            ):
+                e = Span(doc, e.start + 1, e.end, label=e.label_)
+            ents.append(e)
+        if ents != list(doc.ents):
             doc.ents = ents
         return doc
 
     return demonyms
+
+
+@entity_factory("possessive_places", default_config={"labels": ["ORG"]})
+def make_possessive_places(nlp: Language, name: str, labels: list[str]):
+    """A one-word name in the possessive right before an organization's name ("Tartu's Tammeka",
+    "Tallinn's Legion") is the place the organization is of, unless the document names it as an
+    organization elsewhere (a parent company: "Daimler's Mercedes"). A title in quotes and a name
+    whose second part is an abbreviation ("Heriot's F.P.") are no such pair."""
+    wanted = set(labels)
+
+    def possessive_places(doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        out = list(ents)
+        for i, e in enumerate(ents[:-1]):
+            f = ents[i + 1]
+            if (
+                len(e) == 1
+                and e.label_ in wanted
+                and not e.ent_id_
+                and e.end + 1 == f.start
+                and doc[e.end].lower_ in ("'s", "’s")
+                and f.label_ == "ORG"
+                and any(c.islower() for c in f.text)  # not an abbreviation ("Heriot's F.P.", one club)
+                and not (e.start > 0 and doc[e.start - 1].is_quote)  # not a title ("Schindler's List")
+                and not any(
+                    g.text == e.text and g.label_ == "ORG"
+                    for g in ents
+                    if g.start != e.start and not (g.end < len(doc) and doc[g.end].lower_ in ("'s", "’s"))
+                )
+            ):
+                out[i] = Span(doc, e.start, e.end, label="GPE")
+        if out != ents:
+            doc.ents = out
+        return doc
+
+    return possessive_places
+
+
+@entity_factory("rank_words", default_config={"labels": ["ORG", "PERSON", "GPE", "LOC", "NORP"], "ranks": []})
+def make_rank_words(nlp: Language, name: str, labels: list[str], ranks: list[str]):
+    """A span of rank or title words only ("Rear Admiral", "Lieutenant General") right before a
+    person's name is that person's rank, no name of its own."""
+    wanted, words = set(labels), {r.lower() for r in ranks}
+
+    def rank_words(doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        keep = [
+            e
+            for i, e in enumerate(ents)
+            if not (
+                e.label_ in wanted
+                and not e.ent_id_
+                and all(t.lower_ in words for t in e)
+                and i + 1 < len(ents)
+                and ents[i + 1].start == e.end
+                and ents[i + 1].label_ == "PERSON"
+            )
+        ]
+        if len(keep) != len(ents):
+            doc.ents = keep
+        return doc
+
+    return rank_words
 
 
 @entity_factory("timeml_dates", default_config={"replace": ["TIME"]})
