@@ -1,6 +1,6 @@
 """Where the pipeline's time goes: each stage in one process, against the bare models, in one run.
 
-    python -m benchmarks.stage_costs [--mb 1]
+    python -m benchmarks.stage_costs [--mb 1] [--kind items|articles]
 
 On one generated dump (benchmarks/corpus.py), single process, models loaded beforehand:
   - read: decoding, splitting and language detection (langdetect) of the whole dump;
@@ -28,6 +28,7 @@ from benchmarks.corpus import write_dump
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=float, default=1.0, help="size of the generated dump")
+    ap.add_argument("--kind", choices=("items", "articles"), default="items", help="the corpus (benchmarks/corpus.py)")
     a = ap.parse_args()
 
     from natasha import NewsEmbedding, NewsNERTagger
@@ -42,7 +43,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         dump = Path(tmp) / "bench.txt"
-        write_dump(dump, a.mb)
+        write_dump(dump, a.mb, kind=a.kind)
         settings = Settings().with_(out_dir=Path(tmp) / "out")
         models_dir = settings.models_dir.resolve()
         for lang in ("en", "ru"):

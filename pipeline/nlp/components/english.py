@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from spacy.language import Language
@@ -257,8 +258,10 @@ def make_hyphen_compounds(nlp: Language, name: str, labels: list[str], particles
                 found.append(Span(doc, i, i + 5, label="GPE"))
         return found
 
+    river_shape = re.compile("|".join(f"-{re.escape(p)}-" for p in sorted(particles)), re.I) if particles else None
+
     def hyphen_compounds(doc: Doc) -> Doc:
-        places = river_places(doc) if particles else []
+        places = river_places(doc) if river_shape and river_shape.search(doc.text) else []
         if places:
             doc.ents = filter_spans(
                 places + [e for e in doc.ents if not any(e.start < p.end and p.start < e.end for p in places)]
@@ -533,6 +536,8 @@ def make_timeml_dates(nlp: Language, name: str, replace: list[str]):
 
 OPEN_QUOTES = ("“", '"', "‘", "'")
 CLOSE_QUOTES = ("”", '"', "’", "'")
+# A word in quotes between two words: what a nickname needs, looked for in the text before any token is.
+QUOTED_WORD = re.compile(r"[^\W\d_]\s*[“\"‘']\s*[^\s“\"‘'”’]+\s*[”\"’']\s*[^\W\d_]")
 
 
 @entity_factory("quoted_nicknames", default_config={"label": "PERSON", "words_file": ""})
@@ -548,12 +553,16 @@ def make_quoted_nicknames(nlp: Language, name: str, label: str, words_file: str)
         return token.is_alpha and token.is_title and token.lower_ not in common
 
     def quoted_nicknames(doc: Doc) -> Doc:
+        if not QUOTED_WORD.search(doc.text):  # the text holds no quoted word between two words
+            return doc
         spans = []
-        for i in range(len(doc) - 4):
-            given, opening, nick, closing, surname = doc[i : i + 5]
+        for opening in doc:
+            i = opening.i - 1
+            if opening.text not in OPEN_QUOTES or i < 0 or i + 4 >= len(doc):
+                continue
+            given, nick, closing, surname = doc[i], doc[i + 2], doc[i + 3], doc[i + 4]
             if (
-                opening.text in OPEN_QUOTES
-                and closing.text in CLOSE_QUOTES
+                closing.text in CLOSE_QUOTES
                 and any(c.isalnum() for c in nick.text)
                 and nick.lower_ not in function_words
                 and name_word(given)
