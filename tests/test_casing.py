@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.nlp.casing import truecase
-from pipeline.nlp.loaders import read_word_list
+from pipeline.nlp.components.shared import word_list
 from pipeline.training.lower_words import lower_words
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
@@ -28,7 +28,7 @@ def test_the_document_s_own_casing_comes_before_the_list():
 
 
 def test_the_shipped_list_lowers_kicker_lines_of_common_words():
-    words = read_word_list(MODELS / "gazetteer/lower_words.txt")
+    words = frozenset(word_list(str(MODELS / "gazetteer/lower_words.txt")))
     assert {"place", "go", "needed", "dressed", "recycling"} <= words
     assert not {"us", "london", "bank", "union", "commission"} & words  # written capitalized as often
     text = "ALL DRESSED UP , NO PLACE TO GO .\nIt was a quiet year ."

@@ -125,20 +125,16 @@ def load_language_model(models_dir: Path, lang: str) -> LanguageModel | None:
     spec = read_model_config(models_dir).get(lang)
     if spec is None or lang == "gazetteer":
         return None
+    from pipeline.nlp.components.shared import word_list  # with the components: spaCy is loaded here
+
     acronyms = frozenset(n for _, lg, n in load_gazetteer(models_dir).entries if lg == lang and n.isupper())
     return LanguageModel(
         _build(spec, lang, models_dir),
         frozenset(spec["keep_labels"]),
         bool(spec.get("truecase")),
         acronyms,
-        read_word_list(Path(models_dir) / spec["lower_words"]) if "lower_words" in spec else frozenset(),
+        frozenset(word_list(str(Path(models_dir) / spec["lower_words"]))) if "lower_words" in spec else frozenset(),
     )
-
-
-def read_word_list(path: Path) -> frozenset[str]:
-    """The words of a list file: one a line, `#` starting a comment line."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
 
 @lru_cache(maxsize=2)

@@ -18,10 +18,8 @@ and a new download under the same name does not supersede the earlier ones
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
-import zlib
 from collections.abc import Iterator
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
@@ -35,7 +33,7 @@ from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
 from pipeline.stages.pages import Article
 from pipeline.stages.warc_framing import MAX_RECORD_BYTES
-from pipeline.stages.web_readers import GZIP_MAGIC, Page, PageDocuments
+from pipeline.stages.web_readers import Page, PageDocuments, read_page_file
 
 MAX_FEED_BYTES = 8 * MAX_RECORD_BYTES
 FEED_ROOTS = ("rss", "feed", "RDF")
@@ -51,7 +49,7 @@ BLOCK_TAGS = frozenset(
 
 def feed_documents(path: Path, source, settings: Settings) -> Iterator[DocumentRecord]:
     """The items of a feed file as documents (DumpRejected when it is not a readable feed)."""
-    data = read_feed_file(path, source)
+    data = read_page_file(path, source, MAX_FEED_BYTES, "a feed")
     root = feed_root(data)
     if root not in FEED_ROOTS:
         what = f"its root element is <{root}>" if root else "it has no root element"
@@ -72,23 +70,6 @@ def feed_documents(path: Path, source, settings: Settings) -> Iterator[DocumentR
         yield docs.record(article, Page(start, end - start, b"", None, article.url, record_id))
     docs.encodings[parsed.get("encoding") or "utf-8"] += 1
     docs.finish()
-
-
-def read_feed_file(path: Path, source) -> bytes:
-    """The bytes of a feed file, read once (gunzipped when it is gzip)."""
-    data = source.read.read_all()
-    compressed = data.startswith(GZIP_MAGIC)
-    if path.name.lower().endswith(".gz") and not compressed:
-        raise DumpRejected("named .gz but not gzip-compressed")
-    source.compression = "gzip" if compressed else None
-    if compressed:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DumpRejected(f"corrupt or truncated gzip: {exc}") from None
-    if len(data) > MAX_FEED_BYTES:
-        raise DumpRejected(f"a feed larger than {MAX_FEED_BYTES >> 20} MiB")
-    return data
 
 
 def feed_root(data: bytes) -> str | None:

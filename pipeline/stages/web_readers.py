@@ -123,9 +123,9 @@ class PageDocuments:
             self.source.problems.append(f"... and {self.n_problems - len(self.source.problems)} more problems")
 
 
-def read_page_file(path: Path, source) -> bytes:
-    """The bytes of a saved page, read once (`source.compression` from its magic bytes);
-    DumpRejected when its gzip is cut or corrupt or it is too big."""
+def read_page_file(path: Path, source, max_bytes: int = MAX_RECORD_BYTES, what: str = "a page") -> bytes:
+    """The bytes of a saved page (or a feed: `what`), read once (`source.compression` from its magic
+    bytes); DumpRejected when its gzip is cut or corrupt or it is larger than `max_bytes`."""
     data = source.read.read_all()
     compressed = data.startswith(GZIP_MAGIC)
     _check_gz_name(path, compressed)
@@ -135,8 +135,8 @@ def read_page_file(path: Path, source) -> bytes:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
             raise DumpRejected(f"corrupt or truncated gzip: {exc}") from None
-    if len(data) > MAX_RECORD_BYTES:
-        raise DumpRejected(f"a page larger than {MAX_RECORD_BYTES >> 20} MiB")
+    if len(data) > max_bytes:
+        raise DumpRejected(f"{what} larger than {max_bytes >> 20} MiB")
     return data
 
 

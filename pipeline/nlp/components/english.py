@@ -362,25 +362,22 @@ def make_sentence_start_words(nlp: Language, name: str, labels: list[str], words
     def portfolio(doc: Doc, e: Span) -> bool:
         return e.end < len(doc) and doc[e.end].lower_ in post_words and doc[e.end].is_title
 
+    def written_inside(doc: Doc) -> set[str]:
+        """The listed words the document writes capitalized inside a sentence (there, names)."""
+        return {t.text for t in doc if t.is_title and t.lower_ in common and not _opens_sentence(doc, t.i)}
+
     def sentence_start_words(doc: Doc) -> Doc:
         ents = list(doc.ents)
         keep = []
+        inside: set[str] | None = None  # computed once per document, when a candidate needs it
         for e in ents:
-            if (
-                len(e) == 1
-                and e.label_ in wanted
-                and not e.ent_id_
-                and e[0].is_title
-                and e[0].lower_ in common
-                and (
-                    portfolio(doc, e)
-                    or (
-                        _opens_sentence(doc, e.start)
-                        and not any(t.text == e.text and not _opens_sentence(doc, t.i) for t in doc if t.i != e.start)
-                    )
-                )
-            ):
-                continue
+            if len(e) == 1 and e.label_ in wanted and not e.ent_id_ and e[0].is_title and e[0].lower_ in common:
+                if portfolio(doc, e):
+                    continue
+                if _opens_sentence(doc, e.start):
+                    inside = written_inside(doc) if inside is None else inside
+                    if e.text not in inside:
+                        continue
             keep.append(e)
         if len(keep) != len(ents):
             doc.ents = keep
