@@ -30,6 +30,7 @@ import argparse
 import contextlib
 import multiprocessing as mp
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -37,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -94,32 +96,38 @@ def _load_model(kind: str, ready) -> None:
     ready.wait()
 
 
-def _run_model(kind_texts: tuple[str, list[str]]) -> int:
+def _run_model(kind_texts: tuple[str, list[str]]) -> float:
+    """CPU seconds of this worker's model over its texts."""
     kind, texts = kind_texts
+    t0 = time.process_time()
     if kind == "spacy":
-        return sum(len(d.ents) for d in _MODEL.pipe(texts, batch_size=64))
-    if kind == "slovnet":
-        return sum(len(m.spans) for m in _MODEL.map(texts))
-    return len(_MODEL.encode(texts)) if texts else 0
+        sum(len(d.ents) for d in _MODEL.pipe(texts, batch_size=64))
+    elif kind == "slovnet":
+        sum(len(m.spans) for m in _MODEL.map(texts))
+    elif texts:
+        _MODEL.encode(texts)
+    return time.process_time() - t0
 
 
 def _noop(_: int) -> None:
     return None
 
 
-def bare_model(kind: str, texts: list[str]) -> float:
-    """Wall seconds of one model over `texts` in two processes (halves), its loading excluded."""
+def bare_model(kind: str, texts: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (both workers) of one model over `texts` in two processes
+    (halves), its loading excluded."""
     ctx = mp.get_context("spawn")
-    ready = ctx.Manager().Barrier(2)
-    with ctx.Pool(2, initializer=_load_model, initargs=(kind, ready)) as pool:
-        pool.map(_noop, range(2), chunksize=1)
-        t0 = time.perf_counter()
-        pool.map(_run_model, [(kind, texts[0::2]), (kind, texts[1::2])], chunksize=1)
-        return time.perf_counter() - t0
+    with ctx.Manager() as manager:
+        ready = manager.Barrier(2)
+        with ctx.Pool(2, initializer=_load_model, initargs=(kind, ready)) as pool:
+            pool.map(_noop, range(2), chunksize=1)
+            t0 = time.perf_counter()
+            cpu = pool.map(_run_model, [(kind, texts[0::2]), (kind, texts[1::2])], chunksize=1)
+            return time.perf_counter() - t0, sum(cpu)
 
 
-def bare_models(en: list[str], ru: list[str], lead_sentences: list[str]) -> dict[str, float]:
-    """Seconds of each bare model: spaCy NER on `en`, Slovnet on `ru`, USE on the leads."""
+def bare_models(en: list[str], ru: list[str], lead_sentences: list[str]) -> dict[str, tuple[float, float]]:
+    """Wall and CPU seconds of each bare model: spaCy NER on `en`, Slovnet on `ru`, USE on the leads."""
     return {
         "spacy": bare_model("spacy", en),
         "slovnet": bare_model("slovnet", ru),
@@ -171,16 +179,33 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_pipeline(raw: Path, out: Path, api_url: str | None = None) -> tuple[float, int, str]:
-    """Wall seconds and peak RSS (bytes) of `python -m pipeline run`, and its summary line.
+@dataclass(frozen=True)
+class PipelineRun:
+    """One `python -m pipeline run`: wall and CPU seconds, peak RSS and its summary line."""
+
+    seconds: float
+    cpu_seconds: float  # user + system of the run's whole process tree (a temporary server included)
+    peak: int
+    line: str
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_pipeline(raw: Path, out: Path, api_url: str | None = None) -> PipelineRun:
+    """Wall and CPU seconds and peak RSS (bytes) of `python -m pipeline run`, and its summary line.
 
     Without `api_url` the run starts its own temporary Prefect server (it is told not to look for
-    a running local one); with it, it reports there."""
+    a running local one); with it, it reports there. CPU seconds count every process of the run
+    that has ended when it does (its workers, not the running server): on a busy machine they
+    move far less than wall seconds."""
     env = dict(ENV, PIPELINE_LOCAL_SERVER_URL="")
     env.pop("PREFECT_API_URL", None)
     if api_url:
         env["PREFECT_API_URL"] = api_url
-    t0 = time.perf_counter()
+    cpu0, t0 = _children_cpu(), time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out)],
         cwd=REPO,
@@ -194,11 +219,11 @@ def run_pipeline(raw: Path, out: Path, api_url: str | None = None) -> tuple[floa
     while proc.poll() is None:
         peak = max(peak, _tree_rss(ps))
         time.sleep(0.1)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     stdout = proc.stdout.read() if proc.stdout else ""
     if proc.returncode not in (0, 2):
         raise RuntimeError(f"pipeline failed with {proc.returncode}")
-    return elapsed, peak, (stdout.strip().splitlines() or [""])[-1]
+    return PipelineRun(elapsed, cpu, peak, (stdout.strip().splitlines() or [""])[-1])
 
 
 @contextlib.contextmanager
@@ -295,31 +320,48 @@ def measure_speed(a: argparse.Namespace, tmp: Path, api: str | None) -> None:
     for r in range(a.repeat):
         print(f"round {r + 1} of {a.repeat} (load average {os.getloadavg()[0]:.2f})", flush=True)
         result: dict[str, float] = {}
-        result["fixed temporary server"], _, _ = run_pipeline(tiny, tmp / f"out-tiny-{r}")
-        fixed = result["fixed temporary server"]
+        tiny_run = run_pipeline(tiny, tmp / f"out-tiny-{r}")
+        result["fixed temporary server"] = tiny_run.seconds
         if api:
-            result["fixed running server"], _, _ = run_pipeline(tiny, tmp / f"out-tiny-served-{r}", api)
-            fixed = result["fixed running server"]
+            tiny_run = run_pipeline(tiny, tmp / f"out-tiny-served-{r}", api)
+            result["fixed running server"] = tiny_run.seconds
+        fixed, fixed_cpu = tiny_run.seconds, tiny_run.cpu_seconds
+        result["fixed cpu s"] = fixed_cpu
         print("  fixed cost: " + ", ".join(f"{k.removeprefix('fixed ')} {v:.1f} s" for k, v in result.items()))
         for kind, (docs, en, ru, lead_sentences) in corpora.items():
             out = (a.keep / f"out-{kind}") if a.keep and r == 0 else tmp / f"out-{kind}-{r}"
-            total, peak, line = run_pipeline(raws[kind], out, api)
-            beyond = total - fixed
+            run = run_pipeline(raws[kind], out, api)
+            total, peak, line = run.seconds, run.peak, run.line
+            beyond, beyond_cpu = total - fixed, run.cpu_seconds - fixed_cpu
             models = bare_models(en, ru, lead_sentences)
-            two, three = models["spacy"] + models["slovnet"], sum(models.values())
+            two = models["spacy"][0] + models["slovnet"][0]
+            three = two + models["use"][0]
+            three_cpu = sum(cpu for _, cpu in models.values())
             figures = {
                 "pipeline s": total,
                 "beyond fixed s": beyond,
+                "beyond fixed cpu s": beyond_cpu,
                 "peak MiB": peak / 2**20,
                 "two-model s": two,
                 "three-model s": three,
+                "three-model cpu s": three_cpu,
                 "vs two-model": two / beyond,
                 "vs three-model": three / beyond,
+                "cpu vs three-model": three_cpu / beyond_cpu,
             }
-            print(f"  {kind}: pipeline {total:.1f} s, beyond fixed {beyond:.1f} s, peak RSS {peak / 2**20:.0f} MiB")
+            print(
+                f"  {kind}: pipeline {total:.1f} s, beyond fixed {beyond:.1f} s ({beyond_cpu:.1f} CPU s),"
+                f" peak RSS {peak / 2**20:.0f} MiB"
+            )
             print(f"    {line}")
-            print("    bare models (2 processes each): " + ", ".join(f"{k} {v:.1f} s" for k, v in models.items()))
-            print(f"    pipeline throughput / two-model = {two / beyond:.2f}, / three-model = {three / beyond:.2f}")
+            print(
+                "    bare models (2 processes each): "
+                + ", ".join(f"{k} {wall:.1f} s ({cpu:.1f} CPU s)" for k, (wall, cpu) in models.items())
+            )
+            print(
+                f"    pipeline throughput / two-model = {two / beyond:.2f}, / three-model = {three / beyond:.2f};"
+                f" in CPU seconds / three-model = {three_cpu / beyond_cpu:.2f}"
+            )
             if a.naive:
                 (tmp / f"naive-{kind}-{r}").mkdir()
                 naive = naive_script(docs, tmp / f"naive-{kind}-{r}")
@@ -341,8 +383,10 @@ def measure_memory(a: argparse.Namespace, tmp: Path, api: str | None) -> None:
         mraw = tmp / f"raw-{mb:g}"
         mraw.mkdir()
         write_dump(mraw / "big.txt", mb, seed=1)
-        secs, peaks[mb], line = run_pipeline(mraw, tmp / f"out-{mb:g}", api)
-        print(f"memory: {mb:g} MB dump: peak RSS {peaks[mb] / 2**20:.0f} MiB ({secs:.0f} s)\n  {line}", flush=True)
+        run = run_pipeline(mraw, tmp / f"out-{mb:g}", api)
+        peaks[mb] = run.peak
+        print(f"memory: {mb:g} MB dump: peak RSS {run.peak / 2**20:.0f} MiB ({run.seconds:.0f} s)", flush=True)
+        print(f"  {run.line}", flush=True)
     if len(peaks) >= 2:
         lo, hi = min(peaks), max(peaks)
         print(f"  peak RSS {hi:g} MB / {lo:g} MB = {peaks[hi] / peaks[lo]:.2f} (target < 1.5)")
