@@ -5,7 +5,7 @@
 On one generated dump (benchmarks/corpus.py), in the same run:
   1. the whole pipeline (`python -m pipeline run`, a fresh process, default settings): wall time
      and the peak RSS of the run's main process and of its worker processes;
-  2. the bitext step alone (`pipeline.bitext.sync_bitext`, a fresh process, the bitext table
+  2. the bitext step alone (`pipeline.corpus.bitext.sync_bitext`, a fresh process, the bitext table
      removed first so that every pair is aligned again, the encoder loaded inside): wall time and
      peak RSS of that process.
 Prints both and the ratios: the step's time over the run's, its peak over the run's main process.
@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 STEP = """
 import json, resource, sys, time
 start = time.perf_counter()
-from pipeline.bitext import sync_bitext
+from pipeline.corpus.bitext import sync_bitext
 from pipeline.stages.pairing import sentence_encoder
 from pipeline.store import Store
 sentence_encoder()

@@ -1,6 +1,6 @@
 """Scale of the near-duplicate step: 100k documents already processed, then a new dump of 1k or 10k.
 
-The duplicates step alone (`pipeline.duplicates.find_duplicates`), over synthetic but realistic
+The duplicates step alone (`pipeline.corpus.duplicates.find_duplicates`), over synthetic but realistic
 documents: word-bigram Markov text trained per language on the visible WMT21 + WMT23 articles
 (real word frequencies, so common phrases are shared between unrelated documents as in news),
 lengths drawn from the real articles' lengths, and a tenth of every dump re-scraped from earlier
@@ -106,7 +106,7 @@ def measure_step(store_dir: str, mode: str, new_dump: str) -> dict:
     import pyarrow as pa
     import pyarrow.dataset  # noqa: F401
 
-    from pipeline.duplicates import find_duplicates
+    from pipeline.corpus.duplicates import find_duplicates
     from pipeline.manifest import ok_dump_ids
 
     store = Store(store_dir)

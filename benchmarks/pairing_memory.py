@@ -7,7 +7,7 @@ features of every document of the corpus. This benchmark writes a synthetic proc
 the real store and schemas: one dump of N documents (about 650 per MB of news text, so 6,500 and
 65,000 stand for the 10 MB and 100 MB dumps), each with random sentence vectors (1 to `sentences`
 chunks, as the pipeline embeds the lead), numbers, and `entities` entity rows, half of them keyed
-names and dates. Then, in a fresh process per size, it runs `pipeline.corpus.pair_corpus` (read
+names and dates. Then, in a fresh process per size, it runs `pipeline.corpus.pairs.pair_corpus` (read
 features, kNN, alignment, write the pairs table) and reports that process's peak RSS and time, and
 the ratio of the largest size to the smallest (the baseline, measured in the same run).
 """
@@ -65,12 +65,12 @@ def write_corpus(out: Path, n_docs: int, sentences: int, entities: int, seed: in
 
 def measure(out: Path) -> dict:
     """Run the corpus pairing step on a processed corpus in this process; its peak RSS and time."""
-    from pipeline.corpus import pair_corpus
+    from pipeline.corpus.pairs import pair_corpus
     from pipeline.settings import Settings
     from pipeline.store import Store
 
     start = time.perf_counter()
-    n_pairs = pair_corpus(Store(out), Settings().with_(out_dir=out))
+    n_pairs = pair_corpus(Store(out), Settings().with_(out_dir=out)).rows
     seconds = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"seconds": seconds, "peak_mib": peak_kib / 1024, "pairs": n_pairs}

@@ -17,17 +17,18 @@ without a dated context: the year most of its documents so far are of, one vote 
 added and the batches are written in batch order, so the rows depend on the input and the batch
 size only, not on the number of workers or batches in flight.
 
-`process_dump` chains the steps: in this process by default, or as tasks when the flow passes
-its own `opener` and `submit`.
+`process_dump` chains the steps, handing each batch step to an executor (`concurrent.futures`):
+this process by default, the run's local pool, or the flow's Prefect adapter.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -47,6 +48,7 @@ from pipeline.stages.near_duplicates import signatures_table
 from pipeline.stages.pairing import embed_documents, sentence_encoder
 from pipeline.stages.readers import DumpSource, Reread, open_dump
 from pipeline.store import Store
+from pipeline.workers import InlineExecutor
 
 
 @dataclass
@@ -125,6 +127,25 @@ def open_source(
     """Read, decode and split one dump file in one streaming pass that also hashes it (its id is
     known when the pass ends, unless the run planned with it); raises DumpRejected, or OSError for I/O."""
     return open_dump(Path(path), settings, dump_id, size_bytes, encoding)
+
+
+OPEN_RETRIES = 2  # a dump may sit on a network share: an I/O error is tried again, a rejection is not
+OPEN_RETRY_DELAY_S = 2.0
+
+
+def open_with_retries(
+    path: Path, settings: Settings, dump_id: str | None = None, size_bytes: int | None = None,
+    encoding: str | None = None, retries: int = OPEN_RETRIES, delay_s: float = OPEN_RETRY_DELAY_S,
+) -> DumpSource:
+    """`open_source`, tried again `retries` times, `delay_s` apart, when the file system fails (OSError)."""
+    for attempt in range(retries + 1):
+        try:
+            return open_source(path, settings, dump_id, size_bytes, encoding)
+        except OSError:
+            if attempt == retries:
+                raise
+            time.sleep(delay_s)
+    raise AssertionError("unreachable")
 
 
 def iter_batches(source: DumpSource, batch_size: int) -> Iterator[list[DocumentRecord]]:
@@ -255,8 +276,7 @@ def process_dump(
     settings: Settings,
     store: Store,
     dump_id: str | None = None,
-    opener: Callable[[Path, Settings], DumpSource] | None = None,
-    submit: Callable[..., Future] | None = None,
+    executor: Executor | None = None,
     looked: tuple | None = None,
     name: str | None = None,
 ) -> DumpRecord | Waiting:
@@ -265,9 +285,8 @@ def process_dump(
     each finished batch in order, switch the partitions in; returns the manifest row (the caller
     records it, last).
 
-    `opener` and `submit` let the orchestrator run the steps as tasks (pipeline/flows.py):
-    `submit(step, *args)` runs `step(*args, settings)` (`analyze_batch`, `finish_batch`) and returns
-    its future; by default they run here, in this process. `dump_id` is the id the run planned
+    The batch steps (`analyze_batch`, `finish_batch`) go to `executor` (by default they run here,
+    in this process); the open is tried again on I/O errors (`open_with_retries`). `dump_id` is the id the run planned
     with when it had to hash the file to plan (`manifest.plan_run`), else None: the pass gives it.
     With `looked` (the planned size, mtime, ctime, inode), a file that changed while it was read
     is not switched in: Waiting, for a later run. `name` is the dump's name in the raw folder (its
@@ -275,20 +294,19 @@ def process_dump(
 
     In the rare case that a text dump's first chunk suggested another encoding than the whole
     stream decides, what was staged is dropped and the dump is read once more in that encoding."""
-    opener = opener or open_source
     name = name or Path(path).name
-    submit = submit or (lambda step, *args: _completed(step(*args, settings)))
+    executor = executor or InlineExecutor()
     planned, encoding = dump_id, None
     while True:
         try:
-            source = opener(Path(path), settings, planned, looked[0] if looked else None, encoding)
+            source = open_with_retries(Path(path), settings, planned, looked[0] if looked else None, encoding)
         except (OSError, DumpRejected) as exc:
             if looked is not None and not unchanged_since(Path(path), looked):
                 return Waiting(name, CHANGED_WHILE_READ)
             return rejected_row(Path(path), planned, exc, name)
         writer = DumpWriter(source, settings, store, name)
         try:
-            _write_batches(source, settings, writer, submit)
+            _write_batches(source, settings, writer, executor)
         except Reread as again:  # the whole stream decided another encoding: once more, in it
             writer.abort()
             encoding = again.encoding
@@ -315,14 +333,12 @@ def _read_as_planned(source: DumpSource, planned: str | None, looked: tuple) -> 
     return unchanged_since(Path(source.path), looked)
 
 
-def _write_batches(
-    source: DumpSource, settings: Settings, writer: DumpWriter, submit: Callable[..., Future]
-) -> None:
+def _write_batches(source: DumpSource, settings: Settings, writer: DumpWriter, executor: Executor) -> None:
     """Take every batch of a dump through its two steps and write it: at most `batches_in_flight`
     batches between reading and writing; a batch goes on to its second step (with the dump context)
     and is written strictly in batch order, as soon as its turn comes and its step is done. When
     reading fails midway, the steps being run finish before the error goes on."""
-    flight = _InFlight(writer, submit)
+    flight = _InFlight(writer, executor, settings)
     try:
         for batch in iter_batches(source, settings.batch_size):
             flight.start(batch)
@@ -336,8 +352,8 @@ def _write_batches(
 class _InFlight:
     """The batches between reading and writing: analyzing (first step), then finishing (second)."""
 
-    def __init__(self, writer: DumpWriter, submit: Callable[..., Future]):
-        self.writer, self.submit = writer, submit
+    def __init__(self, writer: DumpWriter, executor: Executor, settings: Settings):
+        self.writer, self.executor, self.settings = writer, executor, settings
         self.context = DumpContext()
         self.analyzing: deque[tuple[list[DocumentRecord], Future, threading.Event]] = deque()
         self.finishing: deque[tuple[pa.Table, Future, threading.Event]] = deque()
@@ -354,7 +370,7 @@ class _InFlight:
         return done
 
     def start(self, batch: list[DocumentRecord]) -> None:
-        future = self.submit(analyze_batch, batch)
+        future = self.executor.submit(analyze_batch, batch, self.settings)
         self.analyzing.append((batch, future, self._track(future)))
 
     def advance(self, until: int) -> None:
@@ -366,7 +382,7 @@ class _InFlight:
                 batch, future, _ = self.analyzing.popleft()
                 analysis = future.result()
                 context = self.context.add(analysis.summary)
-                step = self.submit(finish_batch, batch, analysis.entities, context)
+                step = self.executor.submit(finish_batch, batch, analysis.entities, context, self.settings)
                 self.finishing.append((analysis.embeddings, step, self._track(step)))
                 moved = True
             while self.finishing and self.finishing[0][2].is_set():
@@ -380,9 +396,3 @@ class _InFlight:
         for _, future, _ in (*self.analyzing, *self.finishing):
             with contextlib.suppress(Exception):
                 future.result()
-
-
-def _completed(value: object) -> Future:
-    future: Future = Future()
-    future.set_result(value)
-    return future

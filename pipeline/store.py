@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -28,11 +27,6 @@ DUPLICATES_STATE = b"duplicates_state"
 
 class LockTimeout(RuntimeError):
     """Another run holds the output folder for longer than we agreed to wait."""
-
-
-def corpus_key(dump_ids: list[str], version: str) -> str:
-    """What the pairs table was computed from: the sorted ok dump ids and the pipeline version."""
-    return hashlib.sha256(json.dumps([version, sorted(dump_ids)]).encode()).hexdigest()[:16]
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -264,22 +258,24 @@ class Store:
         self.write_file(table.cast(schemas.ENTITY_KEYS), self.entity_keys_path)
 
     @property
-    def pairs_key_path(self) -> Path:
-        return self.root / "_state" / "pairs.key"
+    def step_stamps_path(self) -> Path:
+        return self.root / "_state" / "steps.json"
 
-    def pairs_key(self) -> str | None:
-        """The corpus key the current pairs table (and the key map and entities dimension learned
-        from it) was computed from (None: unknown, recompute)."""
-        if not all(p.exists() for p in (self.pairs_path, self.key_map_path, self.entity_keys_path)):
-            return None
+    def read_step_stamps(self) -> dict[str, str]:
+        """The stamp of each corpus step's last run (`pipeline.corpus.step`); {} when none ran."""
         try:
-            return self.pairs_key_path.read_text(encoding="utf-8").strip()
-        except OSError:
-            return None
+            return json.loads(self.step_stamps_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
 
-    def write_pairs_key(self, key: str) -> None:
-        """Record, after the pairs table is written, which corpus it was computed from."""
-        self._write_bytes(key.encode(), self.pairs_key_path)
+    def has_table(self, name: str) -> bool:
+        """Whether a corpus table is there (a partitioned one always is: it may hold no partition)."""
+        single = {"pairs": self.pairs_path, "key_map": self.key_map_path, "entity_keys": self.entity_keys_path}
+        single["duplicates"] = self.duplicates_path
+        return single[name].exists() if name in single else True
+
+    def write_step_stamps(self, stamps: dict[str, str]) -> None:
+        self._write_bytes(json.dumps(stamps, sort_keys=True, indent=1).encode(), self.step_stamps_path)
 
     @property
     def duplicates_path(self) -> Path:

@@ -1,4 +1,5 @@
-"""The default run's pool of worker processes (one per core), which analyze the batches.
+"""The default run's pool of worker processes (one per core), which analyze the batches, and the
+executors a run hands its batches to: the pool, or this process (a small run).
 
 Kept apart from `pipeline.flows` so that a spawned worker imports only what analysis needs: the
 pool's initializer is pickled by reference, and importing the flows module would import Prefect
@@ -11,7 +12,9 @@ import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from typing import Any
 
 _POOL: dict[int, ProcessPoolExecutor] = {}
 _POOL_LOCK = threading.Lock()
@@ -50,3 +53,29 @@ def shutdown_local_pools() -> None:
         _POOL.clear()
     for pool in pools:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+class InlineExecutor(Executor):
+    """Runs each call here, at once: its future is already done (an error is kept in it)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - handed to whoever takes the result
+            future.set_exception(exc)
+        return future
+
+
+class LocalExecutor(Executor):
+    """The plain run's executor of batch steps: the local pool of `workers` processes, or this
+    process when `workers` is 1."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.here = InlineExecutor()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        if self.workers > 1:
+            return local_pool(self.workers).submit(fn, *args, **kwargs)
+        return self.here.submit(fn, *args, **kwargs)

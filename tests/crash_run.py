@@ -36,7 +36,7 @@ def kill_after(owner, name: str, n: int, before: bool = False) -> None:
 
 def main(argv: list[str]) -> int:
     event, n, rest = argv[0], int(argv[1]), argv[2:]
-    import pipeline.corpus
+    import pipeline.corpus.pairs
     import pipeline.store
     from pipeline.cli import main as cli_main
 
@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
     elif event == "commit":
         kill_after(pipeline.store.Store, "commit", n)
     elif event == "pairs":
-        kill_after(pipeline.corpus, "pair_documents", n, before=True)
+        kill_after(pipeline.corpus.pairs, "pair_documents", n, before=True)
     elif event == "retire":
         kill_after(pipeline.store.Store, "retire", n, before=True)
     elif event == "unretired":

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import schemas
-from pipeline.bitext import sync_bitext
+from pipeline.corpus.bitext import sync_bitext
 from pipeline.stages.align import DEFAULT_ALIGN, align_runs, embed_runs, full_text, split_sentences
 from pipeline.stages.pairing import sentence_encoder
 from pipeline.store import Store

@@ -1,4 +1,4 @@
-"""The flow's own tasks: the open of a dump is retried on I/O errors only; the flow run's heartbeats."""
+"""The open of a dump is retried on I/O errors only; the flow run's heartbeats."""
 
 from __future__ import annotations
 
@@ -27,20 +27,23 @@ def _flaky(monkeypatch, error: Exception, failures: int) -> list[int]:
     return calls
 
 
-def test_an_io_error_on_open_is_retried(prefect_harness, monkeypatch):
-    from pipeline.flows import open_dump_task
-
+def test_an_io_error_on_open_is_retried(monkeypatch):
     calls = _flaky(monkeypatch, OSError("share went away"), failures=1)
-    source = open_dump_task(SAMPLE_DUMP, Settings())
+    source = dump_mod.open_with_retries(SAMPLE_DUMP, Settings(), delay_s=0)
     assert len(calls) == 2 and len(list(source.documents)) == 6
 
 
-def test_a_rejected_dump_is_not_retried(prefect_harness, monkeypatch):
-    from pipeline.flows import open_dump_task
+def test_an_io_error_that_lasts_is_raised_after_the_retries(monkeypatch):
+    calls = _flaky(monkeypatch, OSError("share went away"), failures=5)
+    with pytest.raises(OSError):
+        dump_mod.open_with_retries(SAMPLE_DUMP, Settings(), retries=2, delay_s=0)
+    assert len(calls) == 3
 
+
+def test_a_rejected_dump_is_not_retried(monkeypatch):
     calls = _flaky(monkeypatch, DumpRejected("binary content"), failures=5)
     with pytest.raises(DumpRejected):
-        open_dump_task(SAMPLE_DUMP, Settings())
+        dump_mod.open_with_retries(SAMPLE_DUMP, Settings(), delay_s=0)
     assert len(calls) == 1
 
 

@@ -167,3 +167,15 @@ def test_one_morphology_analyzer_for_the_process():
         if isinstance(node, ast.Call) and _called_name(node.func) in ("MorphVocab", "MorphAnalyzer")
     })
     assert builders == ["pipeline.nlp.morphology"]
+
+
+def test_nothing_below_the_flows_module_imports_it():
+    """The run and its steps are plain Python handed an executor: only entry points reach the flows
+    (the commands, and the evaluations, which score what the real flow writes)."""
+    entry_points = ("pipeline.commands.", "pipeline.evaluation.")
+    users = sorted(
+        name
+        for name, deps in _graph(module_level_only=False).items()
+        if "pipeline.flows" in deps and not name.startswith(entry_points)
+    )
+    assert users == []

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.duplicates import find_duplicates
+from pipeline.corpus.duplicates import find_duplicates
 from pipeline.manifest import manifest_row, ok_dump_ids, record_dumps
 from pipeline.settings import Settings
 from pipeline.stages import near_duplicates as nd

@@ -224,7 +224,7 @@ def test_text_mapping_counts_a_merged_document_as_errors():
 
 
 def test_corpus_sides_read_stored_features_once_per_document(tmp_path):
-    from pipeline.corpus import pair_corpus, pairing_sides
+    from pipeline.corpus.pairs import pair_corpus, pairing_sides
     from pipeline.manifest import manifest_row, record_dumps
     from pipeline.settings import Settings
     from pipeline.store import Store
@@ -241,7 +241,7 @@ def test_corpus_sides_read_stored_features_once_per_document(tmp_path):
     sides = pairing_sides(store, ["a", "b"])
     assert sides["en"].doc_ids == ["doc1"] and sides["en"].dump_ids == ["a"]
     assert sides["ru"].numbers == [{"100"}] and list(np.diff(sides["ru"].offsets)) == [2]
-    assert pair_corpus(store, Settings()) == 1
+    assert pair_corpus(store, Settings()).rows == 1
     assert store.read_pairs().column("shared_numbers").to_pylist() == [["100"]]
 
 

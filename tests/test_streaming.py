@@ -116,40 +116,41 @@ def test_rows_do_not_depend_on_when_steps_end_or_batches_in_flight(tmp_path):
     """Steps that end in any order, with one or four batches in flight, give the rows of the steps
     run one after the other here: the dump context is added and batches are written in batch order."""
     import threading
-    from concurrent.futures import Future
+    from concurrent.futures import Executor, Future
 
     from pipeline.dump import process_dump
     from pipeline.settings import Settings
     from pipeline.store import Store
     from tests.conftest import SAMPLE_DUMP
 
-    def late(settings: Settings, ended: list[tuple[str, int]]):
+    class Late(Executor):
         """Each step computed at once, its future done later: the first of four batches last."""
-        delays = {"analyze_batch": [1.2, 0.8, 0.4, 0.0], "finish_batch": [0.5, 0.0]}
-        submitted: Counter = Counter()
 
-        def submit(step, *args):
-            result, future = step(*args, settings), Future()
-            pauses = delays[step.__name__]
-            pause = pauses[submitted[step.__name__] % len(pauses)]
-            submitted[step.__name__] += 1
+        def __init__(self, ended: list[tuple[str, int]]):
+            self.ended = ended
+            self.delays = {"analyze_batch": [1.2, 0.8, 0.4, 0.0], "finish_batch": [0.5, 0.0]}
+            self.submitted: Counter = Counter()
+
+        def submit(self, step, /, *args):
+            result, future = step(*args), Future()
+            pauses = self.delays[step.__name__]
+            pause = pauses[self.submitted[step.__name__] % len(pauses)]
+            self.submitted[step.__name__] += 1
 
             def end() -> None:
-                ended.append((step.__name__, args[0][0].ordinal))
+                self.ended.append((step.__name__, args[0][0].ordinal))
                 future.set_result(result)
 
             threading.Timer(pause, end).start()
             return future
-
-        return submit
 
     runs, ends = {}, {}
     for name, in_flight in (("here", 1), ("one", 1), ("four", 4)):
         out = tmp_path / name
         settings = Settings(out_dir=out, batch_size=1, batches_in_flight=in_flight)
         ends[name] = []
-        submit = late(settings, ends[name]) if name != "here" else None
-        row = process_dump(SAMPLE_DUMP, settings, Store(out), submit=submit)
+        executor = Late(ends[name]) if name != "here" else None
+        row = process_dump(SAMPLE_DUMP, settings, Store(out), executor=executor)
         runs[name] = _dump_tables(out, row.dump_id)
     assert runs["here"]["entities"] and len(runs["here"]["documents"]) > 4  # several batches
     assert runs["one"] == runs["here"] and runs["four"] == runs["here"]

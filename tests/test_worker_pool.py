@@ -57,8 +57,8 @@ def test_only_a_flow_on_local_threads_warms_the_local_pool(prefect_harness):
 
 def test_warming_loads_the_analysis_models():
     from pipeline.dump import load_analysis_models
-    from pipeline.flows import warm_local_pool
     from pipeline.nlp.loaders import load_language_model
+    from pipeline.run import warm_local_pool
     from pipeline.settings import Settings
     from pipeline.stages.pairing import sentence_encoder
 

@@ -1,4 +1,4 @@
-"""`pipeline forget DUMP_ID`: remove one dump on purpose (partitions, manifest row; duplicates and pairs recomputed).
+"""`pipeline forget DUMP_ID`: remove one dump on purpose (partitions, manifest row; the corpus steps rerun).
 
 Forgetting a current dump forgets the superseded versions of its file too (their rows are history
 that would point at nothing); forgetting a superseded dump removes only its history row."""
@@ -23,10 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def forget(args: argparse.Namespace) -> int:
-    from pipeline.bitext import sync_bitext
-    from pipeline.corpus import refresh_pairs
-    from pipeline.duplicates import find_duplicates
-    from pipeline.manifest import ok_dump_ids
+    from pipeline.corpus import STEPS, run_steps
     from pipeline.store import LockTimeout, Store
 
     settings = Settings.from_env(out_dir=args.out)
@@ -42,9 +39,8 @@ def forget(args: argparse.Namespace) -> int:
             history = predecessors(manifest, args.dump_id)
             for dump_id in history:  # superseded versions of the same file: rows only, their data is retired
                 store.remove_dump(dump_id)
-            n_duplicates, _ = find_duplicates(store, settings, ok_dump_ids(store))
-            refresh_pairs(store, settings)
-            sync_bitext(store)  # the units of the pairs that went (or came) with the dump
+            run_steps(store, settings, STEPS)  # each step whose input the dump was part of
+            n_duplicates = store.read_duplicates().num_rows
             n_pairs = store.read_pairs().num_rows
     except LockTimeout as exc:
         print(f"pipeline forget: {exc}", file=sys.stderr)

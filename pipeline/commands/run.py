@@ -51,9 +51,9 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     api = choose_prefect_api()  # before the heavy imports below: a temporary server boots meanwhile
-    from pipeline.corpus import RunSummary
     from pipeline.flows import run_flow
     from pipeline.progress import console
+    from pipeline.run import RunSummary
     from pipeline.store import LockTimeout
 
     load_models_while_booting(api, args)
@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     summary = RunSummary(**result)
     if api is not None and api.kind == "background":
         print(background_note(api.url))
+    print(summary.steps_table())
     print(summary.line())
     return EXIT_REJECTED if summary.rejected else EXIT_OK
 

@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import PIPELINE_VERSION, schemas
+from pipeline.corpus.step import CorpusStep, StepStats
+from pipeline.settings import Settings
 from pipeline.stages.align import DEFAULT_ALIGN, AlignConfig, align_runs, embed_runs, full_text, split_sentences
 from pipeline.stages.pairing import sentence_encoder
 from pipeline.store import Store
@@ -124,3 +126,18 @@ def align_pairs(store: Store, pairs: list[dict], config: AlignConfig = DEFAULT_A
                 row[f"{side}_paragraph"] = sents[lo].paragraph if hi > lo else None
             rows.append(row)
     return rows
+
+
+def align_step(store: Store, settings: Settings) -> StepStats:
+    """The step: the bitext table in step with the pairs."""
+    summary = sync_bitext(store)
+    return StepStats("bitext", documents=2 * summary.pairs_aligned, rows=summary.units)
+
+
+STEP = CorpusStep(
+    name="bitext",
+    reads=("pairs", "documents"),
+    writes=("bitext",),
+    params=lambda settings: aligner_fingerprint(),
+    run=align_step,
+)

@@ -26,6 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import schemas
+from pipeline.corpus.step import CorpusStep, StepStats
+from pipeline.manifest import ok_dump_ids
 from pipeline.settings import Settings
 from pipeline.stages import near_duplicates as nd
 from pipeline.store import Store
@@ -229,3 +231,19 @@ def excluded(store: Store) -> set[Node]:
     """The (dump_id, doc_id) occurrences that repeat an earlier document (left out of pairing)."""
     t = store.read_duplicates()
     return set(zip(t.column("dump_id").to_pylist(), t.column("doc_id").to_pylist()))
+
+
+def mark_duplicates(store: Store, settings: Settings) -> StepStats:
+    """The step: the duplicates table over every `ok` dump."""
+    dump_ids = ok_dump_ids(store)
+    rows, _ = find_duplicates(store, settings, dump_ids)
+    return StepStats("duplicates", documents=sum(store.count_rows("signatures", d) for d in dump_ids), rows=rows)
+
+
+STEP = CorpusStep(
+    name="duplicates",
+    reads=("signatures",),
+    writes=("duplicates",),
+    params=params_tag,
+    run=mark_duplicates,
+)

@@ -1,12 +1,10 @@
-"""Work over the whole processed corpus: RU/EN pairing, the key map and entities dimension, the run summary."""
+"""Corpus step `pairs`: RU/EN translation pairs over every processed document, from the stored
+pairing features (the `embeddings` table), repeats of earlier documents left out."""
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -14,40 +12,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import schemas
-from pipeline.bitext import sync_bitext
-from pipeline.duplicates import excluded, params_tag
-from pipeline.manifest import current_version, ok_dump_ids
+from pipeline.corpus.duplicates import excluded
+from pipeline.corpus.step import CorpusStep, StepStats
+from pipeline.manifest import ok_dump_ids
 from pipeline.settings import Settings
-from pipeline.stages.align import full_text
-from pipeline.stages.name_links import pair_links, resolve_links, shared_keys
 from pipeline.stages.pairing import DEFAULT_CONFIG, PairingSide, pair_documents
-from pipeline.store import Store, corpus_key
-
-
-@dataclass
-class RunSummary:
-    new_dumps: int = 0
-    skipped_dumps: int = 0
-    rejected: list[tuple[str, str]] = field(default_factory=list)
-    documents_by_lang: Counter = field(default_factory=Counter)
-    entities_by_label: Counter = field(default_factory=Counter)
-    n_pairs: int = 0
-    replaced: int = 0  # older versions of a file superseded by this run's new dumps
-    waiting: list[tuple[str, str]] = field(default_factory=list)  # (path, why) left for a later run
-
-    def line(self) -> str:
-        docs = ", ".join(f"{k} {v}" for k, v in sorted(self.documents_by_lang.items())) or "none"
-        ents = ", ".join(f"{k} {v}" for k, v in sorted(self.entities_by_label.items())) or "none"
-        dumps = f"dumps: {self.new_dumps} new, {self.skipped_dumps} unchanged, {len(self.rejected)} rejected"
-        dumps += f", {self.replaced} superseded" if self.replaced else ""
-        dumps += f", {len(self.waiting)} left for later" if self.waiting else ""
-        later = "".join(f" | left for later: {Path(p).name}: {why}" for p, why in self.waiting)
-        return (
-            f"{dumps}"
-            f" | documents: {sum(self.documents_by_lang.values())} ({docs})"
-            f" | entities: {sum(self.entities_by_label.values())} ({ents})"
-            f" | pairs: {self.n_pairs}{later}"
-        )
+from pipeline.store import Store
 
 
 def pairing_sides(
@@ -139,180 +109,25 @@ def _empty_side(rows: list[tuple], keys: dict[str, set[str]], dates: dict[str, s
     )
 
 
-def pair_corpus(store: Store, settings: Settings) -> int:
+def pair_corpus(store: Store, settings: Settings) -> StepStats:
     """Pair over every processed document from the stored features; replace the pairs table.
 
     A document that repeats an earlier one (the `duplicates` table) is left out: the article is
     paired once, through its earliest copy."""
     sides = pairing_sides(store, ok_dump_ids(store), excluded(store))
-    config = replace(DEFAULT_CONFIG, min_score=settings.pair_min_score)
-    pairs = pair_documents(sides["ru"], sides["en"], config)
+    pairs = pair_documents(sides["ru"], sides["en"], pairing_config(settings))
     store.write_pairs(schemas.to_table(pairs, schemas.PAIRS))
-    return len(pairs)
+    return StepStats("pairs", documents=len(sides["ru"]) + len(sides["en"]), rows=len(pairs))
 
 
-def refresh_pairs(
-    store: Store,
-    settings: Settings,
-    pair: Callable[[Settings], int] | None = None,
-    learn: Callable[[Settings], int] | None = None,
-) -> int | None:
-    """Pair over the whole corpus when its set of dumps, the pipeline version or the duplicate
-    settings changed since the last pairing (the one rule, for runs and `forget`; repeats are left
-    out of pairing, so their settings count), then align the pairs' sentences (the bitext table),
-    learn the key map from them and rebuild the entities dimension; returns the number of pairs,
-    or None when the pairs were up to date. `pair` and `learn` let the flow run these steps as tasks."""
-    key = corpus_key(ok_dump_ids(store), current_version() + "|" + params_tag(settings))
-    if store.pairs_key() == key:
-        return None
-    n_pairs = pair(settings) if pair is not None else pair_corpus(store, settings)
-    if learn is not None:
-        learn(settings)
-    else:
-        sync_bitext(store)  # the names of aligned sentences are the key map's evidence
-        learn_keys(store)
-        build_entity_keys(store)
-    store.write_pairs_key(key)
-    return n_pairs
+def pairing_config(settings: Settings):
+    return replace(DEFAULT_CONFIG, min_score=settings.pair_min_score)
 
 
-_CYRILLIC = re.compile("[а-яёА-ЯЁ]")
-ENTITY_COLUMNS = ["doc_id", "label", "text", "start", "end", "norm", "entity_key", "lang"]
-NAMED = pa.array(["PERSON", "ORG", "GPE", "LOC"])
-
-
-def _named_entities(store: Store, dump_ids: list[str], doc_ids: set[str] | None = None) -> pa.Table:
-    """The keyed name mentions of the given dumps (of the given documents only, when given)."""
-    parts = []
-    for dump_id in dump_ids:
-        t = store.read_partition("entities", dump_id, ENTITY_COLUMNS)
-        mask = pc.and_(pc.is_in(t.column("label").cast(pa.string()), NAMED), pc.is_valid(t.column("entity_key")))
-        if doc_ids is not None:
-            mask = pc.and_(mask, pc.is_in(t.column("doc_id"), pa.array(sorted(doc_ids), pa.string())))
-        t = t.filter(pc.fill_null(mask, False))
-        parts.append(
-            t.set_column(1, "label", t.column("label").cast(pa.string())).set_column(
-                7, "lang", t.column("lang").cast(pa.string())
-            )
-        )
-    if not parts:
-        return pa.table({c: pa.array([], pa.int32() if c in ("start", "end") else pa.string()) for c in ENTITY_COLUMNS})
-    return pa.concat_tables(parts)
-
-
-def learn_keys(store: Store) -> int:
-    """Learn name equivalences from every pair of the pairs table; replace the key map.
-
-    The documents and entities of paired documents are read dump by dump, a pair's aligned
-    sentences from the bitext table (aligned by the same aligner when it has none); pairs are taken in
-    sorted order, so the same corpus gives the same map."""
-    pairs = store.read_pairs()
-    ru_ids, en_ids = pairs.column("ru_doc_id").to_pylist(), pairs.column("en_doc_id").to_pylist()
-    wanted = set(ru_ids) | set(en_ids)
-    dump_ids = ok_dump_ids(store)
-    texts: dict[str, str] = {}
-    heads: dict[str, int] = {}  # where the text starts in the title-and-text string of the bitext
-    for dump_id in dump_ids:
-        docs = store.read_partition("documents", dump_id, ["doc_id", "title", "text"])
-        for doc_id, title, text in zip(*(docs.column(c).to_pylist() for c in ("doc_id", "title", "text"))):
-            if doc_id in wanted and doc_id not in texts:
-                texts[doc_id] = text
-                heads[doc_id] = len(full_text(title, "")) if title else 0
-    units = _bitext_units(store, heads)
-    by_doc: dict[str, list[dict]] = defaultdict(list)
-    seen: set[tuple] = set()
-    for e in _named_entities(store, dump_ids, wanted).to_pylist():
-        if (e["doc_id"], e["start"], e["end"]) not in seen:  # a document seen in two dumps
-            seen.add((e["doc_id"], e["start"], e["end"]))
-            by_doc[e["doc_id"]].append(e)
-    links, shared = [], Counter()
-    for ru, en in sorted(zip(ru_ids, en_ids)):
-        if ru in texts and en in texts:
-            links.extend(pair_links(texts[ru], texts[en], by_doc[ru], by_doc[en], units.get((ru, en))))
-            shared.update(shared_keys(by_doc[ru], by_doc[en]))
-    russian_people = {
-        e["entity_key"]
-        for ru in ru_ids
-        for e in by_doc[ru]
-        if e["label"] == "PERSON" and e["lang"] == "ru" and _CYRILLIC.search(e["text"])
-    }
-    rows = resolve_links(links, shared, russian_people)
-    store.write_key_map(schemas.to_table(rows, schemas.KEY_MAP))
-    return len(rows)
-
-
-def _bitext_units(store: Store, heads: dict[str, int]) -> dict[tuple[str, str], list]:
-    """Each pair's aligned units as (Russian span, English span) in the documents' texts (None: no
-    counterpart, or a sentence of the title, which has no entities)."""
-    columns = ["ru_doc_id", "en_doc_id", "unit", "ru_start", "ru_end", "en_start", "en_end"]
-    t = store.read_bitext(columns).sort_by([(c, "ascending") for c in columns[:3]])
-    out: dict[tuple[str, str], list] = defaultdict(list)
-    for ru, en, _, rs, re_, es, ee in zip(*(t.column(c).to_pylist() for c in columns)):
-        if ru not in heads or en not in heads:
-            continue
-        r = (rs - heads[ru], re_ - heads[ru]) if rs is not None and rs >= heads[ru] else None
-        e = (es - heads[en], ee - heads[en]) if es is not None and es >= heads[en] else None
-        if r or e:
-            out[(ru, en)].append((r, e))
-    return out
-
-
-def _most_frequent(counter: Counter) -> str:
-    return min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-
-
-def build_entity_keys(store: Store) -> int:
-    """The entities dimension: one row per key after the key map, from every dump's entities."""
-    mapping = store.read_key_map()
-    labels: dict[str, Counter] = defaultdict(Counter)
-    names: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    langs: dict[str, Counter] = defaultdict(Counter)
-    docs: dict[str, set[str]] = defaultdict(set)
-    raw: dict[str, set[str]] = defaultdict(set)
-    seen: set[tuple] = set()
-    t = _named_entities(store, ok_dump_ids(store))
-    columns = (t.column(c).to_pylist() for c in ENTITY_COLUMNS)
-    for doc_id, label, text, start, end, norm, entity_key, lang in zip(*columns):
-        if (doc_id, start, end, label) in seen:
-            continue
-        seen.add((doc_id, start, end, label))
-        key = mapping.get(entity_key, entity_key)
-        labels[key][label] += 1
-        names[(key, lang)][norm or text] += 1
-        langs[key][lang] += 1
-        docs[key].add(doc_id)
-        raw[key].add(entity_key)
-    rows = [
-        {
-            "key": key,
-            "label": _most_frequent(labels[key]),
-            "name_ru": _most_frequent(names[(key, "ru")]) if names.get((key, "ru")) else None,
-            "name_en": _most_frequent(names[(key, "en")]) if names.get((key, "en")) else None,
-            "mentions": sum(langs[key].values()),
-            "mentions_ru": langs[key]["ru"],
-            "mentions_en": langs[key]["en"],
-            "documents": len(docs[key]),
-            "n_keys": len(raw[key]),
-        }
-        for key in labels
-    ]
-    rows.sort(key=lambda r: (-r["mentions"], r["key"]))
-    store.write_entity_keys(schemas.to_table(rows, schemas.ENTITY_KEYS))
-    return len(rows)
-
-
-def summarize(store: Store, summary: RunSummary) -> RunSummary:
-    """Fill the dataset-wide counts of the summary from the tables."""
-    ids = ok_dump_ids(store)
-    docs = store.read_table("documents", ids, ["lang"])
-    ents = store.read_table("entities", ids, ["label"])
-    summary.documents_by_lang = _value_counts(docs.column("lang"))
-    summary.entities_by_label = _value_counts(ents.column("label"))
-    summary.n_pairs = store.read_pairs().num_rows
-    return summary
-
-
-def _value_counts(column: pa.ChunkedArray) -> Counter:
-    """How often each value occurs, counted in Arrow (no Python object per row)."""
-    counts = pc.value_counts(column.cast(pa.string()))
-    return Counter(dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())))
+STEP = CorpusStep(
+    name="pairs",
+    reads=("embeddings", "entities", "duplicates"),
+    writes=("pairs",),
+    params=lambda settings: repr(pairing_config(settings)),
+    run=pair_corpus,
+)
