@@ -57,7 +57,8 @@ def sample_run(prefect_harness, tmp_path_factory) -> Path:
     raw.mkdir()
     shutil.copy(SAMPLE_DUMP, raw / SAMPLE_DUMP.name)
     out = base / "processed"
-    process_raw_folder(raw_dir=str(raw), out_dir=str(out))
+    state = process_raw_folder(raw_dir=str(raw), out_dir=str(out), return_state=True)
+    (base / "flow_run_id").write_text(str(state.state_details.flow_run_id))  # for the artifact test
     return out
 
 

@@ -120,6 +120,32 @@ def test_files_carry_the_explicit_schemas(sample_run):
     assert pq.read_schema(bitext).equals(schemas.BITEXT, check_metadata=False)
 
 
+def test_the_flow_run_publishes_what_each_step_did_as_its_table_artifact(sample_run, prefect_harness):
+    """Read back from the Prefect server, as the UI shows it on the flow run's page."""
+    import json
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    from pipeline.flows import STATS_ARTIFACT
+
+    flow_run_id = (sample_run.parent / "flow_run_id").read_text()
+    with get_client(sync_client=True) as client:
+        (artifact,) = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    assert artifact.key == STATS_ARTIFACT and artifact.type == "table"
+    rows = {r["step"]: r for r in json.loads(artifact.data)}
+    assert list(rows) == ["dumps", "duplicates", "pairs", "bitext", "key_map", "entity_keys"]
+    documents = pd.read_parquet(sample_run / "documents")
+    assert rows["dumps"]["documents"] == len(documents) and rows["dumps"]["ran"]
+    assert rows["pairs"]["rows"] == len(pd.read_parquet(sample_run / "pairs")) > 0
+    assert rows["pairs"]["documents"] == len(documents)  # no repeats in the sample: every document paired over
+    assert rows["bitext"]["rows"] == len(pd.read_parquet(sample_run / "bitext"))
+    assert rows["entity_keys"]["rows"] == len(pd.read_parquet(sample_run / "entity_keys"))
+    assert all(r["ran"] and r["seconds"] >= 0 for r in rows.values())
+
+
 def test_second_run_adds_and_changes_nothing(sample_run, prefect_harness):
     from pipeline.flows import process_raw_folder
 
@@ -130,6 +156,7 @@ def test_second_run_adds_and_changes_nothing(sample_run, prefect_harness):
     raw = sample_run.parent / "raw"
     result = process_raw_folder(raw_dir=str(raw), out_dir=str(sample_run))
     assert result["new_dumps"] == 0 and result["skipped_dumps"] == 1
+    assert not any(step["ran"] for step in result["steps"])  # every corpus step current: nothing redone
     for name, table in before.items():
         pd.testing.assert_frame_equal(pd.read_parquet(sample_run / name), table)
     pd.testing.assert_frame_equal(pd.read_parquet(sample_run / "dumps.parquet"), manifest)
