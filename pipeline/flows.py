@@ -83,15 +83,15 @@ def run_sealed(sealed: Sealed, in_local_pool: bool) -> Any:
 
 class TaskExecutor(Executor):
     """The run's executor in a flow: each call a Prefect task of the flow run, named after its
-    function (`dump.analyze_batch`, `pairs.pair_corpus`), on the flow's task runner (local threads,
-    or a Dask cluster); `in_local_pool`: batch steps run in the local pool from their thread."""
+    function (`analyze-batch`, `pair-corpus`), on the flow's task runner (local threads, or a Dask
+    cluster); `in_local_pool`: batch steps run in the local pool from their thread."""
 
     def __init__(self, in_local_pool: bool = False):
         self.in_local_pool = in_local_pool
         self.tasks: dict[str, Any] = {}
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        name = f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}"
+        name = fn.__name__.replace("_", "-")
         if name not in self.tasks:
             self.tasks[name] = task(run_sealed, name=name, cache_policy=NO_CACHE)
         submitted = self.tasks[name].submit(Sealed(fn, args, kwargs), self.in_local_pool)

@@ -216,3 +216,13 @@ def test_the_russian_dictionary_is_the_one_pymorphy2_finds_itself():
         assert [(p.normal, str(p.tag), p.score) for p in ours.parse(word)] == [
             (p.normal, str(p.tag), p.score) for p in theirs.parse(word)
         ]
+
+
+def test_the_raw_folder_size_counts_its_subfolders(tmp_path):
+    """Crawlers write per-site and dated subfolders: their dumps count towards a pool run."""
+    from pipeline.commands.run import folder_bytes
+
+    (tmp_path / "tass" / "2024-07-25").mkdir(parents=True)
+    (tmp_path / "top.txt").write_bytes(b"x" * 100)
+    (tmp_path / "tass" / "2024-07-25" / "a.txt").write_bytes(b"y" * 1000)
+    assert folder_bytes(str(tmp_path)) == 1100

@@ -121,12 +121,13 @@ def load_models_while_booting(api, args: argparse.Namespace) -> None:
 
 
 def folder_bytes(folder: str) -> int:
-    """The size of the files directly in `folder`, where the run looks for dumps (stat only)."""
+    """The size of the files in `folder` and its subfolders, where the run looks for dumps (stat
+    only; links are not followed: the run reads only those that stay inside)."""
     total = 0
-    with os.scandir(folder) as entries:
-        for entry in entries:
+    for root, _, files in os.walk(folder):
+        for name in files:
             try:
-                total += entry.stat().st_size if entry.is_file() else 0
+                total += os.lstat(os.path.join(root, name)).st_size
             except OSError:
                 continue
     return total

@@ -69,7 +69,7 @@ def sync_bitext(store: Store, config: AlignConfig = DEFAULT_ALIGN, batch_pairs: 
         todo = [wanted[dump_id][k] for k in sorted(set(wanted[dump_id]) - have)]
         rows: list[dict] = []
         for lo in range(0, len(todo), batch_pairs):
-            rows += align_pairs(store, todo[lo : lo + batch_pairs], config)
+            rows += align_batch(store, todo[lo : lo + batch_pairs], config)
         table = pa.concat_tables([keep.cast(schemas.BITEXT), schemas.to_table(rows, schemas.BITEXT)])
         table = table.sort_by([("ru_doc_id", "ascending"), ("en_doc_id", "ascending"), ("unit", "ascending")])
         meta = {**(schemas.BITEXT.metadata or {}), ALIGNER_KEY: fingerprint.encode()}
@@ -91,7 +91,7 @@ def _documents(store: Store, wanted: dict[str, set[str]]) -> dict[str, tuple[str
     return out
 
 
-def align_pairs(store: Store, pairs: list[dict], config: AlignConfig = DEFAULT_ALIGN) -> list[dict]:
+def align_batch(store: Store, pairs: list[dict], config: AlignConfig = DEFAULT_ALIGN) -> list[dict]:
     """The bitext rows of some pairs (dicts with both doc ids and dump ids), one encoder pass for all."""
     wanted: dict[str, set[str]] = defaultdict(set)
     for p in pairs:
@@ -128,7 +128,7 @@ def align_pairs(store: Store, pairs: list[dict], config: AlignConfig = DEFAULT_A
     return rows
 
 
-def align_step(store: Store, settings: Settings) -> StepStats:
+def align_pairs(store: Store, settings: Settings) -> StepStats:
     """The step: the bitext table in step with the pairs."""
     summary = sync_bitext(store)
     return StepStats("bitext", documents=2 * summary.pairs_aligned, rows=summary.units)
@@ -139,5 +139,5 @@ STEP = CorpusStep(
     reads=("pairs", "documents"),
     writes=("bitext",),
     params=lambda settings: aligner_fingerprint(),
-    run=align_step,
+    run=align_pairs,
 )
