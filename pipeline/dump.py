@@ -36,9 +36,10 @@ import pyarrow as pa
 from threadpoolctl import threadpool_limits
 
 from pipeline import schemas
-from pipeline.manifest import CHANGED_WHILE_READ, Waiting, manifest_row, path_id, unchanged_since
+from pipeline.ids import path_id
 from pipeline.nlp.loaders import load_gazetteer, load_language_model, supported_languages
-from pipeline.records import DocumentRecord, DumpRecord, EntityRecord
+from pipeline.raw_folder import CHANGED_WHILE_READ, Waiting, unchanged_since
+from pipeline.records import DocumentRecord, DumpRecord, EntityRecord, manifest_row
 from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
 from pipeline.stages.documents import assign_published
@@ -268,7 +269,7 @@ def process_dump(
     `opener` and `submit` let the orchestrator run the steps as tasks (pipeline/flows.py):
     `submit(step, *args)` runs `step(*args, settings)` (`analyze_batch`, `finish_batch`) and returns
     its future; by default they run here, in this process. `dump_id` is the id the run planned
-    with when it had to hash the file to plan (`manifest.plan_run`), else None: the pass gives it.
+    with when it had to hash the file to plan (`raw_folder.plan_run`), else None: the pass gives it.
     With `looked` (the planned size, mtime, ctime, inode), a file that changed while it was read
     is not switched in: Waiting, for a later run. `name` is the dump's name in the raw folder (its
     path there; by default the file's name): the manifest row's `path`.
