@@ -50,11 +50,7 @@ class Occurrences:
 
 def params_tag(settings: Settings) -> str:
     """Everything the table's content depends on besides the dumps (a change recomputes it)."""
-    bands, rows = nd.bands_for(settings.duplicate_threshold)
-    return (
-        f"words={nd.SHINGLE_WORDS};perm={nd.NUM_PERM};seed={nd.SEED};{nd.SCHEME};"
-        f"threshold={settings.duplicate_threshold:g};bands={bands}x{rows}"
-    )
+    return nd.params_tag(settings.duplicate_threshold)
 
 
 def dump_order(store: Store, dump_ids: list[str]) -> list[list[str]]:

@@ -85,7 +85,13 @@ def record_and_retire(store: Store, rows: list[DumpRecord]) -> None:
     that are `superseded`: a kill in between leaves partitions that `drop_uncommitted` removes."""
     if rows:
         record_dumps(store, rows)
-    for dump_id in [r.dump_id for r in rows if r.status == "superseded"]:
+    if old := [r.dump_id for r in rows if r.status == "superseded"]:
+        retire(store, old)
+
+
+def retire(store: Store, dump_ids: list[str]) -> None:
+    """Remove the partitions of versions the manifest already marks `superseded` (after that row)."""
+    for dump_id in dump_ids:
         store.remove_partitions(dump_id)
 
 

@@ -37,7 +37,7 @@ One name, one current version: when the content under a name changes, the new du
 the `ok` dumps recorded under that name (unless their content is still in the folder under another
 name). Their rows stay in the manifest as `superseded` with `superseded_by`, written in the same
 manifest write as the new row; their partitions are retired after it (`ledger.record_and_retire`, and
-`ledger.drop_uncommitted` after a crash). A feed is the exception (`formats.accumulates`): a feed
+`ledger.drop_uncommitted` after a crash). A feed is the exception (`readers.FeedReader.accumulates`): a feed
 file downloaded again under the same name holds the latest items of a stream, so its earlier
 versions stay current beside it (the items the new version repeats are `exact` duplicates).
 """
@@ -54,8 +54,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from pipeline.ids import current_version, hash_file, path_id
+from pipeline.readers import accumulates
 from pipeline.records import DumpRecord, manifest_row, superseded_row
-from pipeline.stages.formats import accumulates
 
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 IN_PROGRESS_PREFIXES = (".", "~")

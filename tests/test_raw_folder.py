@@ -16,11 +16,10 @@ import pytest
 
 from pipeline.cli import main as cli_main
 from pipeline.raw_folder import LINK_OUTSIDE, raw_entries
+from pipeline.readers import accumulates, dump_format, open_dump
+from pipeline.readers.feed import entry_date, html_paragraphs
 from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
-from pipeline.stages.feed_readers import entry_date, html_paragraphs
-from pipeline.stages.formats import accumulates, dump_format
-from pipeline.stages.readers import open_dump
 from pipeline.stages.split import is_headline
 from tests.crawler_files import MSK, eval_pages, rss_feed, wmt23_articles, write_wet
 

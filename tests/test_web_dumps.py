@@ -15,6 +15,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.dump import process_dump
+from pipeline.readers import open_dump
 from pipeline.settings import Settings
 from pipeline.stages.article_cleanup import clean_lines, is_article
 from pipeline.stages.pages import (
@@ -25,7 +26,6 @@ from pipeline.stages.pages import (
     meta_charset,
     strip_site_name,
 )
-from pipeline.stages.readers import open_dump
 from pipeline.store import Store
 from tests.conftest import EVAL
 from tests.web_pages import eval_pages, listing_page, response, russian_page, russian_sample, write_warc

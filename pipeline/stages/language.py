@@ -23,7 +23,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -326,3 +326,36 @@ def detect_language(
     if best.prob < min_prob:
         return LanguageGuess(UNDETERMINED, round(float(best.prob), 4))
     return LanguageGuess(lang, round(float(best.prob), 4))
+
+
+class LanguageDetector:
+    """langdetect with these settings, remembering its last answers by the sample it read: a
+    document's body starts with its first paragraph, so when that paragraph fills the sample the
+    body is not detected again."""
+
+    def __init__(
+        self, lang_sample_chars: int = default("lang_sample_chars"), lang_min_prob: float = default("lang_min_prob")
+    ) -> None:
+        self.sample_chars = lang_sample_chars
+        self.detect = partial(detect_language, max_chars=lang_sample_chars, min_prob=lang_min_prob)
+        self.recent: dict[str, LanguageGuess] = {}
+
+    def __call__(self, text: str) -> LanguageGuess:
+        sample = bounded_sample(text, self.sample_chars)
+        guess = self.recent.get(sample)
+        if guess is None:
+            guess = self.recent[sample] = self.detect(sample)
+            if len(self.recent) > 8:
+                del self.recent[next(iter(self.recent))]
+        return guess
+
+    def rules_out_other_language(self, text: str, lang: str, min_prob: float) -> bool:
+        """Whether detecting this text could not name another language than `lang` with
+        `min_prob` (see `language.rules_out_other_language`)."""
+        return rules_out_other_language(text, lang, min_prob, self.sample_chars)
+
+
+def language_detector(
+    lang_sample_chars: int = default("lang_sample_chars"), lang_min_prob: float = default("lang_min_prob")
+) -> LanguageDetector:
+    return LanguageDetector(lang_sample_chars, lang_min_prob)
