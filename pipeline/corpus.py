@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 from pipeline import schemas
 from pipeline.bitext import sync_bitext
 from pipeline.duplicates import excluded, params_tag
-from pipeline.manifest import current_version, ok_dump_ids
+from pipeline.ids import current_version
+from pipeline.ledger import ok_dump_ids
 from pipeline.settings import Settings
 from pipeline.stages.align import full_text
 from pipeline.stages.name_links import pair_links, resolve_links, shared_keys

@@ -26,7 +26,7 @@ def forget(args: argparse.Namespace) -> int:
     from pipeline.bitext import sync_bitext
     from pipeline.corpus import refresh_pairs
     from pipeline.duplicates import find_duplicates
-    from pipeline.manifest import ok_dump_ids
+    from pipeline.ledger import ok_dump_ids, read_manifest, remove_dump
     from pipeline.store import LockTimeout, Store
 
     settings = Settings.from_env(out_dir=args.out)
@@ -34,14 +34,14 @@ def forget(args: argparse.Namespace) -> int:
     try:
         with store.lock(args.lock_timeout):
             store.clean_tmp()
-            manifest = store.read_manifest().to_pylist()
+            manifest = read_manifest(store).to_pylist()
             rows = [r for r in manifest if r["dump_id"] == args.dump_id]
-            if not store.remove_dump(args.dump_id):
+            if not remove_dump(store, args.dump_id):
                 print(f"pipeline forget: no dump {args.dump_id} in {store.root}", file=sys.stderr)
                 return 1
             history = predecessors(manifest, args.dump_id)
             for dump_id in history:  # superseded versions of the same file: rows only, their data is retired
-                store.remove_dump(dump_id)
+                remove_dump(store, dump_id)
             n_duplicates, _ = find_duplicates(store, settings, ok_dump_ids(store))
             refresh_pairs(store, settings)
             sync_bitext(store)  # the units of the pairs that went (or came) with the dump
