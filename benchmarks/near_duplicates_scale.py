@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.manifest import manifest_row, record_dumps
+from pipeline.ledger import record_dumps
+from pipeline.records import manifest_row
 from pipeline.settings import Settings
 from pipeline.stages import near_duplicates as nd
 from pipeline.store import Store
@@ -107,7 +108,7 @@ def measure_step(store_dir: str, mode: str, new_dump: str) -> dict:
     import pyarrow.dataset  # noqa: F401
 
     from pipeline.corpus.duplicates import find_duplicates
-    from pipeline.manifest import ok_dump_ids
+    from pipeline.ledger import ok_dump_ids
 
     store = Store(store_dir)
     settings = Settings()
@@ -137,7 +138,7 @@ def datasketch_baseline(store: Store, settings: Settings, new_dump: str) -> dict
     """MinHashLSH rebuilt from every stored signature, then queried with the new dump's documents."""
     from datasketch import LeanMinHash, MinHashLSH
 
-    from pipeline.manifest import ok_dump_ids
+    from pipeline.ledger import ok_dump_ids
 
     lsh = MinHashLSH(num_perm=nd.NUM_PERM, params=nd.bands_for(settings.duplicate_threshold))
     new = []

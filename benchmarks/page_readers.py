@@ -26,8 +26,8 @@ import trafilatura
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from pipeline.readers import open_dump  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
-from pipeline.stages.readers import open_dump  # noqa: E402
 from tests.web_pages import write_warc  # noqa: E402
 
 

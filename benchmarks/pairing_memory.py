@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
 def write_corpus(out: Path, n_docs: int, sentences: int, entities: int, seed: int = 0) -> None:
     """A processed corpus of one `ok` dump with `n_docs` synthetic documents (half ru, half en)."""
     from pipeline import schemas
-    from pipeline.manifest import manifest_row, record_dumps
-    from pipeline.records import EntityRecord
+    from pipeline.ledger import record_dumps
+    from pipeline.records import EntityRecord, manifest_row
     from pipeline.stages.pairing import embeddings_table
     from pipeline.store import Store
 

@@ -40,9 +40,9 @@ _MEASURE = r"""
 import json, re, resource, sys, time
 from pathlib import Path
 from pipeline.settings import Settings
-from pipeline.stages import documents as documents_stage
+from pipeline.readers import text as documents_stage
 from pipeline.stages.language import UNDETERMINED, LanguageGuess, detect_language
-from pipeline.stages.readers import open_dump
+from pipeline.readers import open_dump
 
 path, detector, layout = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 if layout == "one-blank":

@@ -37,16 +37,23 @@ import pyarrow as pa
 from threadpoolctl import threadpool_limits
 
 from pipeline import schemas
-from pipeline.manifest import CHANGED_WHILE_READ, Waiting, manifest_row, path_id, unchanged_since
+from pipeline.ids import path_id
 from pipeline.nlp.loaders import load_gazetteer, load_language_model, supported_languages
-from pipeline.records import DocumentRecord, DumpRecord, EntityRecord
+from pipeline.raw_folder import CHANGED_WHILE_READ, Waiting, unchanged_since
+from pipeline.readers import DumpSource, Reread, open_dump, read_through
+from pipeline.records import DocumentRecord, DumpRecord, EntityRecord, manifest_row
 from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
-from pipeline.stages.documents import assign_published
-from pipeline.stages.entities import extract_entities, harmonize_labels, label_votes, normalize_entities, year_votes
+from pipeline.stages.entities import (
+    assign_published,
+    extract_entities,
+    harmonize_labels,
+    label_votes,
+    normalize_entities,
+    year_votes,
+)
 from pipeline.stages.near_duplicates import signatures_table
 from pipeline.stages.pairing import embed_documents, sentence_encoder
-from pipeline.stages.readers import DumpSource, Reread, open_dump
 from pipeline.store import Store
 from pipeline.workers import InlineExecutor
 
@@ -286,8 +293,9 @@ def process_dump(
     records it, last).
 
     The batch steps (`analyze_batch`, `finish_batch`) go to `executor` (by default they run here,
-    in this process); the open is tried again on I/O errors (`open_with_retries`). `dump_id` is the id the run planned
-    with when it had to hash the file to plan (`manifest.plan_run`), else None: the pass gives it.
+    in this process); the open is tried again on I/O errors (`open_with_retries`). `dump_id` is
+    the id the run planned with when it had to hash the file to plan (`raw_folder.plan_run`), else
+    None: the pass gives it.
     With `looked` (the planned size, mtime, ctime, inode), a file that changed while it was read
     is not switched in: Waiting, for a later run. `name` is the dump's name in the raw folder (its
     path there; by default the file's name): the manifest row's `path`.
@@ -296,27 +304,26 @@ def process_dump(
     stream decides, what was staged is dropped and the dump is read once more in that encoding."""
     name = name or Path(path).name
     executor = executor or InlineExecutor()
-    planned, encoding = dump_id, None
-    while True:
-        try:
-            source = open_with_retries(Path(path), settings, planned, looked[0] if looked else None, encoding)
-        except (OSError, DumpRejected) as exc:
-            if looked is not None and not unchanged_since(Path(path), looked):
-                return Waiting(name, CHANGED_WHILE_READ)
-            return rejected_row(Path(path), planned, exc, name)
-        writer = DumpWriter(source, settings, store, name)
-        try:
-            _write_batches(source, settings, writer, executor)
-        except Reread as again:  # the whole stream decided another encoding: once more, in it
-            writer.abort()
-            encoding = again.encoding
-            continue
-        except (OSError, DumpRejected) as exc:
-            writer.abort()
-            if looked is not None and not unchanged_since(Path(path), looked):
-                return Waiting(name, CHANGED_WHILE_READ)
-            return rejected_row(Path(path), planned, exc, name)  # a rejection names its dump (`readers._identified`)
-        break
+    planned = dump_id
+    writers: list[DumpWriter] = []  # one per read (a second after `Reread`)
+
+    def write(source: DumpSource) -> None:
+        writers.append(DumpWriter(source, settings, store, name))
+        _write_batches(source, settings, writers[-1], executor)
+
+    try:
+        source, _ = read_through(
+            lambda encoding: open_with_retries(Path(path), settings, planned, looked[0] if looked else None, encoding),
+            write,
+            void=lambda: writers[-1].abort(),  # the whole stream decided another encoding: once more, in it
+        )
+    except (OSError, DumpRejected) as exc:
+        if writers:
+            writers[-1].abort()
+        if looked is not None and not unchanged_since(Path(path), looked):
+            return Waiting(name, CHANGED_WHILE_READ)
+        return rejected_row(Path(path), planned, exc, name)  # a rejection names its dump (`readers._identified`)
+    writer = writers[-1]
     if looked is not None and not _read_as_planned(source, planned, looked):
         writer.abort()
         return Waiting(name, CHANGED_WHILE_READ)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from pipeline.ids import current_version
 
 
 @dataclass
@@ -75,3 +78,27 @@ class DumpRecord:
     processed_at: object
     n_without_article: int | None = None
     superseded_by: str | None = None
+
+
+def manifest_row(
+    name: str | Path, dump_id: str, size: int, encoding: str | None, n_docs: int, error: str | None
+) -> DumpRecord:
+    """A manifest row of the dump `name` (its path inside the raw folder): `ok`, or `rejected` with
+    its `error`, by this pipeline version, now."""
+    return DumpRecord(
+        dump_id=dump_id,
+        path=str(name),
+        size_bytes=size,
+        encoding=encoding,
+        n_documents=n_docs,
+        status="rejected" if error else "ok",
+        error=error,
+        pipeline_version=current_version(),
+        processed_at=datetime.now(UTC),
+    )
+
+
+def superseded_row(row: dict, successor: str) -> DumpRecord:
+    """A manifest row kept as history: `superseded` by the dump `successor` (same path, newer content)."""
+    values = {f.name: row.get(f.name) for f in fields(DumpRecord)}
+    return DumpRecord(**dict(values, status="superseded", superseded_by=successor))

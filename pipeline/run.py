@@ -21,16 +21,16 @@ import pyarrow.compute as pc
 
 from pipeline.corpus import STEPS, StepStats, run_steps
 from pipeline.dump import load_analysis_models, process_dump
-from pipeline.manifest import (
-    Waiting,
-    fingerprint_read,
+from pipeline.ledger import (
+    drop_uncommitted,
     ok_dump_ids,
-    plan_run,
     record_and_retire,
     record_dumps,
+    rows,
     superseded_rows,
 )
 from pipeline.progress import current as current_progress
+from pipeline.raw_folder import Waiting, fingerprint_read, plan_run
 from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.workers import LocalExecutor, local_pool, shutdown_local_pools
@@ -101,8 +101,8 @@ def process_dumps(
     t0 = time.perf_counter()
     stats = StepStats("dumps")
     store.clean_tmp()
-    store.drop_uncommitted()
-    plan = plan_run(settings.raw_dir, store, settings.settle_s)
+    drop_uncommitted(store)
+    plan = plan_run(settings.raw_dir, rows(store), store.read_fingerprints(), settings.settle_s)
     summary.skipped_dumps = len(plan.unchanged)
     summary.waiting = [(w.path, w.reason) for w in plan.waiting]
     settings = analysis_settings(settings, sum(c.size_bytes for c in plan.todo))

@@ -1,4 +1,7 @@
-"""The one place that writes the dataset: atomic Parquet files, staged partitions, the manifest, the lock."""
+"""The one place that writes the dataset: atomic Parquet files, staged partitions, the lock.
+
+What the files mean is known above it: the manifest's rows (`dumps.parquet`, at `manifest_path`)
+by `pipeline.ledger`, the raw folder's fingerprints and waiting entries by `pipeline.raw_folder`."""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import schemas
@@ -79,7 +81,7 @@ def _checked(name: str, table: pa.Table) -> pa.Table:
 
 
 class Store:
-    """A processed/ dataset: hive-partitioned tables by dump, the pairs table, the manifest."""
+    """A processed/ dataset: hive-partitioned tables by dump, the corpus tables, the state files."""
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
@@ -303,9 +305,6 @@ class Store:
         except (KeyError, ValueError):
             return None
 
-    def write_manifest(self, table: pa.Table) -> None:
-        self.write_file(table.cast(schemas.DUMPS), self.manifest_path)
-
     def remove_partitions(self, dump_id: str) -> bool:
         """Delete one dump's partitions (each moved out of the table first, then removed)."""
         found = False
@@ -324,37 +323,6 @@ class Store:
         _fsync_dir(part.parent)
         shutil.rmtree(trash, ignore_errors=True)
         return True
-
-    def committed_dump_ids(self) -> list[str]:
-        """The dumps whose rows are current: an `ok` manifest row vouches for their partitions."""
-        m = self.read_manifest()
-        return sorted(d for d, s in zip(m.column("dump_id").to_pylist(), m.column("status").to_pylist()) if s == "ok")
-
-    def drop_uncommitted(self) -> list[str]:
-        """Crash recovery (under the lock): delete the partitions no `ok` manifest row vouches for.
-
-        That covers both halves of an interrupted replacement: a new version switched in before
-        its manifest row (the old version stays current) and a `superseded` version whose
-        partitions were not yet retired after the row (the new version is current).
-        """
-        dropped = sorted(self.partition_dump_ids() - set(self.committed_dump_ids()))
-        for dump_id in dropped:
-            self.remove_partitions(dump_id)
-        return dropped
-
-    def retire(self, dump_ids: list[str]) -> None:
-        """Remove the partitions of versions the manifest already marks `superseded` (after that row)."""
-        for dump_id in dump_ids:
-            self.remove_partitions(dump_id)
-
-    def remove_dump(self, dump_id: str) -> bool:
-        """Delete one dump's manifest row, then its partitions. Returns whether it was known."""
-        manifest = self.read_manifest()
-        known = dump_id in manifest.column("dump_id").to_pylist()
-        if known:
-            keep = pc.not_equal(manifest.column("dump_id"), dump_id)
-            self.write_manifest(manifest.filter(keep))
-        return self.remove_partitions(dump_id) or known
 
     def partition_dump_ids(self) -> set[str]:
         """Dump ids that have a partition directory in any table."""
@@ -397,15 +365,6 @@ class Store:
             return []
 
     # ---- reading -----------------------------------------------------------------------
-    def read_manifest(self) -> pa.Table:
-        if not self.manifest_path.exists():
-            return schemas.DUMPS.empty_table()
-        table = pq.read_table(self.manifest_path)
-        for f in schemas.DUMPS:  # a column added since the manifest was written: null for its rows
-            if f.name not in table.column_names and f.nullable:
-                table = table.append_column(f, pa.nulls(table.num_rows, f.type))
-        return table.select(schemas.DUMPS.names)
-
     def read_partition(self, name: str, dump_id: str, columns: list[str] | None = None) -> pa.Table:
         """All part files of one dump's partition, in part order."""
         schema = schemas.PARTITIONED[name]

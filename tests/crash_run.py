@@ -37,6 +37,7 @@ def kill_after(owner, name: str, n: int, before: bool = False) -> None:
 def main(argv: list[str]) -> int:
     event, n, rest = argv[0], int(argv[1]), argv[2:]
     import pipeline.corpus.pairs
+    import pipeline.ledger
     import pipeline.store
     from pipeline.cli import main as cli_main
 
@@ -47,7 +48,7 @@ def main(argv: list[str]) -> int:
     elif event == "pairs":
         kill_after(pipeline.corpus.pairs, "pair_documents", n, before=True)
     elif event == "retire":
-        kill_after(pipeline.store.Store, "retire", n, before=True)
+        kill_after(pipeline.ledger, "retire", n, before=True)
     elif event == "unretired":
         kill_after(pipeline.store.Store, "_remove_partition", n)
     else:

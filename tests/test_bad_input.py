@@ -93,7 +93,7 @@ def test_an_unreadable_file_is_rejected_as_such(tmp_path):
     secret.write_bytes(SAMPLE_DUMP.read_bytes())
     secret.chmod(0)
     code = (
-        "import sys; from pathlib import Path; from pipeline.manifest import inspect;"
+        "import sys; from pathlib import Path; from pipeline.raw_folder import inspect;"
         "print(inspect(Path(sys.argv[1]), {})[0].error)"
     )
     drop = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]

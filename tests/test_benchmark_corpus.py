@@ -7,8 +7,8 @@ import json
 from collections import Counter
 
 from benchmarks.corpus import ARTICLES, _records, in_labeled_language, write_dump
+from pipeline.readers import open_dump
 from pipeline.settings import Settings
-from pipeline.stages.readers import open_dump
 
 
 def test_records_not_in_their_labeled_language_are_left_out():

@@ -250,7 +250,7 @@ def test_tmx_escapes_markup_and_drops_characters_xml_cannot_hold(tmp_path):
         "ru_start": 0, "ru_end": 10, "en_start": 0, "en_end": 10, "ru_paragraph": 0, "en_paragraph": 0,
     }  # fmt: skip
     store.write_corpus_partition("bitext", "d1", schemas.to_table([row], schemas.BITEXT))
-    store.write_manifest(schemas.DUMPS.empty_table())
+    store.write_file(schemas.DUMPS.empty_table(), store.manifest_path)
     target = tmp_path / "x.tmx"
     assert _export(store.root, target).returncode == 0
     (tu,) = ET.parse(target).getroot().findall("./body/tu")

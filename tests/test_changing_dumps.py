@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main as cli_main
-from pipeline.manifest import plan_run
+from pipeline.ledger import rows
+from pipeline.raw_folder import plan_run
 from pipeline.reporting.data import load_overview
 from pipeline.store import Store
 from tests.conftest import EVAL
@@ -29,6 +30,11 @@ DATA = ("documents", "entities", "embeddings", "pairs")
 
 def sha16(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _recorded(store: Store) -> tuple[list[dict], dict]:
+    """What a run plans from besides the folder: the manifest's rows and the kept fingerprints."""
+    return rows(store), store.read_fingerprints()
 
 
 def manifest(out: Path) -> pd.DataFrame:
@@ -161,7 +167,7 @@ def test_in_progress_names_and_moving_files_wait(tmp_path):
         with open(raw / "growing.txt", "a", encoding="utf-8") as fh:
             fh.write("Second paragraph.\n")
 
-    plan = plan_run(raw, Store(tmp_path / "out"), settle_s=5.0, sleep=writer_meanwhile)
+    plan = plan_run(raw, *_recorded(Store(tmp_path / "out")), settle_s=5.0, sleep=writer_meanwhile)
     assert looked == [5.0], "one look, settle_s apart, for all new files"
     waiting = {Path(w.path).name: w.reason for w in plan.waiting}
     assert set(waiting) == {"a.txt.part", "b.tmp", "c.txt.crdownload", ".d.txt.x1Yz", "~e.txt", "growing.txt"}
@@ -176,9 +182,9 @@ def test_an_empty_file_being_created_is_rejected_only_once_it_settles(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "new.txt").write_bytes(b"")
-    plan = plan_run(raw, Store(tmp_path / "out"), 1.0, lambda s: (raw / "new.txt").write_text("Text.\n"))
+    plan = plan_run(raw, *_recorded(Store(tmp_path / "out")), 1.0, lambda s: (raw / "new.txt").write_text("Text.\n"))
     assert [Path(w.path).name for w in plan.waiting] == ["new.txt"] and not plan.rejected
-    plan = plan_run(raw, Store(tmp_path / "out"), 1.0, lambda s: None)
+    plan = plan_run(raw, *_recorded(Store(tmp_path / "out")), 1.0, lambda s: None)
     assert [c.path.name for c in plan.todo] == ["new.txt"]
 
 
@@ -281,10 +287,10 @@ def test_a_file_untouched_for_the_settle_time_needs_no_second_look(tmp_path):
     (raw / "finished.txt").write_text("A finished dump.\n", encoding="utf-8")
     time.sleep(0.5)
     looked = []
-    plan = plan_run(raw, Store(tmp_path / "out"), 0.4, looked.append)
+    plan = plan_run(raw, *_recorded(Store(tmp_path / "out")), 0.4, looked.append)
     assert looked == [] and [c.path.name for c in plan.todo] == ["finished.txt"]
     (raw / "copied.txt").write_text("Copied with its old times (cp -p).\n", encoding="utf-8")
     os.utime(raw / "copied.txt", (1_000_000_000, 1_000_000_000))  # an old mtime, but the ctime is now
-    plan = plan_run(raw, Store(tmp_path / "out"), 0.4, looked.append)
+    plan = plan_run(raw, *_recorded(Store(tmp_path / "out")), 0.4, looked.append)
     assert looked == [0.4], "a file changed within the settle time is looked at again"
     assert sorted(c.path.name for c in plan.todo) == ["copied.txt", "finished.txt"]

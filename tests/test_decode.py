@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.readers import open_dump
 from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected, decode_bytes, detect_encoding, iter_lines, normalize_text
-from pipeline.stages.readers import open_dump
 from tests.conftest import SAMPLE_DUMP
 
 SAMPLE = SAMPLE_DUMP.read_text(encoding="utf-8")

@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import pipeline.manifest as manifest_mod
+import pipeline.ids as ids_mod
+import pipeline.raw_folder as raw_folder_mod
 from pipeline.cli import main as cli_main
-from pipeline.manifest import hash_file
+from pipeline.ids import hash_file
 from pipeline.store import Store
 from tests.runs import assert_same_tables, make_raw, read_tables, run_flow, small_wmt_dump
 
@@ -55,7 +56,7 @@ def test_second_run_on_an_unchanged_folder_adds_and_changes_nothing(a_run, tmp_p
     shutil.copytree(clean, out)
     before = snapshot(out)
     hashed = []
-    monkeypatch.setattr(manifest_mod, "hash_file", lambda p: hashed.append(p) or hash_file(p))
+    monkeypatch.setattr(raw_folder_mod, "hash_file", lambda p: hashed.append(p) or hash_file(p))
 
     summary = run_flow(raw, out)
     assert (summary["new_dumps"], summary["skipped_dumps"], summary["rejected"]) == (0, 1, [])
@@ -96,15 +97,15 @@ def test_version_bump_reprocesses_and_a_removed_dump_keeps_its_rows(ab_run, tmp_
     raw = tmp_path / "raw"
     shutil.copytree(raw_ab, raw)
     (raw / "wmt21_head.txt").unlink()
-    old_version = manifest_mod.current_version()
-    monkeypatch.setattr(manifest_mod, "PIPELINE_VERSION", "99.0.0")
-    assert manifest_mod.current_version().startswith("99.0.0+models.")
+    old_version = ids_mod.current_version()
+    monkeypatch.setattr(ids_mod, "PIPELINE_VERSION", "99.0.0")
+    assert ids_mod.current_version().startswith("99.0.0+models.")
 
     summary = run_flow(raw, out)
     assert (summary["new_dumps"], summary["skipped_dumps"]) == (1, 0)
     m = pd.read_parquet(out / "dumps.parquet").set_index("path")
     versions = {Path(p).name: v for p, v in m["pipeline_version"].items()}
-    assert versions == {"csto_news_2024-07.txt": manifest_mod.current_version(), "wmt21_head.txt": old_version}
+    assert versions == {"csto_news_2024-07.txt": ids_mod.current_version(), "wmt21_head.txt": old_version}
     before, after = read_tables(clean), read_tables(out)
     for name in ("documents", "entities", "embeddings", "pairs"):
         pd.testing.assert_frame_equal(after[name], before[name], obj=name)
@@ -120,13 +121,13 @@ def test_a_model_asset_change_reprocesses(a_run, tmp_path, monkeypatch):
     out = tmp_path / "out"
     shutil.copytree(clean, out)
     models = tmp_path / "models"
-    shutil.copytree(manifest_mod.MODELS_DIR, models)
-    before = manifest_mod.current_version(models)
+    shutil.copytree(ids_mod.MODELS_DIR, models)
+    before = ids_mod.current_version(models)
     orgs = models / "gazetteer" / "organizations.tsv"
     orgs.write_text(orgs.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    assert manifest_mod.current_version(models) != before
+    assert ids_mod.current_version(models) != before
     assert run_flow(raw, out)["new_dumps"] == 0
-    monkeypatch.setattr(manifest_mod, "MODELS_DIR", models)
+    monkeypatch.setattr(ids_mod, "MODELS_DIR", models)
     assert run_flow(raw, out)["new_dumps"] == 1
 
 

@@ -169,6 +169,48 @@ def test_one_morphology_analyzer_for_the_process():
     assert builders == ["pipeline.nlp.morphology"]
 
 
+def _internal(module: str, graph: dict[str, set[str]]) -> set[str]:
+    """The pipeline modules a module imports (names of modules only, not of their members)."""
+    return {d for d in graph[module] if d in graph}
+
+
+def test_raw_folder_ledger_and_store_do_not_reach_into_each_other():
+    """Three jobs, three modules: the raw folder (what is there, given the ledger's rows as data),
+    the ledger (the manifest's rows, written through the store), the store (files, partitions, the
+    lock). Ids and versions sit below all three."""
+    graph = _graph(module_level_only=False)
+    jobs = {"pipeline.raw_folder", "pipeline.ledger", "pipeline.store"}
+    assert _internal("pipeline.raw_folder", graph) & jobs == set()
+    assert _internal("pipeline.ledger", graph) & jobs == {"pipeline.store"}
+    assert _internal("pipeline.store", graph) & jobs == set()
+    assert _internal("pipeline.ids", graph) <= {"pipeline", "pipeline.settings"}
+
+
+def test_readers_import_only_downwards():
+    """One class per format behind `readers.base.Reader`, listed in `readers.READERS`: a reader
+    module imports the base (or the reader it extends) and the stages below, never the package's
+    registry, the run or the store; no stage imports a reader."""
+    graph = _graph(module_level_only=False)
+    readers = {m for m in graph if m.startswith("pipeline.readers.")}
+    assert readers == {f"pipeline.readers.{n}" for n in ("base", "text", "jsonl", "web", "feed")}
+    allowed_readers = {"pipeline.readers.base", "pipeline.readers.text", "pipeline.readers.web"}
+    for module in readers:
+        deps = _internal(module, graph)
+        assert deps & {"pipeline.readers", "pipeline.dump", "pipeline.store", "pipeline.ledger"} == set(), module
+        assert {d for d in deps if d.startswith("pipeline.readers.")} <= allowed_readers - {module}, module
+        assert not any(d.startswith("pipeline.") and d.split(".")[1] in ("corpus", "flows") for d in deps), module
+    for module, deps in graph.items():
+        if module.startswith("pipeline.stages."):
+            assert not any(d.startswith("pipeline.readers") for d in deps), module
+
+
+def test_the_registry_lists_one_reader_per_format_in_order():
+    from pipeline.readers import READERS, dump_format
+
+    assert [r.format for r in READERS] == ["wet", "warc", "page", "feed", "jsonl", "text"]
+    assert dump_format("crawl/CC-MAIN.warc.wet.gz") == "wet" and dump_format("a.warc.gz") == "warc"
+
+
 def test_nothing_below_the_flows_module_imports_it():
     """The run and its steps are plain Python handed an executor: only entry points reach the flows
     (the commands, and the evaluations, which score what the real flow writes)."""

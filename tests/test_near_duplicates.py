@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.corpus.duplicates import find_duplicates
-from pipeline.manifest import manifest_row, ok_dump_ids, record_dumps
+from pipeline.ledger import ok_dump_ids, record_dumps, remove_dump
+from pipeline.records import manifest_row
 from pipeline.settings import Settings
 from pipeline.stages import near_duplicates as nd
 from pipeline.store import Store
@@ -163,11 +164,11 @@ def test_forget_points_repeats_to_the_earliest_remaining_copy(tmp_path):
     add_dump(store, "d3", [edited(a, rng), article(rng)])
     run(store)
     assert {(r[1], r[3]) for r in table(store)} == {("d2", "d1"), ("d3", "d1")}
-    store.remove_dump("d1")
+    remove_dump(store, "d1")
     assert run(store) == "full"
     rows = table(store)
     assert [(r[1], r[3], r[4]) for r in rows] == [("d3", "d2", "near")]  # b has no other copy left
-    store.remove_dump("d2")
+    remove_dump(store, "d2")
     run(store)
     assert table(store) == []
 

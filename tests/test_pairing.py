@@ -225,7 +225,8 @@ def test_text_mapping_counts_a_merged_document_as_errors():
 
 def test_corpus_sides_read_stored_features_once_per_document(tmp_path):
     from pipeline.corpus.pairs import pair_corpus, pairing_sides
-    from pipeline.manifest import manifest_row, record_dumps
+    from pipeline.ledger import record_dumps
+    from pipeline.records import manifest_row
     from pipeline.settings import Settings
     from pipeline.store import Store
 

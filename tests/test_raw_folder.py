@@ -16,11 +16,10 @@ import pytest
 
 from pipeline.cli import main as cli_main
 from pipeline.raw_folder import LINK_OUTSIDE, raw_entries
+from pipeline.readers import accumulates, dump_format, open_dump
+from pipeline.readers.feed import entry_date, html_paragraphs
 from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
-from pipeline.stages.feed_readers import entry_date, html_paragraphs
-from pipeline.stages.formats import accumulates, dump_format
-from pipeline.stages.readers import open_dump
 from pipeline.stages.split import is_headline
 from tests.crawler_files import MSK, eval_pages, rss_feed, wmt23_articles, write_wet
 
@@ -268,7 +267,9 @@ def test_feed_text_and_dates():
 
 def test_a_row_recorded_under_the_whole_path_is_still_superseded_by_its_file(tmp_path):
     """Manifests written before names were paths inside the raw folder hold the file's whole path."""
-    from pipeline.manifest import manifest_row, plan_run, record_dumps
+    from pipeline.ledger import record_dumps, rows
+    from pipeline.raw_folder import plan_run
+    from pipeline.records import manifest_row
     from pipeline.store import Store
 
     raw = tmp_path / "raw"
@@ -276,5 +277,5 @@ def test_a_row_recorded_under_the_whole_path_is_still_superseded_by_its_file(tmp
     (raw / "tass" / "news.txt").write_text("A new version of the news.\n", encoding="utf-8")
     store = Store(tmp_path / "out")
     record_dumps(store, [manifest_row(str(raw / "tass" / "news.txt"), "0" * 16, 9, "utf-8", 1, None)])
-    plan = plan_run(raw, store)
+    plan = plan_run(raw, rows(store), store.read_fingerprints())
     assert [(c.name, c.replaces) for c in plan.todo] == [("tass/news.txt", ("0" * 16,))]

@@ -16,10 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.dump import process_dump
+from pipeline.ids import dump_id_of_file
+from pipeline.readers import Reread, open_dump
+from pipeline.readers import base as read_pass
 from pipeline.settings import Settings
-from pipeline.stages import read_pass
-from pipeline.stages.decode import UTF8_REPLACED, dump_id_of_file
-from pipeline.stages.readers import Reread, open_dump
+from pipeline.stages.decode import UTF8_REPLACED
 from pipeline.store import Store
 from tests.conftest import SAMPLE_DUMP
 from tests.web_pages import russian_page, write_warc

@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 
 from pipeline.dump import process_dump
+from pipeline.ids import dump_id_of
+from pipeline.readers import open_dump
+from pipeline.readers.jsonl import count_paragraphs
 from pipeline.settings import Settings
-from pipeline.stages.decode import DumpRejected, dump_id_of
-from pipeline.stages.readers import count_paragraphs, open_dump
+from pipeline.stages.decode import DumpRejected
 from pipeline.store import Store
 from tests.conftest import REPO, SAMPLE_DUMP
 
@@ -152,7 +154,7 @@ import resource, sys
 from pathlib import Path
 from pipeline.settings import Settings
 from pipeline.stages.language import detect_language
-from pipeline.stages.readers import open_dump
+from pipeline.readers import open_dump
 detect_language("warm up the language profiles")
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 (doc,) = open_dump(Path(sys.argv[1]), Settings()).documents

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from pipeline import PIPELINE_VERSION, schemas
+from pipeline.ledger import record_dumps
 from pipeline.records import DocumentRecord, DumpRecord, EntityRecord, PairRecord
 from pipeline.reporting.data import date_mentions, date_span, date_timeline, first_line
 from pipeline.reporting.html import build_report
@@ -185,7 +186,7 @@ def hostile_dataset(tmp_path) -> Path:
             "path:x", f"/raw/{HOSTILE}.txt", 0, None, 0, "rejected", f"unreadable: {HOSTILE}", PIPELINE_VERSION, at
         ),
     ]
-    store.write_manifest(schemas.to_table(rows, schemas.DUMPS))
+    record_dumps(store, rows)
     return store.root
 
 

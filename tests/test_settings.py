@@ -47,8 +47,9 @@ def test_parameter_defaults_are_the_settings_defaults(monkeypatch):
     written once in pipeline/settings.py."""
     import inspect
 
+    from pipeline.readers import text
     from pipeline.settings import Settings
-    from pipeline.stages import documents, language, pairing, split
+    from pipeline.stages import language, pairing, split
     from pipeline.store import Store
 
     for name in list(os.environ):
@@ -56,10 +57,10 @@ def test_parameter_defaults_are_the_settings_defaults(monkeypatch):
             monkeypatch.delenv(name)
     defaults = Settings()
     checks = [
-        (documents.documents_from_lines, "lang_sample_chars", "lang_sample_chars"),
-        (documents.documents_from_lines, "lang_min_prob", "lang_min_prob"),
-        (documents.documents_from_text, "headline_max_chars", "headline_max_chars"),
-        (documents.language_detector, "lang_min_prob", "lang_min_prob"),
+        (text.documents_from_lines, "lang_sample_chars", "lang_sample_chars"),
+        (text.documents_from_lines, "lang_min_prob", "lang_min_prob"),
+        (text.documents_from_text, "headline_max_chars", "headline_max_chars"),
+        (language.language_detector, "lang_min_prob", "lang_min_prob"),
         (split.split_lines, "headline_max_chars", "headline_max_chars"),
         (split.is_headline, "max_chars", "headline_max_chars"),
         (language.detect_language, "max_chars", "lang_sample_chars"),

@@ -10,11 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline.ids import content_id
+from pipeline.readers import open_dump
+from pipeline.readers.text import documents_from_spans, documents_from_text
 from pipeline.settings import Settings
-from pipeline.stages.documents import documents_from_spans, documents_from_text
 from pipeline.stages.language import UNDETERMINED, LanguageGuess, detect_language
-from pipeline.stages.readers import open_dump
-from pipeline.stages.split import content_id, is_headline, split_dump, split_lines
+from pipeline.stages.split import is_headline, split_dump, split_lines
 from tests.conftest import EVAL
 
 WMT_DUMP = EVAL / "pairing" / "wmt21_ruen.dump.txt"

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from pipeline.evaluation.split import evaluate, main, score_split
+from pipeline.readers import open_dump
+from pipeline.readers.text import documents_from_text, head_date
 from pipeline.settings import Settings
-from pipeline.stages.documents import documents_from_text, head_date
 from pipeline.stages.language import LanguageGuess
-from pipeline.stages.readers import open_dump
 from pipeline.stages.split import ITEM_CHARS, LAYOUT_LOOKAHEAD, is_headline, split_lines
 from tests.conftest import EVAL
 
@@ -168,7 +168,7 @@ def test_topic_split_streams_with_a_bounded_look_ahead():
                 yield ""
 
     detect = Settings()
-    from pipeline.stages.documents import language_detector
+    from pipeline.stages.language import language_detector
 
     stream = split_lines(lines(), language_detector(detect.lang_sample_chars, detect.lang_min_prob))
     first = next(stream)

@@ -162,9 +162,9 @@ def test_entities_come_in_table_order_from_the_models():
     """Both languages' entities come in the order of the documents, each in text order: the order
     the tables keep (`finish_batch` sorts once, at the end)."""
     from pipeline.nlp.loaders import load_language_model
+    from pipeline.readers import open_dump
     from pipeline.settings import Settings
     from pipeline.stages.entities import extract_entities
-    from pipeline.stages.readers import open_dump
     from tests.conftest import SAMPLE_DUMP
 
     settings = Settings()

@@ -15,6 +15,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.dump import process_dump
+from pipeline.readers import open_dump
 from pipeline.settings import Settings
 from pipeline.stages.article_cleanup import clean_lines, is_article
 from pipeline.stages.pages import (
@@ -25,7 +26,6 @@ from pipeline.stages.pages import (
     meta_charset,
     strip_site_name,
 )
-from pipeline.stages.readers import open_dump
 from pipeline.store import Store
 from tests.conftest import EVAL
 from tests.web_pages import eval_pages, listing_page, response, russian_page, russian_sample, write_warc
@@ -266,15 +266,16 @@ def test_a_manifest_written_before_n_without_article_is_read(tmp_path):
     import pyarrow.parquet as pq
 
     from pipeline import schemas
-    from pipeline.manifest import manifest_row, record_dumps
+    from pipeline.ledger import read_manifest, record_dumps
+    from pipeline.records import manifest_row
 
     store = Store(tmp_path / "out")
     old = schemas.to_table([manifest_row(tmp_path / "a.txt", "a" * 16, 3, "utf-8", 1, None)], schemas.DUMPS)
     store.manifest_path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(old.drop_columns(["n_without_article"]), store.manifest_path)
-    assert store.read_manifest().column("n_without_article").to_pylist() == [None]
+    assert read_manifest(store).column("n_without_article").to_pylist() == [None]
     assert record_dumps(store, [manifest_row(tmp_path / "b.warc", "b" * 16, 5, None, 0, None)]) == 1
-    assert store.read_manifest().num_rows == 2
+    assert read_manifest(store).num_rows == 2
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def forget(args: argparse.Namespace) -> int:
     from pipeline.corpus import STEPS, run_steps
+    from pipeline.ledger import read_manifest, remove_dump
     from pipeline.store import LockTimeout, Store
 
     settings = Settings.from_env(out_dir=args.out)
@@ -31,14 +32,14 @@ def forget(args: argparse.Namespace) -> int:
     try:
         with store.lock(args.lock_timeout):
             store.clean_tmp()
-            manifest = store.read_manifest().to_pylist()
+            manifest = read_manifest(store).to_pylist()
             rows = [r for r in manifest if r["dump_id"] == args.dump_id]
-            if not store.remove_dump(args.dump_id):
+            if not remove_dump(store, args.dump_id):
                 print(f"pipeline forget: no dump {args.dump_id} in {store.root}", file=sys.stderr)
                 return 1
             history = predecessors(manifest, args.dump_id)
             for dump_id in history:  # superseded versions of the same file: rows only, their data is retired
-                store.remove_dump(dump_id)
+                remove_dump(store, dump_id)
             run_steps(store, settings, STEPS)  # each step whose input the dump was part of
             n_duplicates = store.read_duplicates().num_rows
             n_pairs = store.read_pairs().num_rows

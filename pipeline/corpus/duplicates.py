@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from pipeline import schemas
 from pipeline.corpus.step import CorpusStep, StepStats
-from pipeline.manifest import ok_dump_ids
+from pipeline.ledger import ok_dump_ids, read_manifest
 from pipeline.settings import Settings
 from pipeline.stages import near_duplicates as nd
 from pipeline.store import Store
@@ -51,16 +51,12 @@ class Occurrences:
 
 def params_tag(settings: Settings) -> str:
     """Everything the table's content depends on besides the dumps (a change recomputes it)."""
-    bands, rows = nd.bands_for(settings.duplicate_threshold)
-    return (
-        f"words={nd.SHINGLE_WORDS};perm={nd.NUM_PERM};seed={nd.SEED};{nd.SCHEME};"
-        f"threshold={settings.duplicate_threshold:g};bands={bands}x{rows}"
-    )
+    return nd.params_tag(settings.duplicate_threshold)
 
 
 def dump_order(store: Store, dump_ids: list[str]) -> list[list[str]]:
     """The ok dumps as [dump_id, processed_at] in processing order (processed_at, then dump_id)."""
-    m = store.read_manifest()
+    m = read_manifest(store)
     when = {d: t for d, t in zip(m.column("dump_id").to_pylist(), m.column("processed_at").to_pylist())}
     return sorted(([d, when[d].isoformat()] for d in dump_ids), key=lambda x: (x[1], x[0]))
 

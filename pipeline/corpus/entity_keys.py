@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from pipeline import schemas
 from pipeline.corpus.key_map import ENTITY_COLUMNS, named_entities
 from pipeline.corpus.step import CorpusStep, StepStats
-from pipeline.manifest import ok_dump_ids
+from pipeline.ledger import ok_dump_ids
 from pipeline.settings import Settings
 from pipeline.store import Store
 

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from pipeline import schemas
 from pipeline.corpus.step import CorpusStep, StepStats
-from pipeline.manifest import ok_dump_ids
+from pipeline.ledger import ok_dump_ids
 from pipeline.settings import Settings
 from pipeline.stages.align import full_text
 from pipeline.stages.name_links import pair_links, resolve_links, shared_keys

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 from pipeline import schemas
 from pipeline.corpus.duplicates import excluded
 from pipeline.corpus.step import CorpusStep, StepStats
-from pipeline.manifest import ok_dump_ids
+from pipeline.ledger import ok_dump_ids
 from pipeline.settings import Settings
 from pipeline.stages.pairing import DEFAULT_CONFIG, PairingSide, pair_documents
 from pipeline.store import Store

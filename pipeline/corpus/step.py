@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from pipeline.manifest import current_version, ok_dump_ids
+from pipeline.ids import current_version
+from pipeline.ledger import ok_dump_ids
 from pipeline.settings import Settings
 from pipeline.store import Store
 

@@ -113,21 +113,20 @@ def score_split(
 
 def split_documents(dump: Path, settings: Settings | None = None) -> list[DocumentRecord]:
     """The documents the pipeline's reader and splitter make of a dump (no NLP beyond language)."""
-    from pipeline.stages.readers import Reread, open_dump
+    from pipeline.readers import open_dump, read_through
 
     settings = settings or Settings.from_env()
-    try:
-        return list(open_dump(Path(dump), settings).documents)
-    except Reread as again:  # the whole file decided another encoding than its first chunk
-        return list(open_dump(Path(dump), settings, encoding=again.encoding).documents)
+    _, documents = read_through(lambda encoding: open_dump(Path(dump), settings, encoding=encoding),
+                                lambda source: list(source.documents))
+    return documents
 
 
 def decoded_text(dump: Path) -> str:
     """The dump decoded as the reader decodes it (offsets point into this text); gzip read through."""
     import gzip
 
+    from pipeline.readers.base import GZIP_MAGIC
     from pipeline.stages.decode import decode_bytes
-    from pipeline.stages.readers import GZIP_MAGIC
 
     data = Path(dump).read_bytes()
     return decode_bytes(gzip.decompress(data) if data.startswith(GZIP_MAGIC) else data).text

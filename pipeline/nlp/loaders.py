@@ -175,7 +175,7 @@ GAZETTEER_LIBRARIES = ("natasha", "pymorphy2", "pymorphy2-dicts-ru", "pyicu-whee
 def gazetteer_cache_key(models_dir: Path) -> str:
     """16 hex digits of sha256 over what the built gazetteer depends on: the digest of `models/`,
     the source of `pipeline/nlp/`, the library versions, Python's version (the pickle)."""
-    from pipeline.manifest import models_digest
+    from pipeline.ids import models_digest
 
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256(models_digest(Path(models_dir)).encode() + b"\0")

@@ -12,6 +12,7 @@ from pathlib import Path, PurePath
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.ledger import read_manifest
 from pipeline.store import Store
 
 NAMED_LABELS = ("PERSON", "ORG")
@@ -109,7 +110,7 @@ def load_overview(out_dir: Path | str) -> Overview:
     dumps = []
     repeats = _repeats_by_dump(store)
     unique = UniqueCounter()
-    for row in _rows(store.read_manifest()):
+    for row in _rows(read_manifest(store)):
         d = DumpStatus(**{k: row[k] for k in DumpStatus.__dataclass_fields__ if k in row})
         if d.status == "ok":
             docs = store.read_partition("documents", d.dump_id, ["doc_id", "lang"])

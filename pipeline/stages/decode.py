@@ -10,17 +10,16 @@ many control characters reject the dump as binary.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from charset_normalizer import from_bytes
 
-CHUNK_BYTES = 1 << 20
+from pipeline.ids import CHUNK_BYTES
+
 UTF8_REPLACED = "utf-8 (invalid bytes replaced)"
 MAX_INVALID_UTF8_SHARE = 0.01  # invalid sequences per valid non-ASCII character for UTF8_REPLACED
 SAMPLE_BYTES = 1 << 20
@@ -64,27 +63,6 @@ MAX_MIXED_SHARE = 0.2
 _MIXED_SCRIPT = re.compile(r"[A-Za-z][а-яёА-ЯЁ]|[а-яёА-ЯЁ](?=[A-Za-z])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _HEAD_CHARS = 100_000
-
-
-def dump_id_of(data: bytes) -> str:
-    """The dump's identity: the sha256 of its bytes (first 16 hex digits)."""
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
-def iter_file_bytes(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """The raw bytes of a file, in chunks."""
-    with open(path, "rb") as f:
-        while chunk := f.read(chunk_bytes):
-            yield chunk
-
-
-def dump_id_of_file(path: Path) -> tuple[str, int]:
-    """(dump id, size in bytes) of a file, hashed in chunks: memory does not grow with the file."""
-    h, size = hashlib.sha256(), 0
-    for chunk in iter_file_bytes(path):
-        h.update(chunk)
-        size += len(chunk)
-    return h.hexdigest()[:16], size
 
 
 def normalize_text(text: str) -> str:

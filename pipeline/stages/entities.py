@@ -18,7 +18,6 @@ from pipeline.nlp.relative_dates import parse_relative
 from pipeline.nlp.spelling import fold_name, sound_key
 from pipeline.nlp.tense import clause_tense, year_by_tense
 from pipeline.records import DocumentRecord, EntityRecord
-from pipeline.stages.documents import dateline_date
 
 
 def extract_entities(
@@ -606,3 +605,38 @@ def entities_of_documents(
     """The whole entity stage: extract, one label per name, normalize and key."""
     entities = extract_entities(documents, model_for, batch_size, n_process, keep_labels)
     return normalize_entities(harmonize_labels(entities, gazetteer), documents, gazetteer)
+
+
+# "ООН, 26 июля - РИА Новости." / "MOSCOW, July 26 (Reuters) -": a place, a date, a dash.
+_DATELINE_MAX = 80
+
+
+def dateline_date(text: str, entities: list[EntityRecord]) -> date | None:
+    """The date of a dateline: a full DATE near the start, after a place and before a dash."""
+    first = next((e for e in sorted(entities, key=lambda x: x.start) if e.label == "DATE"), None)
+    if first is None or first.start >= _DATELINE_MAX:
+        return None
+    head, tail = text[: first.start], text[first.end : first.end + 40]
+    if (
+        first.norm
+        and re.fullmatch(r"\d{4}-\d\d-\d\d", first.norm)
+        and re.fullmatch(r"[^\n.!?]{2,60},\s*", head)
+        and re.match(r"\s*(\([^)]{1,40}\)\s*)?[-–—]", tail)
+    ):
+        return date.fromisoformat(first.norm)
+    return None
+
+
+def assign_published(documents: list[DocumentRecord], entities: list[EntityRecord]) -> list[DocumentRecord]:
+    """`published` from a dateline: a full DATE near the start, after a place and before a dash."""
+    by_doc: dict[str, list[EntityRecord]] = {}
+    for e in entities:
+        if e.label == "DATE" and e.start < _DATELINE_MAX:
+            by_doc.setdefault(e.doc_id, []).append(e)
+    out = []
+    for d in documents:
+        if d.published is None and d.doc_id in by_doc:
+            found = dateline_date(d.text, by_doc[d.doc_id])
+            d = replace(d, published=found) if found else d
+        out.append(d)
+    return out

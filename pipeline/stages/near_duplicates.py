@@ -129,6 +129,13 @@ def minhash_matrix(column: pa.ChunkedArray | pa.FixedSizeListArray) -> np.ndarra
     return column.flatten().to_numpy(zero_copy_only=False).reshape(-1, NUM_PERM)
 
 
+def params_tag(threshold: float) -> str:
+    """Everything a signature and a link depend on besides the texts: the MinHash settings of this
+    module (read nowhere else) and the threshold with its bands (a change recomputes the table)."""
+    bands, rows = bands_for(threshold)
+    return f"words={SHINGLE_WORDS};perm={NUM_PERM};seed={SEED};{SCHEME};threshold={threshold:g};bands={bands}x{rows}"
+
+
 @lru_cache(maxsize=16)
 def bands_for(threshold: float) -> tuple[int, int]:
     """(bands, rows) for the threshold: datasketch's optimizer, false negatives weighted 0.9."""

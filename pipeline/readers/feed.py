@@ -13,7 +13,7 @@ is counted in `n_without_article`. `start`/`end` are the byte offsets of the ite
 (decompressed) file. A feed is downloaded again and again: an item of an earlier download has the
 same `doc_id` (the hash of its title and text) and is listed in `duplicates` as an `exact` repeat,
 and a new download under the same name does not supersede the earlier ones
-(`formats.accumulates`): items that dropped out of the feed stay in the tables.
+(`FeedReader.accumulates`): items that dropped out of the feed stay in the tables.
 """
 
 from __future__ import annotations
@@ -23,17 +23,17 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 
 import feedparser
 import lxml.html
 
+from pipeline.readers.base import DumpSource, Reader, read_whole
+from pipeline.readers.web import Page, PageDocuments
 from pipeline.records import DocumentRecord
 from pipeline.settings import Settings
 from pipeline.stages.decode import DumpRejected
 from pipeline.stages.pages import Article
 from pipeline.stages.warc_framing import MAX_RECORD_BYTES
-from pipeline.stages.web_readers import Page, PageDocuments, read_page_file
 
 MAX_FEED_BYTES = 8 * MAX_RECORD_BYTES
 FEED_ROOTS = ("rss", "feed", "RDF")
@@ -47,9 +47,18 @@ BLOCK_TAGS = frozenset(
 )
 
 
-def feed_documents(path: Path, source, settings: Settings) -> Iterator[DocumentRecord]:
+class FeedReader(Reader):
+    format = "feed"
+    suffixes = (".rss", ".atom", ".xml")
+    accumulates = True  # a feed downloaded again holds the stream's latest items, not a new edition
+
+    def read(self, source: DumpSource, settings: Settings) -> Iterator[DocumentRecord]:
+        return feed_documents(source, settings)
+
+
+def feed_documents(source: DumpSource, settings: Settings) -> Iterator[DocumentRecord]:
     """The items of a feed file as documents (DumpRejected when it is not a readable feed)."""
-    data = read_page_file(path, source, MAX_FEED_BYTES, "a feed")
+    data = read_whole(source, MAX_FEED_BYTES, "a feed")
     root = feed_root(data)
     if root not in FEED_ROOTS:
         what = f"its root element is <{root}>" if root else "it has no root element"
@@ -59,7 +68,7 @@ def feed_documents(path: Path, source, settings: Settings) -> Iterator[DocumentR
     if parsed.get("bozo") and not parsed.entries:
         raise DumpRejected(f"unreadable feed: {parsed.get('bozo_exception')}")
     if parsed.get("bozo"):
-        docs.problem(f"the feed is not well-formed ({parsed.get('bozo_exception')}); read leniently")
+        source.problem(f"the feed is not well-formed ({parsed.get('bozo_exception')}); read leniently")
     spans = item_spans(data, len(parsed.entries))
     for entry, (start, end) in zip(parsed.entries, spans, strict=True):
         article = entry_article(entry)
