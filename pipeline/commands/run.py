@@ -71,9 +71,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"pipeline run: {exc}", file=sys.stderr)
         return EXIT_LOCKED
     summary = RunSummary(**result)
+    print(summary.steps_table())
     if api is not None and api.kind == "background":
         print(background_note(api.url))
-    print(summary.steps_table())
     print(summary.line())
     return EXIT_REJECTED if summary.rejected else EXIT_OK
 
