@@ -85,19 +85,27 @@ def run_sealed(sealed: Sealed, in_local_pool: bool) -> Any:
 
 class TaskExecutor(Executor):
     """The run's executor in a flow: each call a Prefect task of the flow run, named after its
-    function (`analyze-batch`, `pair-corpus`), on the flow's task runner (local threads, or a Dask
-    cluster); `in_local_pool`: batch steps run in the local pool from their thread."""
+    function (`analyze-batch`, `pair-corpus`). Batch steps (`batches=True`) are submitted to the
+    flow's task runner (local threads, from which they go on to the local pool, or a Dask
+    cluster); other calls (the corpus steps) run as tasks here, in the flow's process, which owns
+    the output folder."""
 
-    def __init__(self, in_local_pool: bool = False):
-        self.in_local_pool = in_local_pool
+    def __init__(self, batches: bool = False):
+        self.batches = batches
         self.tasks: dict[str, Any] = {}
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         name = fn.__name__.replace("_", "-")
         if name not in self.tasks:
             self.tasks[name] = task(run_sealed, name=name, cache_policy=NO_CACHE)
-        submitted = self.tasks[name].submit(Sealed(fn, args, kwargs), self.in_local_pool)
         future: Future = Future()
+        if not self.batches:
+            try:
+                future.set_result(self.tasks[name](Sealed(fn, args, kwargs), False))
+            except Exception as exc:  # noqa: BLE001 - the caller takes it from the future
+                future.set_exception(exc)
+            return future
+        submitted = self.tasks[name].submit(Sealed(fn, args, kwargs), True)
 
         def done(_: Any) -> None:
             try:
@@ -119,7 +127,7 @@ def process_raw_folder(raw_dir: str = "raw", out_dir: str = "processed", lock_ti
     settings = Settings.from_env(raw_dir=raw_dir, out_dir=out_dir, lock_timeout_s=lock_timeout_s)
     if not runs_on_threads():  # Dask workers are daemonic: one process each, no pool inside them
         settings = settings.with_(local_workers=1, n_process=1)
-    summary = run(settings, TaskExecutor(in_local_pool=True), TaskExecutor(), get_run_logger())
+    summary = run(settings, TaskExecutor(batches=True), TaskExecutor(), get_run_logger())
     create_table_artifact(
         key=STATS_ARTIFACT,
         table=summary.steps,

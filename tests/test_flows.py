@@ -82,3 +82,31 @@ def test_a_flow_run_still_sends_heartbeats_and_does_not_wait_for_their_thread_at
     assert joined == [] and len(heartbeat) == 1 and heartbeat[0].daemon
     real_join(heartbeat[0], 5)
     assert not heartbeat[0].is_alive()  # it stopped on its own
+
+
+def _where() -> tuple[int, int]:
+    import os
+
+    return os.getpid(), threading.get_ident()
+
+
+def test_corpus_steps_run_as_tasks_in_the_flows_own_thread_and_batches_on_the_runner(prefect_harness):
+    """On a Dask runner the batches go to the workers, but the corpus steps, which write the output
+    folder, stay in the flow's process: the step executor runs its tasks where the flow runs."""
+    import os
+
+    from prefect import flow
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from pipeline.flows import TaskExecutor
+
+    @flow(task_runner=ThreadPoolTaskRunner(max_workers=2))
+    def both() -> tuple:
+        here = (os.getpid(), threading.get_ident())
+        step = TaskExecutor().submit(_where).result()
+        batch = TaskExecutor(batches=True).submit(_where).result()
+        return here, step, batch
+
+    here, step, batch = both()
+    assert step == here
+    assert batch[0] == here[0] and batch[1] != here[1]  # a thread of the runner
