@@ -1,4 +1,5 @@
-"""Every Python snippet of README's analyst section runs against the sample's real output and gives true answers."""
+"""Every Python snippet of the analyst sections (README's, then docs/loading.md's) runs against the
+sample's real output and gives true answers."""
 
 from __future__ import annotations
 
@@ -13,13 +14,19 @@ from tests.conftest import REPO
 START, END = "<!-- analyst-snippets:start -->", "<!-- analyst-snippets:end -->"
 
 
-def readme_snippets() -> list[str]:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split(START, 1)[1].split(END, 1)[0]
+# Where the analyst snippets are, in reading order: the README's first, then the page it links for more.
+SNIPPET_FILES = ("README.md", "docs/loading.md")
+
+
+def readme_snippets(name: str = "README.md") -> list[str]:
+    """The Python snippets between the analyst-snippets markers of one file (exactly one such section)."""
+    text = (REPO / name).read_text(encoding="utf-8")
+    assert text.count(START) == text.count(END) == 1, name
+    section = text.split(START, 1)[1].split(END, 1)[0]
     return re.findall(r"^```python\n(.*?)^```", section, flags=re.S | re.M)
 
 
-SNIPPETS = readme_snippets()
+SNIPPETS = [code for name in SNIPPET_FILES for code in readme_snippets(name)]
 
 
 def _library(code: str) -> str:
@@ -67,7 +74,8 @@ def in_analyst_folder(sample_run, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
-def test_the_section_has_snippets_for_every_library():
+def test_the_sections_have_snippets_for_every_library():
+    assert [_library(code) for code in readme_snippets("README.md")] == ["pandas", "pandas", "duckdb"]
     assert [_library(code) for code in SNIPPETS] == [
         "pandas",
         "pandas",
