@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -17,10 +16,12 @@ from pipeline import schemas
 from pipeline.bitext import sync_bitext
 from pipeline.duplicates import excluded, params_tag
 from pipeline.manifest import current_version, ok_dump_ids
+from pipeline.pairing_index import Links, State, Submit, link, refresh_state
+from pipeline.records import PairRecord
 from pipeline.settings import Settings
 from pipeline.stages.align import full_text
 from pipeline.stages.name_links import pair_links, resolve_links, shared_keys
-from pipeline.stages.pairing import DEFAULT_CONFIG, PairingSide, pair_documents
+from pipeline.stages.pairing import DEFAULT_CONFIG, PairingConfig, length_ratio
 from pipeline.store import Store, corpus_key
 
 
@@ -50,64 +51,19 @@ class RunSummary:
         )
 
 
-def pairing_sides(
-    store: Store, dump_ids: list[str], exclude: set[tuple[str, str]] = frozenset()
-) -> dict[str, PairingSide]:
-    """The stored pairing features of every distinct Russian and English document, by doc_id,
-    leaving out the `(dump_id, doc_id)` occurrences in `exclude` (repeats of earlier documents).
-
-    Memory stays about the size of the vectors themselves: a first pass reads the small columns
-    (and how many sentence vectors each document has), a second pass copies the vectors part file
-    by part file into arrays allocated once."""
-    parts = [(dump_id, f) for dump_id in dump_ids for f in store.part_files("embeddings", dump_id)]
-    rows: list[tuple] = []  # (doc_id, dump_id, lang, n_chars, numbers, n_sentences, part, row)
-    for part, (dump_id, path) in enumerate(parts):
-        t = pq.read_table(path, columns=["doc_id", "lang", "n_chars", "numbers", "sentence_vectors"])
-        n_sentences = pc.list_value_length(t.column("sentence_vectors")).to_pylist()
-        columns = (t.column(c).to_pylist() for c in ("doc_id", "lang", "n_chars", "numbers"))
-        for r, (doc_id, lang, n_chars, numbers) in enumerate(zip(*columns)):
-            if (dump_id, doc_id) in exclude:
-                continue
-            rows.append((doc_id, dump_id, str(lang), n_chars, numbers, n_sentences[r], part, r))
-        del t
-    rows.sort(key=lambda x: (x[0], x[1]))
-    rows = [x for i, x in enumerate(rows) if i == 0 or x[0] != rows[i - 1][0]]  # a document seen in two dumps
-    keys, dates = _entity_evidence(store, dump_ids)
-    sides: dict[str, PairingSide] = {}
-    destination: dict[tuple[int, int], tuple[PairingSide, int]] = {}  # (part, row) -> where its vectors go
-    for lang in ("ru", "en"):
-        selected = [x for x in rows if x[2] == lang]
-        sides[lang] = _empty_side(selected, keys, dates)
-        destination.update({(x[6], x[7]): (sides[lang], i) for i, x in enumerate(selected)})
-    for part, (_, path) in enumerate(parts):
-        t = pq.read_table(path, columns=["vector", "sentence_vectors"])
-        vectors = _fixed_size_rows(t.column("vector").combine_chunks())
-        sentences = t.column("sentence_vectors").combine_chunks()
-        offsets = sentences.offsets.to_numpy()
-        flat = _fixed_size_rows(sentences.values)
-        for r in range(t.num_rows):
-            if (part, r) in destination:
-                side, i = destination[(part, r)]
-                side.vectors[i] = vectors[r]
-                side.sentences[side.offsets[i] : side.offsets[i + 1]] = flat[offsets[r] : offsets[r + 1]]
-        del t, vectors, sentences, flat
-    return sides
-
-
-def _fixed_size_rows(array: pa.FixedSizeListArray) -> np.ndarray:
-    """A fixed-size list array of float32 as a 2-d numpy array (rows x list size)."""
-    values = array.flatten().to_numpy(zero_copy_only=False)
-    return values.reshape(-1, array.type.list_size)
-
-
-def _entity_evidence(store: Store, dump_ids: list[str]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+def _entity_evidence(
+    store: Store, dump_ids: list[str], wanted: set[tuple[str, str]] | None = None
+) -> tuple[dict, dict]:
     """Entity keys (people, organizations) and dates (their norms, `TIME_REFERENCES` aside) named by
-    each document, part by part."""
-    keys: dict[str, set[str]] = defaultdict(set)
-    dates: dict[str, set[str]] = defaultdict(set)
+    each document, part by part: by doc_id, or by (dump_id, doc_id) for the `wanted` occurrences."""
+    keys: dict = defaultdict(set)
+    dates: dict = defaultdict(set)
     for dump_id in dump_ids:
+        ids = pa.array(sorted(d for u, d in wanted if u == dump_id), pa.string()) if wanted is not None else None
         for path in store.part_files("entities", dump_id):
             t = pq.read_table(path, columns=["doc_id", "label", "norm", "entity_key"])
+            if ids is not None:
+                t = t.filter(pc.is_in(t.column("doc_id"), ids))
             label = t.column("label").cast(pa.string())
             is_date = pc.and_(pc.equal(label, "DATE"), pc.is_valid(t.column("norm")))
             is_date = pc.and_(is_date, pc.invert(pc.is_in(t.column("norm"), pa.array(schemas.TIME_REFERENCES))))
@@ -116,39 +72,78 @@ def _entity_evidence(store: Store, dump_ids: list[str]) -> tuple[dict[str, set[s
                 kept = t.filter(pc.fill_null(mask, False))
                 for doc_id, value in zip(kept.column("doc_id").to_pylist(), kept.column(column).to_pylist()):
                     if value:
-                        target[doc_id].add(value)
+                        target[doc_id if wanted is None else (dump_id, doc_id)].add(value)
     return keys, dates
 
 
-def _empty_side(rows: list[tuple], keys: dict[str, set[str]], dates: dict[str, set[str]]) -> PairingSide:
-    """A side with its small columns filled and its vector arrays allocated (filled by the caller)."""
-    dim = schemas.EMBEDDING_DIM
-    doc_ids = [x[0] for x in rows]
-    offsets = np.zeros(len(rows) + 1, np.int64)
-    np.cumsum([x[5] for x in rows], out=offsets[1:])
-    return PairingSide(
-        doc_ids=doc_ids,
-        dump_ids=[x[1] for x in rows],
-        n_chars=np.array([x[3] for x in rows], dtype=np.int64),
-        vectors=np.zeros((len(rows), dim), np.float32),
-        sentences=np.zeros((int(offsets[-1]), dim), np.float32),
-        offsets=offsets,
-        numbers=[set(x[4] or ()) for x in rows],
-        keys=[keys.get(d, set()) for d in doc_ids],
-        dates=[dates.get(d, set()) for d in doc_ids],
+def pairing_config(settings: Settings) -> PairingConfig:
+    return replace(
+        DEFAULT_CONFIG, min_score=settings.pair_min_score, index_min_docs=settings.pair_index_min_docs
     )
 
 
-def pair_corpus(store: Store, settings: Settings) -> int:
-    """Pair over every processed document from the stored features; replace the pairs table.
+def pair_corpus(store: Store, settings: Settings, submit: Submit | None = None, stats: dict | None = None) -> int:
+    """Bring the kept pairing state up to the corpus (`pipeline.pairing_index`: the new dumps'
+    documents against all, or a full recompute whose tasks `submit` may send to a Dask cluster),
+    link one to one over all its candidate edges and replace the pairs table.
 
     A document that repeats an earlier one (the `duplicates` table) is left out: the article is
     paired once, through its earliest copy."""
-    sides = pairing_sides(store, ok_dump_ids(store), excluded(store))
-    config = replace(DEFAULT_CONFIG, min_score=settings.pair_min_score)
-    pairs = pair_documents(sides["ru"], sides["en"], config)
-    store.write_pairs(schemas.to_table(pairs, schemas.PAIRS))
-    return len(pairs)
+    config = pairing_config(settings)
+    tag = current_version() + "|" + params_tag(settings)
+    state = refresh_state(store, ok_dump_ids(store), excluded(store), config, tag, submit, stats)
+    links = link(state, config, config.min_score)
+    table = pairs_table(store, state, links, None if state.rebuilt else store.read_pairs())
+    store.write_pairs(table)
+    return table.num_rows
+
+
+def pairs_table(store: Store, state: State, links: Links, previous: pa.Table | None) -> pa.Table:
+    """The pairs table of the links, sorted by (ru_doc_id, en_doc_id), with their evidence: the
+    shared numbers of the stored features and the shared keys and dates of both documents' entities
+    (of the occurrence that is paired). Evidence depends on the two occurrences alone, so a pair
+    already in `previous` keeps its own; only new pairs read entities (of their dumps)."""
+    ru = state.docs("ru", ["doc_id", "dump_id", "numbers"]).take(pa.array(links.ru, pa.int64()))
+    en = state.docs("en", ["doc_id", "dump_id", "numbers"]).take(pa.array(links.en, pa.int64()))
+    ru_ids, en_ids = ru.column("doc_id").to_pylist(), en.column("doc_id").to_pylist()
+    ru_dumps, en_dumps = ru.column("dump_id").to_pylist(), en.column("dump_id").to_pylist()
+    occurrence = list(zip(ru_ids, en_ids, ru_dumps, en_dumps))
+    known: dict[tuple, tuple] = {}
+    if previous is not None and previous.num_rows:
+        columns = ["ru_doc_id", "en_doc_id", "ru_dump_id", "en_dump_id"]
+        columns += ["shared_keys", "shared_numbers", "shared_dates"]
+        values = [previous.column(c).to_pylist() for c in columns]
+        known = {tuple(v[:4]): tuple(v[4:]) for v in zip(*values)}
+    missing = [i for i, o in enumerate(occurrence) if o not in known]
+    if missing:
+        wanted = {(ru_dumps[i], ru_ids[i]) for i in missing} | {(en_dumps[i], en_ids[i]) for i in missing}
+        keys, dates = _entity_evidence(store, sorted({d for d, _ in wanted}), wanted)
+        ru_numbers = ru.column("numbers").take(pa.array(missing, pa.int64())).to_pylist()
+        en_numbers = en.column("numbers").take(pa.array(missing, pa.int64())).to_pylist()
+        for i, rn, en_n in zip(missing, ru_numbers, en_numbers):
+            r, e = (ru_dumps[i], ru_ids[i]), (en_dumps[i], en_ids[i])
+            known[occurrence[i]] = (
+                sorted(keys.get(r, set()) & keys.get(e, set())),
+                sorted(set(rn or ()) & set(en_n or ())),
+                sorted(dates.get(r, set()) & dates.get(e, set())),
+            )
+    chars_ru, chars_en = state.sides["ru"].chars[links.ru], state.sides["en"].chars[links.en]
+    rows = []
+    for i, o in enumerate(occurrence):
+        shared_keys, shared_numbers, shared_dates = known[o]
+        rows.append(
+            PairRecord(
+                ru_doc_id=o[0], en_doc_id=o[1],
+                score=round(float(links.score[i]), 4),
+                similarity=round(float(links.sim[i]), 4),
+                alignment=round(float(links.align[i]), 4),
+                length_ratio=round(length_ratio(int(chars_ru[i]), int(chars_en[i])), 4),
+                shared_keys=shared_keys, shared_numbers=shared_numbers, shared_dates=shared_dates,
+                ru_dump_id=o[2], en_dump_id=o[3],
+            )
+        )
+    rows.sort(key=lambda p: (p.ru_doc_id, p.en_doc_id))
+    return schemas.to_table(rows, schemas.PAIRS)
 
 
 def refresh_pairs(
@@ -162,7 +157,7 @@ def refresh_pairs(
     out of pairing, so their settings count), then align the pairs' sentences (the bitext table),
     learn the key map from them and rebuild the entities dimension; returns the number of pairs,
     or None when the pairs were up to date. `pair` and `learn` let the flow run these steps as tasks."""
-    key = corpus_key(ok_dump_ids(store), current_version() + "|" + params_tag(settings))
+    key = corpus_key(ok_dump_ids(store), f"{current_version()}|{params_tag(settings)}|{pairing_config(settings)}")
     if store.pairs_key() == key:
         return None
     n_pairs = pair(settings) if pair is not None else pair_corpus(store, settings)
