@@ -6,8 +6,9 @@ then each new dump takes the one path of `pipeline.dump.process_dump`, with its 
 documents analyzed as two tasks, the models then the rest of the entity stage with the dump's
 context (at most `batches_in_flight` batches at once); the manifest row is recorded
 last. After the dumps, mark the documents that repeat earlier ones (`pipeline.duplicates`,
-incremental), then pair over the whole corpus when it changed, then align the sentences of the
-pairs that are new (the bitext table).
+incremental), then pair the new documents against the whole corpus (`pipeline.pairing_index`; a
+full recompute after `forget` or a version change, its blocks spread over the Dask workers on a
+Dask runner), then align the sentences of the pairs that are new (the bitext table).
 With the pairs, the key map is learned from them and the entities dimension rebuilt.
 
 Both cores: on a Dask task runner (`run --workers N`) the batches spread over the Dask workers (one
@@ -142,6 +143,27 @@ def pair_corpus_task(settings: Settings) -> int:
     return pair_corpus(Store(settings.out_dir), settings)
 
 
+@task(name="pair-block", cache_policy=NO_CACHE)
+def pair_block_task(work: Sealed):
+    """One block of a full pairing recompute (`pipeline.pairing_index`: the k-NN lists of a block of
+    Russian documents, or the alignment of a chunk of candidate pairs) on a Dask worker."""
+    fn, args = work.args
+    return fn(*args)
+
+
+def submit_pair_block(fn, *args):
+    return pair_block_task.submit(Sealed((fn, args)))
+
+
+def pair_step(settings: Settings) -> int:
+    """The pairing step: one task on the thread runner; on a Dask runner it runs here and a full
+    recompute sends its blocks to the workers as `pair-block` tasks (they read the kept state from
+    the output folder, which must be at the same path for them)."""
+    if runs_on_threads():
+        return pair_corpus_task(settings)
+    return pair_corpus(Store(settings.out_dir), settings, submit=submit_pair_block)
+
+
 @task(name="align-pairs", cache_policy=NO_CACHE)
 def bitext_task(settings: Settings) -> int:
     return sync_bitext(Store(settings.out_dir)).units
@@ -240,7 +262,7 @@ def run_pipeline(settings: Settings) -> RunSummary:
         store.write_waiting(summary.waiting)
         shutdown_local_pools()  # the analysis is over: the workers' models leave memory before pairing
         find_duplicates_task(settings)
-        refresh_pairs(store, settings, pair=pair_corpus_task, learn=learn_keys_task)
+        refresh_pairs(store, settings, pair=pair_step, learn=learn_keys_task)
         bitext_task(settings)  # in step with the pairs: rewrites only partitions whose pairs changed
         summarize(store, summary)
     return summary

@@ -415,10 +415,13 @@ class Query:
 
 
 def neighbour_pass(
-    q: Query, base: Side, col_limit: int, config: PairingConfig, centroids: np.ndarray | None
+    q: Query, base: Side, col_limit: int, config: PairingConfig, centroids: np.ndarray | None,
+    col_floor: np.ndarray | None = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """The query rows' k-NN lists over every base document, and each base document below
-    `col_limit`'s k best among the query rows; base vectors read `block_docs` rows at a time."""
+    `col_limit`'s k best among the query rows (only those at or above its `col_floor`, the k-th
+    similarity it has: the rest could not enter its list); base vectors read `block_docs` rows at
+    a time."""
     k, nq = config.neighbours, len(q.vectors)
     rows, cols = empty_lists(nq, k), empty_lists(col_limit, k)
     if not nq or not base.n:
@@ -438,8 +441,11 @@ def neighbour_pass(
         c1 = min(b1, col_limit)
         if c1 > b0:
             sim, idx = q_index.search_preassigned(block[: c1 - b0], k + 2, b_probes[: c1 - b0].astype(np.int64), None)
-            found = canonical_lists(sim, idx, q.keys, k)
-            cols[0][b0:c1], cols[1][b0:c1] = found
+            if col_floor is not None:
+                idx[sim < col_floor[b0:c1, None]] = -1
+            some = np.flatnonzero((idx >= 0).any(axis=1))
+            found = canonical_lists(sim[some], idx[some], q.keys, k)
+            cols[0][b0 + some], cols[1][b0 + some] = found
         del block, index
     return rows, cols
 
@@ -514,7 +520,8 @@ def edges_from_lists(ru_knn: tuple, en_knn: tuple, n_en: int) -> tuple[np.ndarra
 
 
 def _edges(
-    state: State, ru_knn: tuple, en_knn: tuple, config: PairingConfig, submit: Submit | None, old: np.ndarray | None
+    state: State, ru_knn: tuple, en_knn: tuple, config: PairingConfig, submit: Submit | None,
+    old: np.ndarray | None, stats: dict,
 ) -> np.ndarray:
     """The edge records of the lists: alignment and vetoes kept from `old` where an edge was there,
     computed for the others."""
@@ -531,6 +538,7 @@ def _edges(
         edges["align"][hit], edges["ok"][hit] = old["align"][pos[hit]], old["ok"][pos[hit]]
         todo = ~hit
     which = np.flatnonzero(todo)
+    stats["edges"], stats["aligned"] = len(edges), len(which)
     if len(which):
         submit = submit or _inline
         folder, meta = str(state.folder), state.meta
@@ -619,7 +627,6 @@ def update(
             appender.add(lang, docs, probes)
     appender.flush()
     grown = open_folder(state.folder, {**meta, "generation": None}, with_lists=False)
-    en = grown.sides["en"]
     old_n = {lang: state.sides[lang].n for lang in LANGS}
     lists = {}
     gains = {}
@@ -630,35 +637,34 @@ def update(
             np.asarray(side.vectors[lo:], np.float32), lo, side.keys,
             None if side.probes is None else np.asarray(side.probes[lo:]),
         )
-        rows, cols = neighbour_pass(q, grown.sides[other], old_n[other], config, centroids)
+        kept = state.sides[other].knn
+        rows, cols = neighbour_pass(q, grown.sides[other], old_n[other], config, centroids, kept[0][:, -1])
         lists[lang] = rows  # the new documents' lists
         gains[other] = cols  # old documents of the other language: their best among the new ones
     k = config.neighbours
     for lang, other in (("ru", "en"), ("en", "ru")):
         kept = state.sides[lang].knn
-        merged = merge_lists(kept, gains[lang], grown.sides[other].keys, k)
-        stats.setdefault("changed_lists", {})[lang] = int((merged[1] != kept[1]).any(axis=1).sum())
+        gain = gains[lang]
+        some = np.flatnonzero(gain[1][:, 0] >= 0)  # a new document at or above the k-th similarity
+        merged = (kept[0].copy(), kept[1].copy())
+        merged[0][some], merged[1][some] = merge_lists(
+            (kept[0][some], kept[1][some]), (gain[0][some], gain[1][some]), grown.sides[other].keys, k
+        )
+        stats.setdefault("changed_lists", {})[lang] = int((merged[1][some] != kept[1][some]).any(axis=1).sum())
         lists[lang] = (np.vstack([merged[0], lists[lang][0]]), np.vstack([merged[1], lists[lang][1]]))
     grown.meta = meta
-    edges = _edges(grown, lists["ru"], lists["en"], config, None, state.edges)  # indices stay: only appended
-    stats["edges"], stats["aligned"] = len(edges), int(len(edges) - _kept(state.edges, edges, en.n))
+    edges = _edges(grown, lists["ru"], lists["en"], config, None, state.edges, stats)  # indices stay: appended
     return _commit(store, grown, meta, lists, edges)
-
-
-def _kept(old: np.ndarray | None, new: np.ndarray, n_en: int) -> int:
-    if old is None or not len(old):
-        return 0
-    codes = new["ru"].astype(np.int64) * n_en + new["en"]
-    return int(np.isin(codes, old["ru"].astype(np.int64) * n_en + old["en"]).sum())
 
 
 def rebuild(
     store: Store, dump_ids: list[str], exclude: set, config: PairingConfig, tag: str,
-    submit: Submit | None = None, stats: dict | None = None,
+    submit: Submit | None = None, stats: dict | None = None, centroids: np.ndarray | None = None,
 ) -> State:
     """The state from scratch, from the stored tables: features copied part file by part file, IVF
-    cells trained when the corpus is large, the lists in tasks over blocks of Russian documents, the
-    edges aligned in tasks; built under `_tmp/` and put in place whole."""
+    cells trained when the corpus is large (or the `centroids` given), the lists in tasks over
+    blocks of Russian documents, the edges aligned in tasks; built under `_tmp/` and put in place
+    whole."""
     stats = stats if stats is not None else {}
     folder = store.tmp_dir / f"pairing-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
@@ -669,18 +675,19 @@ def rebuild(
         for docs in read_new_documents(store, parts, chosen[lang]):
             appender.add(lang, docs)
     appender.flush()
-    return build_lists(store, folder, meta, config, submit, stats)
+    return build_lists(store, folder, meta, config, submit, stats, centroids)
 
 
 def build_lists(
-    store: Store, folder: Path, meta: dict, config: PairingConfig, submit: Submit | None, stats: dict
+    store: Store, folder: Path, meta: dict, config: PairingConfig, submit: Submit | None, stats: dict,
+    centroids: np.ndarray | None = None,
 ) -> State:
     """Given a folder of appended features (`meta` counts them): cells (when large), lists, edges,
     the first generation; then the folder replaces the kept state."""
     state = open_folder(folder, meta, with_lists=False)
     n = {lang: state.sides[lang].n for lang in LANGS}
-    if max(n.values()) >= config.index_min_docs:
-        nlist = n_cells(max(n.values()))
+    if centroids is not None or max(n.values()) >= config.index_min_docs:
+        nlist = n_cells(max(n.values())) if centroids is None else len(centroids)
         keys = np.concatenate([state.sides[lang].keys for lang in LANGS])
         rows = np.concatenate([np.arange(n[lang]) for lang in LANGS])
         which = np.concatenate([np.full(n[lang], i) for i, lang in enumerate(LANGS)])
@@ -688,7 +695,7 @@ def build_lists(
         sample = np.concatenate(
             [np.asarray(state.sides[lang].vectors[rows[pick][which[pick] == i]]) for i, lang in enumerate(LANGS)]
         )
-        centroids = train_cells(sample, nlist)
+        centroids = train_cells(sample, nlist) if centroids is None else centroids
         store.write_array(centroids, folder / "quantizer.npy")
         meta.update(mode="ivf", nlist=nlist, nprobe=config.nprobe, trained_on=max(n.values()))
         for lang in LANGS:
@@ -714,8 +721,7 @@ def build_lists(
         (np.vstack([r[0] for r in ru_parts]), np.vstack([r[1] for r in ru_parts])) if ru_parts else empty_lists(0, k)
     )
     state.meta = meta
-    edges = _edges(state, ru_knn, en_knn, config, submit, None)
-    stats["edges"] = stats["aligned"] = len(edges)
+    edges = _edges(state, ru_knn, en_knn, config, submit, None, stats)
     staged = _commit(store, state, meta, {"ru": ru_knn, "en": en_knn}, edges)
     store.replace_dir(folder, store.pairing_dir)
     built = open_folder(store.pairing_dir, staged.meta)

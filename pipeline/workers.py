@@ -1,4 +1,5 @@
-"""The default run's pool of worker processes (one per core), which analyze the batches.
+"""The default run's pool of worker processes (one per core), which analyze the batches; a Dask
+client for the commands that spread a full pairing recompute (`forget --workers`).
 
 Kept apart from `pipeline.flows` so that a spawned worker imports only what analysis needs: the
 pool's initializer is pickled by reference, and importing the flows module would import Prefect
@@ -7,11 +8,14 @@ in every worker (about 2 s of CPU each, for nothing).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 _POOL: dict[int, ProcessPoolExecutor] = {}
 _POOL_LOCK = threading.Lock()
@@ -50,3 +54,27 @@ def shutdown_local_pools() -> None:
         _POOL.clear()
     for pool in pools:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def dask_submit(workers: int | None, address: str | None) -> Iterator[Callable[..., Any] | None]:
+    """`Client.submit` of a local Dask cluster of `workers` processes (one thread each) or of the
+    cluster at `address`, for work that spreads over blocks (a full pairing recompute); None when
+    neither is given (the work runs here)."""
+    if not workers and not address:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if address:
+        client = Client(address)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        yield client.submit
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

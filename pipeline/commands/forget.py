@@ -1,4 +1,5 @@
-"""`pipeline forget DUMP_ID`: remove one dump on purpose (partitions, manifest row; duplicates and pairs recomputed).
+"""`pipeline forget DUMP_ID`: remove one dump on purpose (partitions, manifest row; duplicates and pairs recomputed,
+the pairs' full recompute on a Dask cluster with `--workers N` or `--dask-address`).
 
 Forgetting a current dump forgets the superseded versions of its file too (their rows are history
 that would point at nothing); forgetting a superseded dump removes only its history row."""
@@ -19,15 +20,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=defaults.out_dir, help="output dataset folder (default: %(default)s)")
     p.add_argument("--raw", default=defaults.raw_dir, help="raw folder the dump came from (default: %(default)s)")
     p.add_argument("--lock-timeout", type=float, default=defaults.lock_timeout_s, metavar="SECONDS")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=int, default=None, metavar="N",
+        help="recompute the pairs on a local Dask cluster of N processes",
+    )
+    where.add_argument(
+        "--dask-address", default=None, metavar="tcp://HOST:PORT",
+        help="recompute the pairs on an existing Dask cluster (its workers need the output folder at the same path)",
+    )
     p.set_defaults(func=forget)
 
 
 def forget(args: argparse.Namespace) -> int:
     from pipeline.bitext import sync_bitext
-    from pipeline.corpus import refresh_pairs
+    from pipeline.corpus import pair_corpus, refresh_pairs
     from pipeline.duplicates import find_duplicates
     from pipeline.manifest import ok_dump_ids
     from pipeline.store import LockTimeout, Store
+    from pipeline.workers import dask_submit
 
     settings = Settings.from_env(out_dir=args.out)
     store = Store(settings.out_dir)
@@ -43,7 +54,8 @@ def forget(args: argparse.Namespace) -> int:
             for dump_id in history:  # superseded versions of the same file: rows only, their data is retired
                 store.remove_dump(dump_id)
             n_duplicates, _ = find_duplicates(store, settings, ok_dump_ids(store))
-            refresh_pairs(store, settings)
+            with dask_submit(getattr(args, "workers", None), getattr(args, "dask_address", None)) as submit:
+                refresh_pairs(store, settings, pair=lambda s: pair_corpus(store, s, submit=submit))
             sync_bitext(store)  # the units of the pairs that went (or came) with the dump
             n_pairs = store.read_pairs().num_rows
     except LockTimeout as exc:
