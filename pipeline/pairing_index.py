@@ -427,7 +427,7 @@ def neighbour_pass(
     if not nq or not base.n:
         return rows, cols
     if centroids is None:
-        return _exact_pass(q, base, col_limit, config)
+        return _exact_pass(q, base, col_limit, config, col_floor)
     quantizer = _quantizer(centroids)
     nprobe = q.probes.shape[1]
     q_index = _ivf(quantizer, q.vectors, q.probes[:, 0], q.offset, nprobe) if col_limit else None
@@ -450,8 +450,9 @@ def neighbour_pass(
     return rows, cols
 
 
-def _exact_pass(q: Query, base: Side, col_limit: int, config: PairingConfig):
-    """`neighbour_pass` by exact search: square tiles of about `block_cells` similarities."""
+def _exact_pass(q: Query, base: Side, col_limit: int, config: PairingConfig, col_floor: np.ndarray | None):
+    """`neighbour_pass` by exact search: square tiles of about `block_cells` similarities (of a
+    base document with a `col_floor`, only the tile's columns where a query row reaches it)."""
     k, nq = config.neighbours, len(q.vectors)
     rows, cols = empty_lists(nq, k), empty_lists(col_limit, k)
     tile = max(1, int(config.block_cells**0.5))
@@ -469,8 +470,16 @@ def _exact_pass(q: Query, base: Side, col_limit: int, config: PairingConfig):
                 )
                 g0, g1 = b0 + c0, min(b0 + c1, col_limit)
                 if g1 > g0:
-                    found = tile_top_k(sims[:, : g1 - g0].T, k, q.keys[q.offset + r0 : q.offset + r1], q.offset + r0)
-                    cols[0][g0:g1], cols[1][g0:g1] = merge_lists((cols[0][g0:g1], cols[1][g0:g1]), found, q.keys, k)
+                    part = sims[:, : g1 - g0]
+                    some = np.arange(g1 - g0)
+                    if col_floor is not None:
+                        some = np.flatnonzero(part.max(axis=0) >= col_floor[g0:g1])
+                    if not len(some):
+                        continue
+                    keys = q.keys[q.offset + r0 : q.offset + r1]
+                    found = tile_top_k(np.ascontiguousarray(part[:, some].T), k, keys, q.offset + r0)
+                    at = g0 + some
+                    cols[0][at], cols[1][at] = merge_lists((cols[0][at], cols[1][at]), found, q.keys, k)
     return rows, cols
 
 
