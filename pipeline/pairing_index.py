@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable
@@ -75,23 +76,84 @@ LANGS = ("ru", "en")
 DIM = schemas.EMBEDDING_DIM
 EDGE = np.dtype([("ru", "<i4"), ("en", "<i4"), ("align", "<f8"), ("sim", "<f4"), ("ok", "?")])
 TRAIN_PER_CELL = 32  # k-means sample: this many documents per cell (the docs with the smallest keys)
+ALIGN_CHUNK = 32_768  # candidate pairs aligned by one task (their documents' sentences read for it)
 REGROW = 4  # the IVF cells are trained again (a full recompute) when the corpus grows this many times
 
 Submit = Callable[..., Any]  # submit(fn, *args) -> an object with .result() (a future)
 
 
 # ---- the kept state, read -----------------------------------------------------------------------
+class Rows:
+    """Rows of a raw little-endian array file, read by positioned reads into fresh buffers (not
+    memory-mapped: a pass over a large file holds one block, and the pages it read stay the page
+    cache's, not the process's)."""
+
+    def __init__(self, path: Path, dtype: str, n: int, width: int | None = None):
+        self.path, self.dtype, self.n, self.width = path, np.dtype(dtype), n, width
+        self.row_bytes = self.dtype.itemsize * (width or 1)
+
+    def __len__(self) -> int:
+        return self.n
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.n,) if self.width is None else (self.n, self.width)
+
+    def _shaped(self, flat: np.ndarray) -> np.ndarray:
+        return flat if self.width is None else flat.reshape(-1, self.width)
+
+    def block(self, a: int, b: int | None = None) -> np.ndarray:
+        """Rows a:b (b: the end when None)."""
+        b = self.n if b is None else min(b, self.n)
+        if b <= a:
+            return self._shaped(np.zeros(0, self.dtype))
+        count = (b - a) * (self.width or 1)
+        return self._shaped(np.fromfile(self.path, self.dtype, count=count, offset=a * self.row_bytes))
+
+    def runs(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """The rows of the ranges starts[i]:ends[i] (sorted, not overlapping), concatenated; ranges
+        that touch are read in one read."""
+        total = int((ends - starts).sum())
+        out = np.empty(total * (self.width or 1), self.dtype)
+        if not total:
+            return self._shaped(out)
+        cut = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+        run_starts = starts[np.concatenate([[0], cut])]
+        run_ends = ends[np.concatenate([cut - 1, [len(ends) - 1]])]
+        view = memoryview(out).cast("B")
+        at = 0
+        with open(self.path, "rb") as fh:
+            fd = fh.fileno()
+            for a, b in zip(run_starts.tolist(), run_ends.tolist()):
+                size = (b - a) * self.row_bytes
+                done = 0
+                while done < size:
+                    done += os.preadv(fd, [view[at + done : at + size]], a * self.row_bytes + done)
+                at += size
+        return self._shaped(out)
+
+    def take(self, index: np.ndarray) -> np.ndarray:
+        """The rows of a sorted array of distinct indices."""
+        index = np.asarray(index, np.int64)
+        return self.runs(index, index + 1)
+
+
 @dataclass
 class Side:
-    """One language's committed state; the big arrays are memory-mapped (read where used)."""
+    """One language's committed state; the big arrays are read where used, block by block."""
+
+    def sentences_of(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sentence vectors of some documents (sorted, distinct) and their offsets in them."""
+        starts, ends = self.offsets[docs], self.offsets[docs + 1]
+        return self.sentences.runs(starts, ends), np.concatenate([[0], np.cumsum(ends - starts)])
 
     n: int
-    vectors: np.ndarray  # (n, d) float32
-    sentences: np.ndarray  # (s, d) float32
+    vectors: Rows  # (n, d) float32
+    sentences: Rows  # (s, d) float32
     offsets: np.ndarray  # (n + 1,) sentence rows of document i: offsets[i]:offsets[i+1]
     keys: np.ndarray  # (n,) int64 tie-break keys of the doc_ids
     chars: np.ndarray  # (n,) int32
-    probes: np.ndarray | None  # (n, nprobe) int32 IVF cells (the first its own), None for exact search
+    probes: Rows | None  # (n, nprobe) int32 IVF cells (the first its own), None for exact search
     knn: tuple[np.ndarray, np.ndarray] | None  # (n, k) similarities and indices into the other language
 
 
@@ -115,11 +177,9 @@ class State:
         return read_docs(self.folder, lang, self.sides[lang].n, columns)
 
 
-def _mapped(path: Path, dtype: str, n: int, width: int | None = None) -> np.ndarray:
-    shape = (n,) if width is None else (n, width)
-    if n == 0:
-        return np.zeros(shape, dtype)
-    return np.memmap(path, dtype=dtype, mode="r", shape=shape)
+def _small(path: Path, dtype: str, n: int) -> np.ndarray:
+    """A small per-document array (keys, lengths, sentence ends), read whole."""
+    return Rows(path, dtype, n).block(0)
 
 
 def read_docs(folder: Path, lang: str, n: int, columns: list[str]) -> pa.Table:
@@ -140,7 +200,7 @@ def open_folder(folder: Path, meta: dict, with_lists: bool = True) -> State:
     nprobe = meta.get("nprobe") if meta["mode"] == "ivf" else None
     for lang in LANGS:
         n, s = meta["n"][lang], meta["sentences"][lang]
-        ends = np.asarray(_mapped(folder / f"{lang}.ends.i64", "<i8", n))
+        ends = _small(folder / f"{lang}.ends.i64", "<i8", n)
         knn = None
         if with_lists and meta.get("generation") is not None:
             g = meta["generation"]
@@ -148,12 +208,12 @@ def open_folder(folder: Path, meta: dict, with_lists: bool = True) -> State:
             knn = (sim, idx.astype(np.int64))
         sides[lang] = Side(
             n=n,
-            vectors=_mapped(folder / f"{lang}.vectors.f32", "<f4", n, DIM),
-            sentences=_mapped(folder / f"{lang}.sentences.f32", "<f4", s, DIM),
+            vectors=Rows(folder / f"{lang}.vectors.f32", "<f4", n, DIM),
+            sentences=Rows(folder / f"{lang}.sentences.f32", "<f4", s, DIM),
             offsets=np.concatenate([[0], ends]).astype(np.int64),
-            keys=np.asarray(_mapped(folder / f"{lang}.keys.i64", "<i8", n)),
-            chars=np.asarray(_mapped(folder / f"{lang}.chars.i32", "<i4", n)),
-            probes=_mapped(folder / f"{lang}.probes.i32", "<i4", n, nprobe) if nprobe else None,
+            keys=_small(folder / f"{lang}.keys.i64", "<i8", n),
+            chars=_small(folder / f"{lang}.chars.i32", "<i4", n),
+            probes=Rows(folder / f"{lang}.probes.i32", "<i4", n, nprobe) if nprobe else None,
             knn=knn,
         )
     edges = None
@@ -433,8 +493,8 @@ def neighbour_pass(
     q_index = _ivf(quantizer, q.vectors, q.probes[:, 0], q.offset, nprobe) if col_limit else None
     for b0 in range(0, base.n, config.block_docs):
         b1 = min(base.n, b0 + config.block_docs)
-        block = np.ascontiguousarray(base.vectors[b0:b1], dtype=np.float32)
-        b_probes = np.asarray(base.probes[b0:b1])
+        block = base.vectors.block(b0, b1)
+        b_probes = base.probes.block(b0, b1)
         index = _ivf(quantizer, block, b_probes[:, 0], b0, nprobe)
         sim, idx = index.search_preassigned(q.vectors, k + 2, np.ascontiguousarray(q.probes, np.int64), None)
         rows = merge_lists(rows, canonical_lists(sim, idx, base.keys, k), base.keys, k)
@@ -458,7 +518,7 @@ def _exact_pass(q: Query, base: Side, col_limit: int, config: PairingConfig, col
     tile = max(1, int(config.block_cells**0.5))
     for b0 in range(0, base.n, config.block_docs):
         b1 = min(base.n, b0 + config.block_docs)
-        block = np.ascontiguousarray(base.vectors[b0:b1], dtype=np.float32)
+        block = base.vectors.block(b0, b1)
         for r0 in range(0, nq, tile):
             r1 = min(nq, r0 + tile)
             for c0 in range(0, b1 - b0, tile):
@@ -489,27 +549,31 @@ def neighbour_task(folder: str, meta: dict, lo: int, hi: int, config: PairingCon
     it at the same path)."""
     state = open_folder(Path(folder), meta, with_lists=False)
     ru, en = state.sides["ru"], state.sides["en"]
-    probes = None if ru.probes is None else np.asarray(ru.probes[lo:hi])
-    q = Query(np.asarray(ru.vectors[lo:hi], np.float32), lo, ru.keys, probes)
+    probes = None if ru.probes is None else ru.probes.block(lo, hi)
+    q = Query(ru.vectors.block(lo, hi), lo, ru.keys, probes)
     return neighbour_pass(q, en, en.n, config, state.centroids())
 
 
 def alignment_task(folder: str, meta: dict, ru: np.ndarray, en: np.ndarray) -> np.ndarray:
     """One task of a full recompute: the sentence alignment of candidate pairs (sorted by ru)."""
     state = open_folder(Path(folder), meta, with_lists=False)
-    r, e = state.sides["ru"], state.sides["en"]
-    return aligned(r.sentences, r.offsets, e.sentences, e.offsets, ru, en)
+    ru_docs, ru_at = np.unique(ru, return_inverse=True)
+    en_docs, en_at = np.unique(en, return_inverse=True)
+    ru_sentences, ru_offsets = state.sides["ru"].sentences_of(ru_docs)
+    en_sentences, en_offsets = state.sides["en"].sentences_of(en_docs)
+    return aligned(ru_sentences, ru_offsets, en_sentences, en_offsets, ru_at, en_at)
 
 
-def _inline(fn: Callable, *args: Any) -> Any:
-    class Done:
-        def __init__(self, value: Any):
-            self.value = value
-
-        def result(self) -> Any:
-            return self.value
-
-    return Done(fn(*args))
+def _results(submit: Submit | None, fn: Callable, tasks: list[tuple]) -> Iterable[Any]:
+    """fn over the tasks' arguments, in order: here one after the other (each result used before the
+    next is computed), or all submitted at once (to a Dask cluster) and collected in order."""
+    if submit is None:
+        for args in tasks:
+            yield fn(*args)
+        return
+    futures = [submit(fn, *args) for args in tasks]
+    for future in futures:
+        yield future.result()
 
 
 # ---- candidate edges -------------------------------------------------------------------------------------
@@ -549,11 +613,10 @@ def _edges(
     which = np.flatnonzero(todo)
     stats["edges"], stats["aligned"] = len(edges), len(which)
     if len(which):
-        submit = submit or _inline
         folder, meta = str(state.folder), state.meta
-        chunks = _chunks_by_row(ru[which], max(1, len(which) // 64 if submit is not _inline else len(which)))
-        futures = [submit(alignment_task, folder, meta, ru[which[a:b]], en[which[a:b]]) for a, b in chunks]
-        edges["align"][which] = np.concatenate([f.result() for f in futures])
+        chunks = _chunks_by_row(ru[which], ALIGN_CHUNK)
+        tasks = [(folder, meta, ru[which[a:b]], en[which[a:b]]) for a, b in chunks]
+        edges["align"][which] = np.concatenate(list(_results(submit, alignment_task, tasks)))
         edges["ok"][which] = _vetoes(state, ru[which], en[which], edges["align"][which], config)
     return edges
 
@@ -643,8 +706,7 @@ def update(
         side = grown.sides[lang]
         lo = old_n[lang]
         q = Query(
-            np.asarray(side.vectors[lo:], np.float32), lo, side.keys,
-            None if side.probes is None else np.asarray(side.probes[lo:]),
+            side.vectors.block(lo), lo, side.keys, None if side.probes is None else side.probes.block(lo),
         )
         kept = state.sides[other].knn
         rows, cols = neighbour_pass(q, grown.sides[other], old_n[other], config, centroids, kept[0][:, -1])
@@ -702,7 +764,7 @@ def build_lists(
         which = np.concatenate([np.full(n[lang], i) for i, lang in enumerate(LANGS)])
         pick = np.sort(np.argsort(keys, kind="stable")[: nlist * TRAIN_PER_CELL])
         sample = np.concatenate(
-            [np.asarray(state.sides[lang].vectors[rows[pick][which[pick] == i]]) for i, lang in enumerate(LANGS)]
+            [state.sides[lang].vectors.take(rows[pick][which[pick] == i]) for i, lang in enumerate(LANGS)]
         )
         centroids = train_cells(sample, nlist) if centroids is None else centroids
         store.write_array(centroids, folder / "quantizer.npy")
@@ -710,7 +772,7 @@ def build_lists(
         for lang in LANGS:
             side = state.sides[lang]
             for b0 in range(0, side.n, config.block_docs):
-                block = np.asarray(side.vectors[b0 : b0 + config.block_docs])
+                block = side.vectors.block(b0, b0 + config.block_docs)
                 store.append_array(
                     folder / f"{lang}.probes.i32", assign_probes(block, centroids, config.nprobe).astype("<i4"),
                     b0 * config.nprobe * 4,
@@ -718,14 +780,15 @@ def build_lists(
         state = open_folder(folder, meta, with_lists=False)
     stats["index"] = meta["mode"]
     k = config.neighbours
-    submit_ = submit or _inline
-    ranges = [(lo, min(n["ru"], lo + config.task_docs)) for lo in range(0, n["ru"], config.task_docs)]
-    futures = [submit_(neighbour_task, str(folder), meta, lo, hi, config) for lo, hi in ranges]
+    step = config.task_docs
+    tasks = [(str(folder), meta, lo, min(n["ru"], lo + step), config) for lo in range(0, n["ru"], step)]
     ru_parts, en_knn = [], empty_lists(n["en"], k)
-    for f in futures:
-        rows, cols = f.result()
+    for rows, cols in _results(submit, neighbour_task, tasks):
         ru_parts.append(rows)
-        en_knn = merge_lists(en_knn, cols, state.sides["ru"].keys, k)
+        some = np.flatnonzero((cols[1][:, 0] >= 0) & (cols[0][:, 0] >= en_knn[0][:, -1]))  # could enter the list
+        keys = state.sides["ru"].keys
+        merged = merge_lists((en_knn[0][some], en_knn[1][some]), (cols[0][some], cols[1][some]), keys, k)
+        en_knn[0][some], en_knn[1][some] = merged
     ru_knn = (
         (np.vstack([r[0] for r in ru_parts]), np.vstack([r[1] for r in ru_parts])) if ru_parts else empty_lists(0, k)
     )
