@@ -125,9 +125,12 @@ def process_raw_folder(raw_dir: str = "raw", out_dir: str = "processed", lock_ti
     """Process every new dump of `raw_dir` into `out_dir`, then bring the corpus steps up to date
     (`pipeline.run`); the stats of each step become the flow run's table artifact."""
     settings = Settings.from_env(raw_dir=raw_dir, out_dir=out_dir, lock_timeout_s=lock_timeout_s)
-    if not runs_on_threads():  # Dask workers are daemonic: one process each, no pool inside them
+    on_threads = runs_on_threads()
+    if not on_threads:  # Dask workers are daemonic: one process each, no pool inside them
         settings = settings.with_(local_workers=1, n_process=1)
-    summary = run(settings, TaskExecutor(batches=True), TaskExecutor(), get_run_logger())
+    batches = TaskExecutor(batches=True)
+    blocks = None if on_threads else batches  # a full pairing recompute spreads over the Dask workers
+    summary = run(settings, batches, TaskExecutor(), get_run_logger(), blocks)
     create_table_artifact(
         key=STATS_ARTIFACT,
         table=summary.steps,

@@ -78,8 +78,10 @@ def run(
     batches: Executor | None = None,
     steps: Executor | None = None,
     log: logging.Logger | logging.LoggerAdapter = LOG,
+    blocks: Executor | None = None,
 ) -> RunSummary:
-    """Process every new dump of the raw folder, then bring the corpus steps up to date."""
+    """Process every new dump of the raw folder, then bring the corpus steps up to date (a step
+    whose work spreads, a full pairing recompute, over `blocks` when given)."""
     store = Store(settings.out_dir)
     summary = RunSummary()
     with store.lock(settings.lock_timeout_s):
@@ -87,7 +89,7 @@ def run(
             dumps = process_dumps(store, settings, summary, batches, log)
         finally:
             shutdown_local_pools()  # the analysis is over: the workers' models leave memory before pairing
-        step_stats = run_steps(store, settings, STEPS, steps)
+        step_stats = run_steps(store, settings, STEPS, steps, blocks)
         summary.steps = [s.as_row() for s in (dumps, *step_stats)]
         summarize(store, summary)
     return summary

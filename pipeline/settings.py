@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     lang_min_prob: float = 0.70
     headline_max_chars: int = 200
     pair_min_score: float = 1.25  # ratio margin of sentence alignment (pipeline/stages/pairing.py)
+    # documents of one language from which pairing candidates come from a vector index (faiss IVF)
+    # instead of exact search (pipeline/pairing_index.py)
+    pair_index_min_docs: int = 100_000
     # estimated Jaccard of 5-word shingles from which a document repeats an earlier one (the same
     # article scraped again); measured in benchmarks/near_duplicate_threshold.py: re-scrapes with
     # edits >= 0.25 in 99.8% (WMT23) and 99.2% (WMT21), different articles at most 0.14, translations 0.00

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -126,6 +127,58 @@ class Store:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)
+
+    # ---- the pairing state (pipeline/pairing_index.py): raw arrays, appended or replaced --------
+    @property
+    def pairing_dir(self) -> Path:
+        return self.root / "_state" / "pairing"
+
+    def append_array(self, path: Path, array: np.ndarray, at_bytes: int) -> int:
+        """Write `array`'s bytes to an append-only file after its first `at_bytes` (what an interrupted
+        run left past them is cut first), fsync; returns the file's new size. The file's readers
+        know how many bytes are committed (the state file written last), so a crash leaves it valid."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            os.ftruncate(fd, at_bytes)
+            os.lseek(fd, at_bytes, os.SEEK_SET)
+            data = memoryview(np.ascontiguousarray(array)).cast("B")
+            for i in range(0, len(data), 1 << 26):
+                os.write(fd, data[i : i + (1 << 26)])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return at_bytes + array.nbytes
+
+    def write_array(self, array: np.ndarray, final: Path) -> None:
+        """One `.npy` file, written under a temporary name and renamed into place."""
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.tmp_dir / f"{uuid.uuid4().hex}.npy"
+        with open(tmp, "wb") as fh:
+            np.save(fh, array)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+
+    def write_json(self, data: dict, final: Path) -> None:
+        self._write_bytes(json.dumps(data, sort_keys=True, indent=1).encode(), final)
+
+    def replace_dir(self, built: Path, final: Path) -> None:
+        """Put a folder built under `_tmp/` in place of `final` (exchanged in one step where the
+        system can), and remove what was there."""
+        _fsync_dir(built)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if not final.exists():
+            os.replace(built, final)
+        elif _exchange(built, final):
+            shutil.rmtree(built, ignore_errors=True)
+        else:
+            trash = self.tmp_dir / f"old-{uuid.uuid4().hex}"
+            os.replace(final, trash)
+            os.replace(built, final)
+            shutil.rmtree(trash, ignore_errors=True)
+        _fsync_dir(final.parent)
 
     def stage(self, dump_id: str | None) -> Staging:
         """Start writing a dump's partitions; nothing is visible until `commit`."""

@@ -1,5 +1,6 @@
-"""The default run's pool of worker processes (one per core), which analyze the batches, and the
-executors a run hands its batches to: the pool, or this process (a small run).
+"""The default run's pool of worker processes (one per core), which analyze the batches; the
+executors a run hands its batches to (the pool, or this process for a small run); a Dask client
+for the commands that spread a full pairing recompute (`forget --workers`).
 
 Kept apart from `pipeline.flows` so that a spawned worker imports only what analysis needs: the
 pool's initializer is pickled by reference, and importing the flows module would import Prefect
@@ -8,11 +9,12 @@ in every worker (about 2 s of CPU each, for nothing).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
 
@@ -79,3 +81,34 @@ class LocalExecutor(Executor):
         if self.workers > 1:
             return local_pool(self.workers).submit(fn, *args, **kwargs)
         return self.here.submit(fn, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def dask_client(workers: int | None, address: str | None) -> Iterator[Any]:
+    """A Dask client (its `submit` is an executor's) of a local cluster of `workers` processes (one
+    thread each) or of the cluster at `address`, for work that spreads over blocks (a full pairing
+    recompute); None when neither is given (the work runs here)."""
+    if not workers and not address:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    if address:
+        client = Client(address)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+@contextlib.contextmanager
+def dask_submit(workers: int | None, address: str | None) -> Iterator[Callable[..., Any] | None]:
+    """`Client.submit` of `dask_client`, or None."""
+    with dask_client(workers, address) as client:
+        yield client.submit if client is not None else None

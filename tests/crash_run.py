@@ -46,7 +46,7 @@ def main(argv: list[str]) -> int:
     elif event == "commit":
         kill_after(pipeline.store.Store, "commit", n)
     elif event == "pairs":
-        kill_after(pipeline.corpus.pairs, "pair_documents", n, before=True)
+        kill_after(pipeline.corpus.pairs, "link", n, before=True)
     elif event == "retire":
         kill_after(pipeline.ledger, "retire", n, before=True)
     elif event == "unretired":

@@ -223,9 +223,10 @@ def test_text_mapping_counts_a_merged_document_as_errors():
     assert score_pairs({("x", "y"), ("z", "y")}, gold, mapping) == (1, 1, 1)
 
 
-def test_corpus_sides_read_stored_features_once_per_document(tmp_path):
-    from pipeline.corpus.pairs import pair_corpus, pairing_sides
+def test_the_kept_state_holds_each_documents_stored_features_once(tmp_path):
+    from pipeline.corpus.pairs import pair_corpus
     from pipeline.ledger import record_dumps
+    from pipeline.pairing_index import open_state
     from pipeline.records import manifest_row
     from pipeline.settings import Settings
     from pipeline.store import Store
@@ -236,13 +237,18 @@ def test_corpus_sides_read_stored_features_once_per_document(tmp_path):
     ]
     store = Store(tmp_path)
     store.write_partition("embeddings", "b", embed_documents(records[1:]))  # English only
-    assert not len(pairing_sides(store, ["b"])["ru"])
+    record_dumps(store, [manifest_row(tmp_path / "b", "b", 1, "utf-8", 1, None)])
+    assert pair_corpus(store, Settings()) == 0
+    assert open_state(store).sides["ru"].n == 0
     store.write_partition("embeddings", "a", embed_documents(records))  # the English document again
     record_dumps(store, [manifest_row(tmp_path / n, n, 1, "utf-8", 1, None) for n in ("a", "b")])
-    sides = pairing_sides(store, ["a", "b"])
-    assert sides["en"].doc_ids == ["doc1"] and sides["en"].dump_ids == ["a"]
-    assert sides["ru"].numbers == [{"100"}] and list(np.diff(sides["ru"].offsets)) == [2]
-    assert pair_corpus(store, Settings()).rows == 1
+    stats: dict = {}
+    assert pair_corpus(store, Settings(), stats=stats).rows == 1
+    assert stats["mode"] == "full"  # the English document's copy in an earlier dump: recomputed
+    state = open_state(store)
+    assert state.docs("en", ["doc_id", "dump_id"]).to_pylist() == [{"doc_id": "doc1", "dump_id": "a"}]
+    assert state.docs("ru", ["numbers"]).to_pylist() == [{"numbers": ["100"]}]
+    assert list(np.diff(state.sides["ru"].offsets)) == [2]
     assert store.read_pairs().column("shared_numbers").to_pylist() == [["100"]]
 
 

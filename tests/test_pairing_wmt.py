@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from argparse import Namespace
 from pathlib import Path
 
@@ -64,16 +65,29 @@ def _documents(text: str) -> list[str]:
     return text.rstrip("\n").split("\n\n\n")
 
 
-def test_three_dumps_in_three_runs_translations_first_give_the_same_pairs(wmt, tmp_path):
-    """English (the translations) arrive before their Russian originals, over three runs."""
+def test_one_run_finds_every_true_pair_and_nothing_else(wmt):
+    scores, _ = wmt
+    assert (scores.precision, scores.recall) == (1.0, 1.0), scores
+
+
+def _table(out: Path, name: str, keys: list[str]) -> pd.DataFrame:
+    return pd.read_parquet(out / name).sort_values(keys).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("originals_first", [False, True], ids=["translations-first", "originals-first"])
+def test_three_dumps_in_three_runs_give_the_pairs_key_map_and_bitext_of_one_run(wmt, tmp_path, originals_first):
+    """English (the translations) arrive before their Russian originals over three runs, or the
+    other way round: the later runs pair only their new documents against the kept state, and
+    the pairs, the bitext and the key map learned from them are those of one run over all."""
     from pipeline.flows import process_raw_folder
 
     _, one_run = wmt
     docs = _documents(DUMP.read_text(encoding="utf-8"))
     langs = [r["lang"] for r in read_records(RECORDS)]
-    en = [d for d, lang in zip(docs, langs) if lang == "en"]
-    ru = [d for d, lang in zip(docs, langs) if lang == "ru"]
-    parts = [en[: len(en) // 2], en[len(en) // 2 :] + ru[: len(ru) // 2], ru[len(ru) // 2 :]]
+    first, second = ("ru", "en") if originals_first else ("en", "ru")
+    a = [d for d, lang in zip(docs, langs) if lang == first]
+    b = [d for d, lang in zip(docs, langs) if lang == second]
+    parts = [a[: len(a) // 2], a[len(a) // 2 :] + b[: len(b) // 2], b[len(b) // 2 :]]
     raw, out = tmp_path / "raw", tmp_path / "processed"
     raw.mkdir()
     counts = []
@@ -88,15 +102,30 @@ def test_three_dumps_in_three_runs_translations_first_give_the_same_pairs(wmt, t
             kept = first_embeddings.stat().st_mtime_ns
     assert counts[0] == 0 and counts[1] > 0
     assert first_embeddings.stat().st_mtime_ns == kept  # embeddings are computed once, not per run
-    expected = _pairs(one_run)
-    got = _pairs(out)
-    pd.testing.assert_frame_equal(
-        got[["ru_doc_id", "en_doc_id", "score", "alignment"]],
-        expected[["ru_doc_id", "en_doc_id", "score", "alignment"]],
-    )
+    state = json.loads((out / "_state" / "pairing" / "state.json").read_text())
+    assert state["generation"] == 2 and state["mode"] == "exact"  # built once, then two incremental runs
+    columns = ["ru_doc_id", "en_doc_id", "score", "similarity", "alignment", "length_ratio"]
+    pd.testing.assert_frame_equal(_pairs(out)[columns], _pairs(one_run)[columns])
+    bitext = ["ru_doc_id", "en_doc_id", "unit", "ru_text", "en_text", "score"]
+    pd.testing.assert_frame_equal(_table(out, "bitext", ["ru_doc_id", "unit"])[bitext],
+                                  _table(one_run, "bitext", ["ru_doc_id", "unit"])[bitext])
     scores = score_output(out, read_records(RECORDS), read_gold(GOLD))
     assert scores.mapping == "text" and not scores.unmapped_records
-    assert scores.precision >= 0.99 and scores.recall >= 0.98
+    assert (scores.precision, scores.recall) == (1.0, 1.0), scores
+
+    # the key map and entities dimension learned from the incremental pairs are those a full
+    # recompute over the same dumps learns (their entities carry each dump's context, so they are
+    # compared with the same folder paired from scratch, not with the one-dump run)
+    tables = {"pairs": ["ru_doc_id"], "key_map": ["entity_key"], "entity_keys": ["key"]}
+    incremental = {name: _table(out, name, keys) for name, keys in tables.items()}
+    assert len(incremental["key_map"]) > 50
+    shutil.rmtree(out / "_state" / "pairing")
+    (out / "_state" / "pairs.key").unlink()
+    result = process_raw_folder(raw_dir=str(raw), out_dir=str(out))
+    assert result["new_dumps"] == 0
+    assert json.loads((out / "_state" / "pairing" / "state.json").read_text())["generation"] == 0  # recomputed
+    for name, keys in tables.items():
+        pd.testing.assert_frame_equal(_table(out, name, keys), incremental[name])
 
 
 def test_evaluate_command_prints_scores_as_json_on_its_last_line(prefect_harness, tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""`pipeline forget DUMP_ID`: remove one dump on purpose (partitions, manifest row; the corpus steps rerun).
+"""`pipeline forget DUMP_ID`: remove one dump on purpose (partitions, manifest row; the corpus steps
+rerun, the pairs' full recompute on a Dask cluster with `--workers N` or `--dask-address`).
 
 Forgetting a current dump forgets the superseded versions of its file too (their rows are history
 that would point at nothing); forgetting a superseded dump removes only its history row."""
@@ -19,6 +20,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=defaults.out_dir, help="output dataset folder (default: %(default)s)")
     p.add_argument("--raw", default=defaults.raw_dir, help="raw folder the dump came from (default: %(default)s)")
     p.add_argument("--lock-timeout", type=float, default=defaults.lock_timeout_s, metavar="SECONDS")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=int, default=None, metavar="N",
+        help="recompute the pairs on a local Dask cluster of N processes",
+    )
+    where.add_argument(
+        "--dask-address", default=None, metavar="tcp://HOST:PORT",
+        help="recompute the pairs on an existing Dask cluster (its workers need the output folder at the same path)",
+    )
     p.set_defaults(func=forget)
 
 
@@ -26,6 +36,7 @@ def forget(args: argparse.Namespace) -> int:
     from pipeline.corpus import STEPS, run_steps
     from pipeline.ledger import read_manifest, remove_dump
     from pipeline.store import LockTimeout, Store
+    from pipeline.workers import dask_client
 
     settings = Settings.from_env(out_dir=args.out)
     store = Store(settings.out_dir)
@@ -40,7 +51,8 @@ def forget(args: argparse.Namespace) -> int:
             history = predecessors(manifest, args.dump_id)
             for dump_id in history:  # superseded versions of the same file: rows only, their data is retired
                 remove_dump(store, dump_id)
-            run_steps(store, settings, STEPS)  # each step whose input the dump was part of
+            with dask_client(getattr(args, "workers", None), getattr(args, "dask_address", None)) as blocks:
+                run_steps(store, settings, STEPS, blocks=blocks)  # each step whose input the dump was part of
             n_duplicates = store.read_duplicates().num_rows
             n_pairs = store.read_pairs().num_rows
     except LockTimeout as exc:

@@ -51,8 +51,9 @@ class CorpusStep:
     name: str
     reads: tuple[str, ...]  # tables: the dumps' own (documents, entities, ...) or earlier steps'
     writes: tuple[str, ...]
-    run: Callable[[Store, Settings], StepStats]
+    run: Callable[..., StepStats]  # run(store, settings), and the blocks executor when it `spreads`
     params: Callable[[Settings], str] = lambda settings: ""  # its settings: a change reruns it
+    spreads: bool = False  # its work can spread over an executor's blocks (a full pairing recompute on Dask)
 
 
 def stamp(step: CorpusStep, corpus: str, params: str, upstream: Iterable[str | None]) -> str:
@@ -67,9 +68,14 @@ def corpus_stamp(store: Store) -> str:
 
 
 def run_steps(
-    store: Store, settings: Settings, steps: Iterable[CorpusStep], executor: Executor | None = None
+    store: Store,
+    settings: Settings,
+    steps: Iterable[CorpusStep],
+    executor: Executor | None = None,
+    blocks: Executor | None = None,
 ) -> list[StepStats]:
-    """Run each step that is not current, in order (as `executor` tasks when given); their stats."""
+    """Run each step that is not current, in order (as `executor` tasks when given; a step that
+    spreads its work gets `blocks`, None: it works here); their stats."""
     stamps = store.read_step_stamps()
     corpus = corpus_stamp(store)
     written_by: dict[str, str] = {}
@@ -82,7 +88,8 @@ def run_steps(
             done.append(StepStats(step.name, skipped=True))
             continue
         t0 = time.perf_counter()
-        stats = executor.submit(step.run, store, settings).result() if executor else step.run(store, settings)
+        args = (store, settings, blocks) if step.spreads else (store, settings)
+        stats = executor.submit(step.run, *args).result() if executor else step.run(*args)
         stats.seconds = time.perf_counter() - t0
         done.append(stats)
         stamps[step.name] = current

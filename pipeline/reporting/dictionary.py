@@ -66,6 +66,12 @@ def data_dictionary_markdown() -> str:
         "In the partitioned tables `dump_id` is not stored in the files: readers add it from the "
         "folder name `dump_id=<id>` (pandas, DuckDB with `hive_partitioning = true`, Polars, pyarrow).",
         "",
+        "Not a table: `processed/_state/pairing/` keeps the pairing state beside `embeddings` so that a run "
+        "pairs only its new documents (`pipeline/pairing_index.py`): per language the document vectors and the "
+        "lead's sentence vectors as raw float32 files read memory-mapped, each document's k nearest neighbours, "
+        "every candidate pair with its alignment, the IVF cells of a large corpus, and `state.json` (what it "
+        "covers). Derived data, not for analysts: removed, it is rebuilt from the tables by the next run.",
+        "",
     ]
     for name in schemas.TABLES:
         parts += [table_markdown(name), ""]

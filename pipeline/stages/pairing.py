@@ -25,6 +25,7 @@ Everything is sorted by `doc_id` first, so the pairs depend on the corpus, not o
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -56,6 +57,12 @@ class PairingConfig:
     block_cells: int = 1 << 22  # cells of one similarity tile (2048 x 2048: 16 MB of float32 plus its top-k)
     max_chunk_chars: int = 500  # a sentence longer than this is cut at white space
     max_chunks: int = 6  # the lead: title and first sentences (wmt21: same P/R and margins as 64, 1/3 of the cost)
+    # the kept state (pipeline/pairing_index.py): a language with this many documents takes its
+    # candidates from an IVF index (faiss), smaller corpora from exact search
+    index_min_docs: int = default("pair_index_min_docs")
+    nprobe: int = 16  # cells of the IVF index searched per document
+    block_docs: int = 65_536  # kept vectors read at once (128 MB of float32)
+    task_docs: int = 32_768  # Russian documents of one task of a full recompute
 
 
 DEFAULT_CONFIG = PairingConfig()
@@ -226,6 +233,67 @@ def _top_k(values: np.ndarray, k: int) -> np.ndarray:
     return np.argpartition(-values, k - 1, axis=1)[:, :k]
 
 
+# ---- neighbour lists with a canonical order (for the kept state of pipeline/pairing_index.py) ----------
+def doc_keys(doc_ids: list[str]) -> np.ndarray:
+    """A fixed 64-bit key per doc_id (blake2b): the tie-break of equal similarities, whatever the
+    order in which documents arrived."""
+    return np.array(
+        [int.from_bytes(hashlib.blake2b(d.encode(), digest_size=8).digest(), "little", signed=True) for d in doc_ids],
+        dtype=np.int64,
+    )
+
+
+_NO_KEY = np.iinfo(np.int64).max
+
+
+def empty_lists(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """k empty neighbour slots per row: similarity -inf, index -1."""
+    return np.full((n, k), -np.inf, np.float32), np.full((n, k), -1, np.int64)
+
+
+def canonical_lists(values: np.ndarray, index: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k best (value, index) entries, best first; equal values by the key of their index
+    (`keys[index]`), empty slots (index -1) last. Rows must not repeat an index."""
+    n, m = values.shape
+    if m == 0:
+        return empty_lists(n, k)
+    key = np.where(index >= 0, keys[np.maximum(index, 0)], _NO_KEY)
+    val = np.where(index >= 0, values, -np.inf)
+    order = np.lexsort((key.reshape(-1), -val.reshape(-1), np.repeat(np.arange(n), m))).reshape(n, m) % m
+    order = order[:, :k]
+    out_val = np.take_along_axis(val, order, axis=1).astype(np.float32)
+    out_idx = np.take_along_axis(np.where(index >= 0, index, -1), order, axis=1).astype(np.int64)
+    if order.shape[1] < k:
+        pad_val, pad_idx = empty_lists(n, k - order.shape[1])
+        out_val, out_idx = np.hstack([out_val, pad_val]), np.hstack([out_idx, pad_idx])
+    return out_val, out_idx
+
+
+def merge_lists(
+    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], keys: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k best of two neighbour lists of the same rows over disjoint candidates."""
+    return canonical_lists(np.hstack([a[0], b[0]]), np.hstack([a[1], b[1]]), keys, k)
+
+
+def tile_top_k(block: np.ndarray, k: int, col_keys: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k best columns of a similarity tile (canonical, indices shifted by `offset`):
+    `argpartition` first, the few rows with a tie at the k-th value sorted whole."""
+    n, m = block.shape
+    kk = min(k, m)
+    if kk == 0:
+        return empty_lists(n, k)
+    top = _top_k(block, kk)
+    vals = np.take_along_axis(block, top, axis=1)
+    kth = vals.min(axis=1)
+    tied = np.flatnonzero((block >= kth[:, None]).sum(axis=1) > kk)
+    for r in tied:  # equal similarities at the k-th place: the keys decide
+        order = np.lexsort((col_keys, -block[r]))[:kk]
+        top[r], vals[r] = order, block[r, order]
+    val, idx = canonical_lists(vals, top, col_keys, k)
+    return val, np.where(idx >= 0, idx + offset, -1)
+
+
 def sentence_alignment(a: np.ndarray, b: np.ndarray) -> float:
     """Mean best-counterpart cosine of the sentences, averaged over both directions."""
     sims = a.astype(np.float32) @ b.astype(np.float32).T
@@ -237,15 +305,26 @@ def alignment_scores(ru: PairingSide, en: PairingSide, rows: np.ndarray, cols: n
 
     `rows` must be sorted (as `knn_candidates` returns them).
     """
+    return aligned(ru.sentences, ru.offsets, en.sentences, en.offsets, rows, cols)
+
+
+def aligned(
+    ru_sentences: np.ndarray, ru_offsets: np.ndarray, en_sentences: np.ndarray, en_offsets: np.ndarray,
+    rows: np.ndarray, cols: np.ndarray,
+) -> np.ndarray:
+    """`alignment_scores` over sentence arrays (memory-mapped ones read only where a pair needs them)."""
     out = np.empty(len(rows), np.float64)
-    bounds = np.flatnonzero(np.diff(rows, prepend=-1, append=len(ru) + 1))
-    en_lens = np.diff(en.offsets)
+    if not len(rows):
+        return out
+    bounds = np.flatnonzero(np.diff(rows, prepend=-1, append=int(rows[-1]) + 1))
+    en_lens = np.diff(en_offsets)
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         i, js = rows[lo], cols[lo:hi]
         lens = en_lens[js]
         starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
-        take = np.repeat(en.offsets[js] - starts, lens) + np.arange(lens.sum())
-        sims = ru.sentence_block(i) @ en.sentences[take].T  # (s_i, sum lens)
+        take = np.repeat(en_offsets[js] - starts, lens) + np.arange(lens.sum())
+        block = np.asarray(ru_sentences[ru_offsets[i] : ru_offsets[i + 1]], np.float32)
+        sims = block @ np.asarray(en_sentences[take], np.float32).T  # (s_i, sum lens)
         ru_to_en = np.maximum.reduceat(sims, starts, axis=1).mean(axis=0)
         en_to_ru = np.add.reduceat(sims.max(axis=0), starts) / lens
         out[lo:hi] = (ru_to_en + en_to_ru) / 2
