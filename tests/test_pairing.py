@@ -238,7 +238,7 @@ def test_the_kept_state_holds_each_documents_stored_features_once(tmp_path):
     store = Store(tmp_path)
     store.write_partition("embeddings", "b", embed_documents(records[1:]))  # English only
     record_dumps(store, [manifest_row(tmp_path / "b", "b", 1, "utf-8", 1, None)])
-    assert pair_corpus(store, Settings()) == 0
+    assert pair_corpus(store, Settings()).rows == 0
     assert open_state(store).sides["ru"].n == 0
     store.write_partition("embeddings", "a", embed_documents(records))  # the English document again
     record_dumps(store, [manifest_row(tmp_path / n, n, 1, "utf-8", 1, None) for n in ("a", "b")])

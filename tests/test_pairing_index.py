@@ -201,11 +201,11 @@ def test_what_an_interrupted_run_appended_is_cut_and_a_forgotten_dump_recomputes
 
 
 def test_a_two_worker_dask_cluster_recomputes_the_same_pairs(dumps, one_run, tmp_path, monkeypatch):
-    import pipeline.corpus
+    import pipeline.corpus.pairs
     from pipeline.workers import dask_submit
 
-    small = replace(pipeline.corpus.DEFAULT_CONFIG, task_docs=40)  # several neighbour tasks
-    monkeypatch.setattr(pipeline.corpus, "DEFAULT_CONFIG", small)
+    small = replace(pipeline.corpus.pairs.DEFAULT_CONFIG, task_docs=40)  # several neighbour tasks
+    monkeypatch.setattr(pipeline.corpus.pairs, "DEFAULT_CONFIG", small)
     store = Store(tmp_path / "processed")
     for name, docs in dumps.items():
         _write(store, name, docs)

@@ -120,7 +120,7 @@ def test_three_dumps_in_three_runs_give_the_pairs_key_map_and_bitext_of_one_run(
     incremental = {name: _table(out, name, keys) for name, keys in tables.items()}
     assert len(incremental["key_map"]) > 50
     shutil.rmtree(out / "_state" / "pairing")
-    (out / "_state" / "pairs.key").unlink()
+    (out / "_state" / "steps.json").unlink()  # every corpus step reruns
     result = process_raw_folder(raw_dir=str(raw), out_dir=str(out))
     assert result["new_dumps"] == 0
     assert json.loads((out / "_state" / "pairing" / "state.json").read_text())["generation"] == 0  # recomputed
