@@ -56,14 +56,20 @@ def pairing_config(settings: Settings) -> PairingConfig:
 
 
 def pair_corpus(
-    store: Store, settings: Settings, submit: Submit | None = None, stats: dict | None = None
+    store: Store,
+    settings: Settings,
+    blocks: Executor | None = None,
+    submit: Submit | None = None,
+    stats: dict | None = None,
 ) -> StepStats:
-    """Bring the kept pairing state up to the corpus (`pipeline.pairing_index`: the new dumps'
-    documents against all, or a full recompute whose tasks `submit` may send to a Dask cluster),
-    link one to one over all its candidate edges and replace the pairs table.
+    """The pairs step: bring the kept pairing state up to the corpus (`pipeline.pairing_index`: the new dumps'
+    documents against all, or a full recompute whose tasks go to `blocks`, an executor such as a
+    Dask client, or to `submit`), link one to one over all its candidate edges and replace the
+    pairs table.
 
     A document that repeats an earlier one (the `duplicates` table) is left out: the article is
     paired once, through its earliest copy."""
+    submit = blocks.submit if blocks is not None else submit
     config = pairing_config(settings)
     tag = current_version() + "|" + params_tag(settings)
     dump_ids = ok_dump_ids(store)
@@ -133,17 +139,11 @@ def pairs_table(store: Store, state: State, links: Links, previous: pa.Table | N
     return table.select(schemas.PAIRS.names).cast(schemas.PAIRS)
 
 
-def pair_step(store: Store, settings: Settings, blocks: Executor | None = None) -> StepStats:
-    """The step: `pair_corpus`, a full recompute's blocks spread over `blocks` when given (a Dask
-    cluster), else computed here."""
-    return pair_corpus(store, settings, submit=blocks.submit if blocks is not None else None)
-
-
 STEP = CorpusStep(
     name="pairs",
     reads=("embeddings", "entities", "duplicates"),
     writes=("pairs",),
     params=lambda settings: repr(pairing_config(settings)),
-    run=pair_step,
+    run=pair_corpus,
     spreads=True,
 )
