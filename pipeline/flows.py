@@ -32,7 +32,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pipeline.prefect_api import PrefectAPI, choose_api
 from pipeline.run import run
 from pipeline.settings import Settings
-from pipeline.workers import LocalExecutor
+from pipeline.workers import InlineExecutor, LocalExecutor
 
 
 def heartbeats_without_join(prefect_heartbeats: Callable[..., Any]) -> Callable[..., Any]:
@@ -98,23 +98,21 @@ class TaskExecutor(Executor):
         name = fn.__name__.replace("_", "-")
         if name not in self.tasks:
             self.tasks[name] = task(run_sealed, name=name, cache_policy=NO_CACHE)
-        future: Future = Future()
+        sealed = Sealed(fn, args, kwargs)
         if not self.batches:
-            try:
-                future.set_result(self.tasks[name](Sealed(fn, args, kwargs), False))
-            except Exception as exc:  # noqa: BLE001 - the caller takes it from the future
-                future.set_exception(exc)
-            return future
-        submitted = self.tasks[name].submit(Sealed(fn, args, kwargs), True)
-
-        def done(_: Any) -> None:
-            try:
-                future.set_result(submitted.result())
-            except Exception as exc:  # noqa: BLE001 - the caller takes it from the future
-                future.set_exception(exc)
-
-        submitted.add_done_callback(done)
+            return InlineExecutor().submit(self.tasks[name], sealed, False)
+        submitted = self.tasks[name].submit(sealed, True)
+        future: Future = Future()
+        submitted.add_done_callback(lambda _: _settle(future, submitted.result))
         return future
+
+
+def _settle(future: Future, result: Callable[[], Any]) -> None:
+    """`future` done with what `result()` returns, or with what it raises."""
+    try:
+        future.set_result(result())
+    except Exception as exc:  # noqa: BLE001 - the caller takes it from the future
+        future.set_exception(exc)
 
 
 STATS_ARTIFACT = "pipeline-run-stats"

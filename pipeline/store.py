@@ -166,7 +166,8 @@ class Store:
 
     def replace_dir(self, built: Path, final: Path) -> None:
         """Put a folder built under `_tmp/` in place of `final` (exchanged in one step where the
-        system can), and remove what was there."""
+        system can), and remove what was there. Without an atomic exchange there is a moment
+        without `final`: for a dump's partitions the manifest row, written after, still says redo."""
         _fsync_dir(built)
         final.parent.mkdir(parents=True, exist_ok=True)
         if not final.exists():
@@ -195,20 +196,7 @@ class Store:
         if not dump_id:
             raise ValueError("a staged dump needs its id to be switched in")
         for name in schemas.PARTITIONED:
-            staged = staging.dir / name
-            final = self.partition_dir(name, dump_id)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            _fsync_dir(staged)
-            if not final.exists():
-                os.replace(staged, final)
-            elif _exchange(staged, final):
-                shutil.rmtree(staged, ignore_errors=True)  # now the old partition
-            else:  # no atomic exchange here: a moment without the partition, the manifest still says redo
-                trash = self.tmp_dir / f"old-{uuid.uuid4().hex}"
-                os.replace(final, trash)
-                os.replace(staged, final)
-                shutil.rmtree(trash, ignore_errors=True)
-            _fsync_dir(final.parent)
+            self.replace_dir(staging.dir / name, self.partition_dir(name, dump_id))
         shutil.rmtree(staging.dir, ignore_errors=True)
 
     def write_partition(self, name: str, dump_id: str, table: pa.Table) -> Path:
@@ -243,19 +231,7 @@ class Store:
         staged = self.tmp_dir / f"stage-{name}-{dump_id}-{uuid.uuid4().hex[:8]}"
         meta = {**(expected.metadata or {}), **(table.schema.metadata or {})}
         self.write_file(table.replace_schema_metadata(meta), staged / _PART.format(0))
-        _fsync_dir(staged)
-        final = self.partition_dir(name, dump_id)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if not final.exists():
-            os.replace(staged, final)
-        elif _exchange(staged, final):
-            shutil.rmtree(staged, ignore_errors=True)
-        else:
-            trash = self.tmp_dir / f"old-{uuid.uuid4().hex}"
-            os.replace(final, trash)
-            os.replace(staged, final)
-            shutil.rmtree(trash, ignore_errors=True)
-        _fsync_dir(final.parent)
+        self.replace_dir(staged, self.partition_dir(name, dump_id))
 
     def remove_corpus_partition(self, name: str, dump_id: str) -> None:
         """Drop one partition of a corpus table (moved out of the table first, then removed)."""

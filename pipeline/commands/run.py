@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from pipeline.settings import Settings
 
@@ -121,13 +122,15 @@ def load_models_while_booting(api, args: argparse.Namespace) -> None:
 
 
 def folder_bytes(folder: str) -> int:
-    """The size of the files in `folder` and its subfolders, where the run looks for dumps (stat
-    only; links are not followed: the run reads only those that stay inside)."""
+    """The size of the files the run would read in `folder` and its subfolders
+    (`raw_folder.raw_entries`: what it passes over is not counted; stat only)."""
+    from pipeline.raw_folder import raw_entries
+
     total = 0
-    for root, _, files in os.walk(folder):
-        for name in files:
+    for entry in raw_entries(Path(folder)):
+        if entry.problem is None and entry.waiting is None:
             try:
-                total += os.lstat(os.path.join(root, name)).st_size
+                total += entry.path.stat().st_size
             except OSError:
                 continue
     return total
