@@ -16,7 +16,9 @@ temporary folder (never committed), in two layouts:
 and English shuffled). A record's paragraphs are its non-blank lines: wmt23 one per `<p>` (headline,
 rubric, byline, paragraphs), wmt21 one (a WMT21 document is one `<p>`, its headline run into the
 text), CoNLL one per sentence (Reuters writes about a sentence a paragraph; the tokens stay
-space-separated as in the source), NEREL, factRuEval and AQUAINT their own lines.
+space-separated as in the source), NEREL, factRuEval and AQUAINT their own lines; `aeb`, the
+article bodies of the 91 web pages (`html/ground-truth.json`, English news and blog posts without
+their headlines, in page id order), one per paragraph: a set no split rule was written on.
 Each dump is split by the pipeline's reader and scored by `pipeline evaluate split`'s scorer:
 boundary precision, recall, F1 and exact documents.
 """
@@ -43,6 +45,7 @@ SETS = {
     "conll2003": ("ner/conll2003_dev.jsonl", "en"),
     "factru": ("ner/factru_dev.jsonl", "ru"),
     "aquaint": ("ner/aquaint_dates.jsonl", "en"),
+    "aeb": ("html/ground-truth.json", "en"),
 }
 DEFAULT_SETS = ["wmt23", "wmt21", "conllpp", "nerel"]
 LAYOUTS = {"two-blank": "\n\n\n", "one-blank": "\n\n"}
@@ -52,6 +55,11 @@ PARTS = ("tune", "held")
 def articles(name: str) -> list[dict]:
     """The set's records as {"paragraphs", "lang"}, in file order."""
     path, lang = SETS[name]
+    if path.endswith(".json"):  # the web pages' article bodies: {page id: {"articleBody", "url"}}
+        bodies = json.loads((EVAL / path).read_text(encoding="utf-8"))
+        texts = (bodies[page]["articleBody"] for page in sorted(bodies))
+        records = ([p.strip() for p in text.split("\n") if p.strip()] for text in texts)
+        return [{"paragraphs": paragraphs, "lang": lang} for paragraphs in records if paragraphs]
     out = []
     with open(EVAL / path, encoding="utf-8") as fh:
         for line in fh:
