@@ -409,6 +409,10 @@ class _Splitter:
         self.recent_items: deque[bool] = deque(maxlen=TOPIC_WINDOW)  # and whether each is item-long
         self.last: _Item | None = None  # the paragraph before the next gap, in this block
         self.last_margin: float | None = None
+        # Whether the dump's articles are headed: its first paragraph is a headline or a dateline.
+        # Where they are not (article bodies), a headline-shaped line inside one is a subheading or
+        # a list item, no evidence of a new article: the topic rule reads it as a paragraph.
+        self.headed: bool | None = None
 
     # ---- language -------------------------------------------------------------------------
     def _guess(self, text: str) -> tuple[str, float, str]:
@@ -456,7 +460,8 @@ class _Splitter:
         if previous is None or previous.heads or min(len(before), len(vectors)) < MIN_TOPIC_SIDE:
             return None
         sim = self._similarity(before, vectors)
-        return None if sim is None else sim - TOPIC_SHIFT[item.shape]
+        shape = "paragraph" if item.shape == "headline" and not self.headed else item.shape
+        return None if sim is None else sim - TOPIC_SHIFT[shape]
 
     def _items_gap(self, item: _Item, ahead: list[_Item]) -> bool | None:
         """In a run of one-paragraph items (every paragraph of the window item-long): whether the gap
@@ -629,6 +634,8 @@ class _Splitter:
             self.block, self.mode = p.block, ("layout" if self.separated else None)
         item = _Item(p, paragraph_shape(p.text, self.headline_max_chars), unit_start)
         item.opens, item.closes = is_dateline(p.text), is_sign_off(p.text)
+        if self.headed is None:
+            self.headed = item.shape == "headline" or item.opens
         self.pending.append(item)
         if self.mode is None and len(self.pending) > LAYOUT_LOOKAHEAD:
             self._set_mode(self._without_separators())
