@@ -334,6 +334,20 @@ def paragraph_shape(text: str, headline_max_chars: int = default("headline_max_c
     return "paragraph"
 
 
+_WORD = re.compile(r"[^\W\d_]{4,}")
+RESTATED_SHARE = 0.6
+
+
+def restated(line: str, lead: str) -> bool:
+    """Whether most words of a one-sentence line (of 4 letters or more) come back in the opening of
+    the paragraph after it: a news lead restates its headline."""
+    words = {w.lower() for w in _WORD.findall(line)}
+    if len(words) < 3:
+        return False
+    opening = {w.lower() for w in _WORD.findall(lead[: 2 * len(line) + 100])}
+    return len(words & opening) >= RESTATED_SHARE * len(words)
+
+
 def is_article_lines(text: str) -> bool:
     """Lines that are paragraphs, not a hard-wrapped paragraph: three or more, and most lines after
     the first end a sentence (the lines of a wrapped paragraph end mid-sentence)."""
@@ -461,6 +475,8 @@ class _Splitter:
             return None
         sim = self._similarity(before, vectors)
         shape = "paragraph" if item.shape == "headline" and not self.headed else item.shape
+        if shape == "sentence" and self.headed and after and restated(item.p.text, after[0].p.text):
+            shape = "headline"  # a one-sentence headline that the lead restates
         return None if sim is None else sim - TOPIC_SHIFT[shape]
 
     def _items_gap(self, item: _Item, ahead: list[_Item]) -> bool | None:
