@@ -34,8 +34,9 @@ def main() -> None:
     from natasha import NewsEmbedding, NewsNERTagger
     from threadpoolctl import threadpool_limits
 
-    from pipeline.dump import BatchSummary, DumpContext, DumpWriter, finish_batch, open_source
+    from pipeline.dump import BatchSummary, DumpContext, DumpWriter, finish_batch
     from pipeline.nlp.loaders import bare_model, load_language_model
+    from pipeline.readers import open_dump
     from pipeline.settings import Settings
     from pipeline.stages.entities import extract_entities
     from pipeline.stages.pairing import embed_documents, sentence_encoder
@@ -60,7 +61,7 @@ def main() -> None:
             return result
 
         with threadpool_limits(limits=1, user_api="blas"):
-            source = timed("read (decode, split, langdetect)", lambda: open_source(dump, settings))
+            source = timed("read (decode, split, langdetect)", lambda: open_dump(dump, settings))
             documents = timed("read (decode, split, langdetect)", lambda: list(source.documents))
             writer, dump_context = DumpWriter(source, settings, Store(settings.out_dir), dump.name), DumpContext()
             for i in range(0, len(documents), settings.batch_size):

@@ -1,7 +1,7 @@
 """Processing one dump as a stream of batches, so memory does not grow with the dump:
 
-1. `open_source` / `iter_batches`: read the dump once, hashing, decoding and splitting it in the
-   same streaming pass, and cut it into batches.
+1. `open_with_retries` (`readers.open_dump`) / `iter_batches`: read the dump once, hashing,
+   decoding and splitting it in the same streaming pass, and cut it into batches.
 2. The whole analysis of a batch, in two steps that run where the batches are analyzed (a worker):
    `analyze_batch`, the models (entities as they find them, sentence embeddings), and
    `finish_batch`, the rest of the entity stage (labels, dates, keys, `published`, the one sort).
@@ -127,15 +127,6 @@ class DumpContext:
         return years.most_common(1)[0][0] if years else None
 
 
-def open_source(
-    path: Path, settings: Settings, dump_id: str | None = None, size_bytes: int | None = None,
-    encoding: str | None = None,
-) -> DumpSource:
-    """Read, decode and split one dump file in one streaming pass that also hashes it (its id is
-    known when the pass ends, unless the run planned with it); raises DumpRejected, or OSError for I/O."""
-    return open_dump(Path(path), settings, dump_id, size_bytes, encoding)
-
-
 OPEN_RETRIES = 2  # a dump may sit on a network share: an I/O error is tried again, a rejection is not
 OPEN_RETRY_DELAY_S = 2.0
 
@@ -144,10 +135,11 @@ def open_with_retries(
     path: Path, settings: Settings, dump_id: str | None = None, size_bytes: int | None = None,
     encoding: str | None = None, retries: int = OPEN_RETRIES, delay_s: float = OPEN_RETRY_DELAY_S,
 ) -> DumpSource:
-    """`open_source`, tried again `retries` times, `delay_s` apart, when the file system fails (OSError)."""
+    """`readers.open_dump` (one streaming pass that reads, decodes, splits and hashes the dump),
+    tried again `retries` times, `delay_s` apart, when the file system fails (OSError)."""
     for attempt in range(retries + 1):
         try:
-            return open_source(path, settings, dump_id, size_bytes, encoding)
+            return open_dump(Path(path), settings, dump_id, size_bytes, encoding)
         except OSError:
             if attempt == retries:
                 raise

@@ -9,8 +9,8 @@ it but the linking is kept here, so that a new dump costs what it adds:
   alignment, vector similarity and whether the vetoes (alignment floor, length ratio, numbers) let
   it through;
 - a run compares its new documents with the whole corpus (new with each other included): one pass
-  over the kept vectors of each language, block by block (`block_docs` rows of a memory-mapped
-  file at a time, never the corpus at once), gives both the new documents' lists and the old
+  over the kept vectors of each language, block by block (`block_docs` rows of a file, read by
+  positioned reads, at a time: never the corpus at once), gives both the new documents' lists and the old
   documents that a new one comes closer to than their k-th neighbour. Only edges that involve a new
   document are aligned; the margins are then recomputed from the kept alignments and the (cheap)
   competitive linking runs again over all edges, so a new document can take the partner of an old
@@ -45,7 +45,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -80,6 +79,7 @@ ALIGN_CHUNK = 32_768  # candidate pairs aligned by one task (their documents' se
 REGROW = 4  # the IVF cells are trained again (a full recompute) when the corpus grows this many times
 
 Submit = Callable[..., Any]  # submit(fn, *args) -> an object with .result() (a future)
+DOCS_SCHEMA = pa.schema([("doc_id", pa.string()), ("dump_id", pa.string()), ("numbers", pa.list_(pa.string()))])
 
 
 # ---- the kept state, read -----------------------------------------------------------------------
@@ -142,11 +142,6 @@ class Rows:
 class Side:
     """One language's committed state; the big arrays are read where used, block by block."""
 
-    def sentences_of(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The sentence vectors of some documents (sorted, distinct) and their offsets in them."""
-        starts, ends = self.offsets[docs], self.offsets[docs + 1]
-        return self.sentences.runs(starts, ends), np.concatenate([[0], np.cumsum(ends - starts)])
-
     n: int
     vectors: Rows  # (n, d) float32
     sentences: Rows  # (s, d) float32
@@ -155,6 +150,11 @@ class Side:
     chars: np.ndarray  # (n,) int32
     probes: Rows | None  # (n, nprobe) int32 IVF cells (the first its own), None for exact search
     knn: tuple[np.ndarray, np.ndarray] | None  # (n, k) similarities and indices into the other language
+
+    def sentences_of(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sentence vectors of some documents (sorted, distinct) and their offsets in them."""
+        starts, ends = self.offsets[docs], self.offsets[docs + 1]
+        return self.sentences.runs(starts, ends), np.concatenate([[0], np.cumsum(ends - starts)])
 
 
 @dataclass
@@ -176,6 +176,13 @@ class State:
         """The doc_id, dump_id, numbers of one language's documents, in state order."""
         return read_docs(self.folder, lang, self.sides[lang].n, columns)
 
+    def length_ratios(self, ru: np.ndarray, en: np.ndarray) -> np.ndarray:
+        """Shorter over longer length in characters of each pair (`stages.pairing.length_ratio`, 0
+        when one is empty)."""
+        a = self.sides["ru"].chars[ru].astype(np.float64)
+        b = self.sides["en"].chars[en].astype(np.float64)
+        return np.where((a > 0) & (b > 0), np.minimum(a, b) / np.maximum(np.maximum(a, b), 1), 0.0)
+
 
 def _small(path: Path, dtype: str, n: int) -> np.ndarray:
     """A small per-document array (keys, lengths, sentence ends), read whole."""
@@ -190,8 +197,6 @@ def read_docs(folder: Path, lang: str, n: int, columns: list[str]) -> pa.Table:
     t = pa.concat_tables(tables)
     return t.slice(0, n)
 
-
-DOCS_SCHEMA = pa.schema([("doc_id", pa.string()), ("dump_id", pa.string()), ("numbers", pa.list_(pa.string()))])
 
 
 def open_folder(folder: Path, meta: dict, with_lists: bool = True) -> State:
@@ -635,10 +640,7 @@ def _chunks_by_row(rows: np.ndarray, size: int) -> list[tuple[int, int]]:
 
 def _vetoes(state: State, ru: np.ndarray, en: np.ndarray, align: np.ndarray, config: PairingConfig) -> np.ndarray:
     """Whether the floor and evidence vetoes let each pair through (`pair_documents`' rules)."""
-    a = state.sides["ru"].chars[ru].astype(np.float64)
-    b = state.sides["en"].chars[en].astype(np.float64)
-    ratio = np.where((a > 0) & (b > 0), np.minimum(a, b) / np.maximum(np.maximum(a, b), 1), 0.0)
-    ok = (align >= config.min_alignment) & (ratio >= config.min_length_ratio)
+    ok = (align >= config.min_alignment) & (state.length_ratios(ru, en) >= config.min_length_ratio)
     m = config.min_numbers_for_veto
     numbers = {lang: state.docs(lang, ["numbers"]).column("numbers") for lang in LANGS}
     counts = {lang: pc.list_value_length(numbers[lang]).to_numpy(zero_copy_only=False) for lang in LANGS}
@@ -837,7 +839,3 @@ def link(state: State, config: PairingConfig, min_score: float) -> Links:
     c = np.asarray(chosen, np.int64)
     return Links(ru[c], en[c], score[c], align[c], e["sim"][c])
 
-
-def remove_state(store: Store) -> None:
-    """Drop the kept state (it is rebuilt by the next pairing)."""
-    shutil.rmtree(store.pairing_dir, ignore_errors=True)

@@ -108,25 +108,26 @@ class Store:
         return self.root / "_state" / "fingerprints.json"
 
     # ---- writing -----------------------------------------------------------------------
-    def write_file(self, table: pa.Table, final: Path) -> None:
-        """Write one Parquet file under a temporary name in `_tmp/`, fsync, then rename into place."""
+    @contextlib.contextmanager
+    def _replacing(self, final: Path, suffix: str) -> Iterator[Path]:
+        """A temporary path in `_tmp/` to write `final`'s new content to; once written, it is
+        fsynced and renamed into place (a reader sees the old file or the new one)."""
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.tmp_dir / f"{uuid.uuid4().hex}.parquet"
-        pq.write_table(table, tmp, compression=COMPRESSION)
+        tmp = self.tmp_dir / f"{uuid.uuid4().hex}{suffix}"
+        yield tmp
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, final)
 
+    def write_file(self, table: pa.Table, final: Path) -> None:
+        """One Parquet file, written under a temporary name and renamed into place."""
+        with self._replacing(final, ".parquet") as tmp:
+            pq.write_table(table, tmp, compression=COMPRESSION)
+
     def _write_bytes(self, data: bytes, final: Path) -> None:
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.tmp_dir / f"{uuid.uuid4().hex}.tmp"
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        with self._replacing(final, ".tmp") as tmp:
+            tmp.write_bytes(data)
 
     # ---- the pairing state (pipeline/pairing_index.py): raw arrays, appended or replaced --------
     @property
@@ -152,14 +153,8 @@ class Store:
 
     def write_array(self, array: np.ndarray, final: Path) -> None:
         """One `.npy` file, written under a temporary name and renamed into place."""
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.tmp_dir / f"{uuid.uuid4().hex}.npy"
-        with open(tmp, "wb") as fh:
+        with self._replacing(final, ".npy") as tmp, open(tmp, "wb") as fh:
             np.save(fh, array)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
 
     def write_json(self, data: dict, final: Path) -> None:
         self._write_bytes(json.dumps(data, sort_keys=True, indent=1).encode(), final)
@@ -306,7 +301,7 @@ class Store:
         return single[name].exists() if name in single else True
 
     def write_step_stamps(self, stamps: dict[str, str]) -> None:
-        self._write_bytes(json.dumps(stamps, sort_keys=True, indent=1).encode(), self.step_stamps_path)
+        self.write_json(stamps, self.step_stamps_path)
 
     @property
     def duplicates_path(self) -> Path:

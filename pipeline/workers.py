@@ -105,10 +105,3 @@ def dask_client(workers: int | None, address: str | None) -> Iterator[Any]:
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-@contextlib.contextmanager
-def dask_submit(workers: int | None, address: str | None) -> Iterator[Callable[..., Any] | None]:
-    """`Client.submit` of `dask_client`, or None."""
-    with dask_client(workers, address) as client:
-        yield client.submit if client is not None else None

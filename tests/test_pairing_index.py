@@ -202,7 +202,7 @@ def test_what_an_interrupted_run_appended_is_cut_and_a_forgotten_dump_recomputes
 
 def test_a_two_worker_dask_cluster_recomputes_the_same_pairs(dumps, one_run, tmp_path, monkeypatch):
     import pipeline.corpus.pairs
-    from pipeline.workers import dask_submit
+    from pipeline.workers import dask_client
 
     small = replace(pipeline.corpus.pairs.DEFAULT_CONFIG, task_docs=40)  # several neighbour tasks
     monkeypatch.setattr(pipeline.corpus.pairs, "DEFAULT_CONFIG", small)
@@ -210,8 +210,8 @@ def test_a_two_worker_dask_cluster_recomputes_the_same_pairs(dumps, one_run, tmp
     for name, docs in dumps.items():
         _write(store, name, docs)
     stats: dict = {}
-    with dask_submit(2, None) as submit:
-        pair_corpus(store, Settings(), submit=submit, stats=stats)
+    with dask_client(2, None) as client:
+        pair_corpus(store, Settings(), client, stats=stats)
     assert stats["mode"] == "full"
     assert _pairs(store) == one_run
     edges = open_state(store).edges

@@ -25,6 +25,7 @@ from pipeline.store import Store
 
 ALIGNER_KEY = b"aligner"
 TABLE = "bitext"
+PAIR_IDS = ["ru_doc_id", "en_doc_id"]
 
 
 @dataclass
@@ -55,11 +56,13 @@ def sync_bitext(store: Store, config: AlignConfig = DEFAULT_ALIGN, batch_pairs: 
     for dump_id in sorted(wanted):
         exists = bool(store.part_files(TABLE, dump_id))
         current = store.corpus_partition_metadata(TABLE, dump_id).get(ALIGNER_KEY) == fingerprint.encode()
-        old = store.read_corpus_partition(TABLE, dump_id) if current else schemas.BITEXT.empty_table()
-        have = set(zip(old.column("ru_doc_id").to_pylist(), old.column("en_doc_id").to_pylist()))
+        empty = schemas.BITEXT.empty_table().select(PAIR_IDS)
+        held = store.read_corpus_partition(TABLE, dump_id, PAIR_IDS) if current else empty
+        have = set(zip(*(held.column(c).to_pylist() for c in PAIR_IDS)))
         if exists and current and have == set(wanted[dump_id]):
-            summary.units += old.num_rows
+            summary.units += held.num_rows  # unchanged: its units (texts) are not read
             continue
+        old = store.read_corpus_partition(TABLE, dump_id) if current else schemas.BITEXT.empty_table()
         keep = old.filter(
             pc.is_in(
                 pc.binary_join_element_wise(old["ru_doc_id"], old["en_doc_id"], "\t"),

@@ -18,7 +18,7 @@ from pipeline.corpus.duplicates import excluded, params_tag
 from pipeline.corpus.step import CorpusStep, StepStats
 from pipeline.ids import current_version
 from pipeline.ledger import ok_dump_ids
-from pipeline.pairing_index import Links, State, Submit, link, refresh_state
+from pipeline.pairing_index import Links, State, link, refresh_state
 from pipeline.settings import Settings
 from pipeline.stages.pairing import DEFAULT_CONFIG, PairingConfig
 from pipeline.store import Store
@@ -59,17 +59,16 @@ def pair_corpus(
     store: Store,
     settings: Settings,
     blocks: Executor | None = None,
-    submit: Submit | None = None,
     stats: dict | None = None,
 ) -> StepStats:
     """The pairs step: bring the kept pairing state up to the corpus (`pipeline.pairing_index`: the new dumps'
     documents against all, or a full recompute whose tasks go to `blocks`, an executor such as a
-    Dask client, or to `submit`), link one to one over all its candidate edges and replace the
+    Dask client), link one to one over all its candidate edges and replace the
     pairs table.
 
     A document that repeats an earlier one (the `duplicates` table) is left out: the article is
     paired once, through its earliest copy."""
-    submit = blocks.submit if blocks is not None else submit
+    submit = blocks.submit if blocks is not None else None
     config = pairing_config(settings)
     tag = current_version() + "|" + params_tag(settings)
     dump_ids = ok_dump_ids(store)
@@ -119,9 +118,7 @@ def pairs_table(store: Store, state: State, links: Links, previous: pa.Table | N
             columns["shared_keys"][i] = sorted(keys.get(r, set()) & keys.get(e, set()))
             columns["shared_numbers"][i] = sorted(set(rn or ()) & set(en_n or ()))
             columns["shared_dates"][i] = sorted(dates.get(r, set()) & dates.get(e, set()))
-    a = state.sides["ru"].chars[links.ru].astype(np.float64)
-    b = state.sides["en"].chars[links.en].astype(np.float64)
-    ratio = np.where((a > 0) & (b > 0), np.minimum(a, b) / np.maximum(np.maximum(a, b), 1), 0.0)
+    ratio = state.length_ratios(links.ru, links.en)
     table = pa.table(
         {
             "ru_doc_id": ru.column("doc_id"),

@@ -177,9 +177,6 @@ class PairingSide:
     def __len__(self) -> int:
         return len(self.doc_ids)
 
-    def sentence_block(self, i: int) -> np.ndarray:
-        return self.sentences[self.offsets[i] : self.offsets[i + 1]]
-
     def evidence(self, attr: str, i: int) -> set[str]:
         values = getattr(self, attr)
         return values[i] if values else set()
