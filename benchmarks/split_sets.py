@@ -5,9 +5,9 @@
 
 Each set's records (in their file order) are cut by position into a tuning part (the first half)
 and a held-back part (the second half); the split rules were written looking only at the tuning
-part of `wmt23`, `conllpp` and `nerel` (texts and errors); of the held-back parts and of the other
-sets only these aggregate figures were read. Each part is written as a plain-text dump in a
-temporary folder (never committed), in two layouts:
+part of `wmt23`, `conllpp` and `nerel` (texts and errors; of `wmt21` too, for its one-paragraph
+items); of the held-back parts and of the other sets only these aggregate figures were read.
+Each part is written as a plain-text dump in a temporary folder (never committed), in two layouts:
 
 - `two-blank`: two blank lines between articles, one between paragraphs (a site dump);
 - `one-blank`: one blank line between articles and between paragraphs (the layout says nothing).

@@ -338,11 +338,33 @@ def test_a_run_of_one_paragraph_items_is_cut_between_items():
     assert len(list(split_lines(short.split("\n"), _en, embed=_shared_embed(0.15)))) == 1
 
 
+def test_a_headline_run_into_its_lead_opens_an_item_however_close_its_story():
+    """Items alike one to one (0.35, as two car crashes are) stay one document, unless each opens
+    with a headline run into its lead without a stop and restated by it ("... four hurt The crash
+    ..."); a capitalized name after a small letter, or a headline its lead does not restate, is none."""
+    from pipeline.stages.split import run_in_headline
+
+    sentence = "Witnesses said the road was wet and the driver lost control near the bridge. "
+    head = "bus crash on the coast road leaves four hurt The crash of a bus on the coast road "
+    heads = [f"Item{k} {head}" for k in range(6)]
+    dump = "\n\n".join(h + "left four people hurt. " + sentence * 4 for h in heads) + "\n"
+    assert len(list(split_lines(dump.split("\n"), _en, embed=_shared_embed(0.35)))) == 6
+    assert run_in_headline(heads[0] + "left four people hurt.")
+    for text in (
+        "Police said on Monday that the driver of the bus Martin Holt was not hurt in the crash.",
+        "Bus crash on the coast road leaves four hurt The weather was fine and nobody saw it.",
+        "Bus crash on the coast road. The crash of a bus on the coast road left four hurt.",
+        "Bus crash on the coast road leaves four hurt, The Guardian said of the coast road crash.",
+    ):
+        assert not run_in_headline(text), text
+
+
 def test_held_back_wmt21_one_paragraph_items_one_blank_line_apart(tmp_path):
     """The second half of wmt21_ruen (by position; one paragraph a record, the headline run into
     it), one blank line apart: F1 >= 0.96 over the two one-language dumps and on the mixed one
-    (measured 0.976: ru 1.000, en 0.949; mixed 0.994; 0.000 / 0.682 before the items rule)."""
+    (measured 0.988: ru 1.000, en 0.975; mixed 1.000; before a headline run into its lead opened an
+    item, 0.976 with en 0.949, and mixed 0.994; 0.000 / 0.682 before the items rule)."""
     f1, exact, n = _pooled(tmp_path, "wmt21", "held", "one-blank", ("ru", "en"))
-    assert f1 >= 0.96 and exact >= n - 8, (f1, exact, n)
+    assert f1 >= 0.96 and exact >= n - 4, (f1, exact, n)
     f1, exact, n = _pooled(tmp_path, "wmt21", "held", "one-blank", ("mixed",))
     assert f1 >= 0.96 and exact >= n - 4, (f1, exact, n)

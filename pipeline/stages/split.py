@@ -214,6 +214,8 @@ MIN_TOPIC_SIDE = 2  # one paragraph against one is too little evidence to cut
 # one-paragraph news items (briefs, a wire digest, an article flattened into one paragraph: a news
 # paragraph inside an article is a sentence or two), and a gap is a boundary unless the two
 # paragraphs around it, compared one against one, clearly go on with one story (ITEM_SAME_STORY).
+# A paragraph that opens with a headline run into its lead (`run_in_headline`) is a new item whatever
+# its likeness to the one before: two items of one kind of story (two road accidents) are alike.
 ITEM_CHARS = 300
 ITEM_SAME_STORY = 0.4
 ITEM_NEIGHBOURS = 0.3  # ... and the neighbours of the window are unlike (median one-against-one cosine)
@@ -346,6 +348,46 @@ def restated(line: str, lead: str) -> bool:
         return False
     opening = {w.lower() for w in _WORD.findall(lead[: 2 * len(line) + 100])}
     return len(words & opening) >= RESTATED_SHARE * len(words)
+
+
+# A headline run into its lead without a stop (an article flattened into one paragraph: "... there
+# were four casualties According to police data, ..."): after at least RUN_IN_MIN_WORDS words and
+# within a headline's length, a word ending in a small letter or a digit followed by a capitalized
+# stop word (spaCy's lists: "The", "In", "По"; a capitalized name there is no evidence), no
+# sentence's end before it, and at least RUN_IN_RESTATED of the headline's words (4 letters or more)
+# again in the lead after it.
+RUN_IN_MIN_WORDS = 3
+RUN_IN_RESTATED = 0.25
+_RUN_IN = re.compile(r"(?<=[^\W\d_A-ZА-ЯЁ]|[\d%)])\s+([A-ZА-ЯЁ][a-zа-яё]+)\b")
+_STOP_BEFORE = re.compile(r"[.!?…][\"'»”)]*\s")
+
+
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS as english
+    from spacy.lang.ru.stop_words import STOP_WORDS as russian
+
+    return frozenset(english | russian)
+
+
+_STOP_WORDS: frozenset[str] | None = None
+
+
+def run_in_headline(text: str, headline_max_chars: int = default("headline_max_chars")) -> bool:
+    """Whether a paragraph opens with a headline run into its lead without a stop (see `_RUN_IN`)."""
+    global _STOP_WORDS
+    if _STOP_WORDS is None:
+        _STOP_WORDS = _stop_words()
+    for m in _RUN_IN.finditer(text, 0, headline_max_chars):
+        head = text[: m.start(1)]
+        if _STOP_BEFORE.search(head):
+            return False
+        if m.group(1).lower() not in _STOP_WORDS or len(head.split()) < RUN_IN_MIN_WORDS:
+            continue
+        words = {w.lower() for w in _WORD.findall(head)}
+        lead = {w.lower() for w in _WORD.findall(text[m.start(1) : m.start(1) + 2 * len(head) + 100])}
+        if len(words) >= 2 and len(words & lead) >= RUN_IN_RESTATED * len(words):
+            return True
+    return False
 
 
 def is_article_lines(text: str) -> bool:
@@ -489,6 +531,8 @@ class _Splitter:
             return None
         vectors = [_unit(v) for v in (*self.recent, *(it.vec for it in window))]
         neighbours = [float(a @ b) for a, b in zip(vectors, vectors[1:])]
+        if run_in_headline(item.p.text, self.headline_max_chars):
+            return True  # a new item's headline, however close its story
         if float(np.median(neighbours)) >= ITEM_NEIGHBOURS:
             return None  # neighbours alike: long paragraphs of one article
         return neighbours[len(self.recent) - 1] < ITEM_SAME_STORY
