@@ -36,6 +36,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
@@ -362,26 +363,22 @@ _RUN_IN = re.compile(r"(?<=[^\W\d_A-ZА-ЯЁ]|[\d%)])\s+([A-ZА-ЯЁ][a-zа-яё
 _STOP_BEFORE = re.compile(r"[.!?…][\"'»”)]*\s")
 
 
+@cache
 def _stop_words() -> frozenset[str]:
+    """spaCy's English and Russian stop words (imported on first use: spaCy loads in about 0.5 s)."""
     from spacy.lang.en.stop_words import STOP_WORDS as english
     from spacy.lang.ru.stop_words import STOP_WORDS as russian
 
     return frozenset(english | russian)
 
 
-_STOP_WORDS: frozenset[str] | None = None
-
-
 def run_in_headline(text: str, headline_max_chars: int = default("headline_max_chars")) -> bool:
     """Whether a paragraph opens with a headline run into its lead without a stop (see `_RUN_IN`)."""
-    global _STOP_WORDS
-    if _STOP_WORDS is None:
-        _STOP_WORDS = _stop_words()
     for m in _RUN_IN.finditer(text, 0, headline_max_chars):
         head = text[: m.start(1)]
         if _STOP_BEFORE.search(head):
             return False
-        if m.group(1).lower() not in _STOP_WORDS or len(head.split()) < RUN_IN_MIN_WORDS:
+        if m.group(1).lower() not in _stop_words() or len(head.split()) < RUN_IN_MIN_WORDS:
             continue
         words = {w.lower() for w in _WORD.findall(head)}
         lead = {w.lower() for w in _WORD.findall(text[m.start(1) : m.start(1) + 2 * len(head) + 100])}
@@ -529,10 +526,10 @@ class _Splitter:
             return None
         if not all(len(it.p.text) >= ITEM_CHARS for it in window):
             return None
-        vectors = [_unit(v) for v in (*self.recent, *(it.vec for it in window))]
-        neighbours = [float(a @ b) for a, b in zip(vectors, vectors[1:])]
         if run_in_headline(item.p.text, self.headline_max_chars):
             return True  # a new item's headline, however close its story
+        vectors = [_unit(v) for v in (*self.recent, *(it.vec for it in window))]
+        neighbours = [float(a @ b) for a, b in zip(vectors, vectors[1:])]
         if float(np.median(neighbours)) >= ITEM_NEIGHBOURS:
             return None  # neighbours alike: long paragraphs of one article
         return neighbours[len(self.recent) - 1] < ITEM_SAME_STORY
