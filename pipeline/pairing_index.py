@@ -35,8 +35,9 @@ Folder `processed/_state/pairing/` (derived data: removed, it is rebuilt):
   (the lead's sentence vectors), `<lang>.ends.i64` (where each document's sentences end),
   `<lang>.keys.i64`, `<lang>.chars.i32`, `<lang>.probes.i32` (IVF: the cells a document probes, its
   own first), `<lang>.docs/part-<first row>.parquet` (doc_id, dump_id, numbers);
-- replaced by each run (one generation each): `<lang>.knn.<g>.npz` (k-NN similarity and index),
-  `edges.<g>.npy` (ru, en, alignment, similarity, ok), `quantizer.npy` (IVF: the cells' centroids);
+- replaced by each run (one generation each): `<lang>.knn_sim.<g>.npy` and `<lang>.knn_idx.<g>.npy`
+  (k-NN similarity and index), `edges.<g>.npy` (ru, en, alignment, similarity, ok), `quantizer.npy`
+  (IVF: the cells' centroids);
 - `state.json`, written last: what the state covers (dumps, settings, counts, generation).
 """
 

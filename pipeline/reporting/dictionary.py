@@ -68,7 +68,7 @@ def data_dictionary_markdown() -> str:
         "",
         "Not a table: `processed/_state/pairing/` keeps the pairing state beside `embeddings` so that a run "
         "pairs only its new documents (`pipeline/pairing_index.py`): per language the document vectors and the "
-        "lead's sentence vectors as raw float32 files read memory-mapped, each document's k nearest neighbours, "
+        "lead's sentence vectors as raw float32 files read block by block, each document's k nearest neighbours, "
         "every candidate pair with its alignment, the IVF cells of a large corpus, and `state.json` (what it "
         "covers). Derived data, not for analysts: removed, it is rebuilt from the tables by the next run.",
         "",

@@ -309,7 +309,8 @@ def aligned(
     ru_sentences: np.ndarray, ru_offsets: np.ndarray, en_sentences: np.ndarray, en_offsets: np.ndarray,
     rows: np.ndarray, cols: np.ndarray,
 ) -> np.ndarray:
-    """`alignment_scores` over sentence arrays (memory-mapped ones read only where a pair needs them)."""
+    """`alignment_scores` over sentence arrays and their offsets (the kept state reads only the
+    sentences of the documents its pairs name: `pairing_index.Side.sentences_of`)."""
     out = np.empty(len(rows), np.float64)
     if not len(rows):
         return out
